@@ -1,0 +1,14 @@
+/* cli.h - liqmonctl's commands, one file each. */
+#ifndef LIQMON_CLI_H
+#define LIQMON_CLI_H
+
+/* sysexits.h values, spelled out (the header is BSD, not C11). */
+#define CLI_EX_USAGE    64
+#define CLI_EX_DATAERR  65
+#define CLI_EX_NOINPUT  66
+#define CLI_EX_SOFTWARE 70
+#define CLI_EX_IOERR    74
+
+int cli_positions(int argc, char **argv);
+
+#endif
