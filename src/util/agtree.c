@@ -322,6 +322,32 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
     struct inner *in = (struct inner *)h, *r;
     struct split csp;
     int i = inner_pick(in, k, tie);
+
+    /* A full leaf first lends an entry to a sibling with room: leaves then
+     * stay ~90% full under random inserts instead of ~70%, which is most
+     * of the index's memory per position. */
+    if (in->child[i]->leaf && in->child[i]->n == AGT_B) {
+        struct leaf *c = (struct leaf *)in->child[i];
+        if (i + 1 < in->h.n && in->child[i + 1]->n < AGT_B - 1) {
+            struct leaf *nb = (struct leaf *)in->child[i + 1];
+            leaf_shift(nb, 0, 1, nb->h.n);
+            leaf_copy(nb, 0, c, c->h.n - 1, 1);
+            nb->h.n++;
+            c->h.n--;
+            refresh(in, i);
+            refresh(in, i + 1);
+            i = inner_pick(in, k, tie);
+        } else if (i > 0 && in->child[i - 1]->n < AGT_B - 1) {
+            struct leaf *pb = (struct leaf *)in->child[i - 1];
+            leaf_copy(pb, pb->h.n, c, 0, 1);
+            pb->h.n++;
+            leaf_shift(c, 1, 0, c->h.n - 1);
+            c->h.n--;
+            refresh(in, i - 1);
+            refresh(in, i);
+            i = inner_pick(in, k, tie);
+        }
+    }
     int rc = ins_rec(t, in->child[i], k, tie, w, n, &csp);
 
     if (rc != AGT_OK)
