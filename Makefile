@@ -12,7 +12,7 @@ DESTDIR ?=
 CC      ?= gcc
 BUILD   ?= build
 
-PKGS     := libwebsockets libuv jansson sqlite3
+PKGS     := libwebsockets libuv jansson sqlite3 zlib openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS := $(shell pkg-config --cflags check)
@@ -20,7 +20,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check)
 
 OPT      ?= -O2 -g
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
-               -Iinclude $(PKG_CFLAGS)
+               -Iinclude $(PKG_CFLAGS) -DLIQMON_DATADIR='"$(PREFIX)/share/liqmon"'
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 ALL_CFLAGS  = $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) $(CFLAGS)
@@ -28,13 +28,17 @@ ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
 LIBS     := $(PKG_LIBS) -lm
 
 # Library objects: everything but the programs' main files, in data-flow
-# order (util -> market -> risk -> cli).  Shared by both binaries, the
+# order (util -> feed -> venue -> market -> risk).  Shared by both binaries, the
 # tests and the benchmarks.
-LIB_SRCS := $(wildcard src/util/*.c) $(wildcard src/market/*.c) \
-            $(wildcard src/risk/*.c)
+LIB_SRCS := $(wildcard src/util/*.c) $(wildcard src/feed/*.c) \
+            $(wildcard src/venue/*.c) $(wildcard src/market/*.c) \
+            $(wildcard src/risk/*.c) \
+            $(filter-out src/svc/liqmond.c,$(wildcard src/svc/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
 LIQMOND_OBJS   := $(BUILD)/src/svc/liqmond.o
+# The local venue server (tests, demo, benchmarks): src/vsim/.
+VSIM_OBJS      := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/vsim/*.c))
 LIQMONCTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/cli/*.c))
 
 TEST_SRCS  := $(wildcard tests/check_*.c) tests/test_main.c
@@ -43,7 +47,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all check asan bench install clean
-all: $(BUILD)/liqmond $(BUILD)/liqmonctl
+all: $(BUILD)/liqmond $(BUILD)/liqmonctl $(if $(VSIM_OBJS),$(BUILD)/liqmon-venue)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,6 +61,9 @@ $(BUILD)/liqmond: $(LIQMOND_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS)
 
 $(BUILD)/liqmonctl: $(LIQMONCTL_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/liqmon-venue: $(VSIM_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS)
 
 $(BUILD)/check_liqmon: $(TEST_OBJS) $(LIB_OBJS)

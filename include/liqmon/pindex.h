@@ -41,7 +41,7 @@ struct pos_spec {
     const char *account;     /* may be NULL or "" */
     enum pos_side side;
     dec_t qty;               /* > 0, base units */
-    double entry;            /* > 0 */
+    double entry;            /* > 0; may be 0 (not given) with liq_price */
     int has_margin;          /* 1: margin is used, 0: liq_price is */
     double margin;           /* > 0 when has_margin */
     double liq_price;        /* > 0 when !has_margin */
@@ -90,6 +90,10 @@ int pindex_get(const pindex_t *ix, uint32_t handle, struct pos_view *out);
 
 /* Install a new tier table (copied) and recompute every margin-based LP. */
 int pindex_set_tiers(pindex_t *ix, const struct tier_table *tiers);
+
+/* A counter bumped by every change (insert, update, remove, new tiers):
+ * callers compare it to know whether cached results are still good. */
+uint64_t pindex_version(const pindex_t *ix);
 
 /* Positions tracked on a side (in the cascade or not). */
 size_t pindex_count(const pindex_t *ix, enum pos_side side);

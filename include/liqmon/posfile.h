@@ -14,11 +14,28 @@
  *   JSON numbers or decimal strings.
  *
  * qty is read as exact decimal text (rounded to 8 places, half to even);
- * side is "long" or "short"; entry, margin and liq_price finite and > 0.
+ * in JSON Lines a number's own text is read, never a double.  side is
+ * "long" or "short"; entry, margin and liq_price finite and > 0 (read
+ * with strtod); venue and symbol fit struct instrument's buffers and hold
+ * no '/', '\', ':' or blanks (they name instrument files).
+ *
+ * A UTF-8 byte order mark, CRLF line ends and a last line without '\n'
+ * are fine; an empty file (or one of blank and comment lines only) loads
+ * no rows and is not an error.  CSV fields are trimmed of blanks; unknown
+ * CSV columns and JSON keys are ignored (a known JSON key given twice is
+ * an error: "qty: given twice"); JSON null is the same as absent.
  *
  * A bad row is reported through on_error as "<file>:<line>: <column>:
- * <what>" and skipped; the rest load.  Reading 1e6 rows takes well under
- * 3 s (bench/bench_posfile.c).
+ * <what>" (or "<file>:<line>: <what>" for the line as a whole: field
+ * count, JSON syntax as "line 1, column C: <jansson's text>", a line
+ * longer than POSFILE_LINE_MAX) and skipped; the rest load.  Duplicate ids
+ * are not the loader's business (pindex_insert refuses them).  Reading 1e6
+ * rows takes well under 3 s (bench/bench_posfile.c): one read buffer, no
+ * allocation per row.
+ *
+ * Thread-safety: any thread; a load touches only its own state.  It
+ * blocks on file reads: not for the loop thread (style: callbacks never
+ * block); the daemon loads at start-up or on a worker.
  */
 #ifndef LIQMON_POSFILE_H
 #define LIQMON_POSFILE_H
@@ -49,9 +66,22 @@ struct posfile_stats {
     size_t rejected;           /* rows reported to on_error */
 };
 
+/* Longest line accepted (bytes, line end excluded). */
+#define POSFILE_LINE_MAX 65536
+
+enum {
+    POSFILE_OK = 0,
+    POSFILE_EREAD = -1,      /* cannot open or read: "<file>: <reason>" */
+    POSFILE_EHEADER = -2,    /* CSV header unusable: "<file>:<line>: header:
+                                missing column 'qty'" */
+};
+
 /* Read path ("-" for stdin), calling on_row for every good row and
- * on_error for every bad one.  Returns 0; -1 when the file cannot be read
- * or has no usable header (err says why); or on_row's non-zero value. */
+ * on_error for every bad one (either may be NULL).  Returns POSFILE_OK,
+ * POSFILE_EREAD or POSFILE_EHEADER (err says why; on_error is not called
+ * for these), or on_row's non-zero value, which stops the load (use a
+ * positive one to tell it from the codes above).  *stats (may be NULL) is
+ * filled in every case. */
 int posfile_load(const char *path, posfile_row_fn on_row,
                  posfile_error_fn on_error, void *arg,
                  struct posfile_stats *stats, lq_err_t *err);

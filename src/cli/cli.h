@@ -10,5 +10,9 @@
 #define CLI_EX_IOERR    74
 
 int cli_positions(int argc, char **argv);
+int cli_replay(int argc, char **argv);
+
+/* conf/instruments when run from a source tree, else the installed copy. */
+const char *cli_default_instruments_dir(void);
 
 #endif

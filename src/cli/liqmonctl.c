@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "liqmon/fileio.h"
 #include "liqmon/scenario.h"
@@ -32,6 +33,10 @@ static void usage(FILE *f)
 "                            print counts per instrument and side; with\n"
 "                            --tiers, also compute liquidation prices from\n"
 "                            the instrument files in DIR\n"
+"  replay [--json] [--instruments DIR] FILE...\n"
+"                            run capture files through the venue adapters and\n"
+"                            print frames, events, rejections per venue and\n"
+"                            each instrument's last state\n"
 "\n"
 "Exit status: 0 ok, 64 usage error, 65 bad input, 66 cannot read input,\n"
 "70 internal error.\n");
@@ -84,6 +89,17 @@ out:
     return rc;
 }
 
+const char *cli_default_instruments_dir(void)
+{
+    static const char *const dirs[] = {
+        "conf/instruments", LIQMON_DATADIR "/instruments"
+    };
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (access(dirs[i], R_OK | X_OK) == 0)
+            return dirs[i];
+    return dirs[0];
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -101,6 +117,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "sim") == 0)
         return cmd_sim(argc - 1, argv + 1);
+    if (strcmp(argv[1], "replay") == 0)
+        return cli_replay(argc - 1, argv + 1);
     if (strcmp(argv[1], "positions") == 0)
         return cli_positions(argc - 1, argv + 1);
     fprintf(stderr, "liqmonctl: unknown command '%s' (see liqmonctl --help)\n",

@@ -50,6 +50,7 @@ struct pindex {
     size_t live;
     size_t count[2];
     agt_t *tree[2];
+    uint64_t version;              /* bumped by every change */
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -225,7 +226,8 @@ static int spec_check(const pindex_t *ix, const struct pos_spec *s,
         return lq_err_set(err, "side: must be long or short"), PINDEX_EINVAL;
     if (s->qty <= 0)
         return lq_err_set(err, "qty: must be > 0"), PINDEX_EINVAL;
-    if (!isfinite(s->entry) || s->entry <= 0)
+    /* entry is needed by the margin formula only; 0 means "not given". */
+    if (!isfinite(s->entry) || s->entry < 0 || (s->has_margin && s->entry <= 0))
         return lq_err_set(err, "entry: must be a finite number > 0"), PINDEX_EINVAL;
     if (s->has_margin) {
         if (!isfinite(s->margin) || s->margin <= 0)
@@ -370,6 +372,7 @@ int pindex_insert(pindex_t *ix, const struct pos_spec *spec,
         goto nomem;
     }
     ix->hash[slot] = h + 1;
+    ix->version++;
     ix->live++;
     ix->count[side_of(r)]++;
     if (handle_out)
@@ -398,6 +401,7 @@ int pindex_update(pindex_t *ix, uint32_t h, const struct pos_spec *spec,
     if (rc != PINDEX_OK)
         return rc;
     tree_del(ix, h);
+    ix->version++;
     ix->count[side_of(r)]--;
     rec_fill(r, spec);
     r->lp = rec_lp(ix, r);
@@ -420,6 +424,7 @@ int pindex_remove(pindex_t *ix, uint32_t h)
     id = rec_id(ix, r);
     hash_delete(ix, hash_slot(ix, id, hash_str(id)));
     tree_del(ix, h);
+    ix->version++;
     ix->count[side_of(r)]--;
     ix->live--;
     ix->garbage += rec_strlen(ix, r);
@@ -467,6 +472,7 @@ int pindex_set_tiers(pindex_t *ix, const struct tier_table *tiers)
         return PINDEX_ENOMEM;
     tiers_fini(&ix->tiers);
     ix->tiers = nt;
+    ix->version++;
     for (uint32_t h = 0; h < ix->npool; h++) {
         struct prec *r = &ix->pool[h];
         if (!(r->flags & F_LIVE) || !(r->flags & F_MARGIN))
@@ -479,6 +485,11 @@ int pindex_set_tiers(pindex_t *ix, const struct tier_table *tiers)
             return PINDEX_ENOMEM;
     }
     return PINDEX_OK;
+}
+
+uint64_t pindex_version(const pindex_t *ix)
+{
+    return ix->version;
 }
 
 size_t pindex_count(const pindex_t *ix, enum pos_side side)

@@ -205,14 +205,18 @@ static int parse_position(const json_t *o, size_t i, struct scenario *sc,
     snprintf(fpath, sizeof(fpath), "%s.qty", path);
     if (read_qty(v, fpath, &s.qty, err) != 0)
         return -1;
-    if ((v = need(o, "entry", path, err)) == NULL)
-        return -1;
-    snprintf(fpath, sizeof(fpath), "%s.entry", path);
-    if (read_price(v, fpath, &s.entry, err) != 0)
-        return -1;
-
     const json_t *m = json_object_get(o, "margin");
     const json_t *lp = json_object_get(o, "liq_price");
+
+    /* entry feeds only the margin formula: the contract's own example
+     * gives a liq_price position without one. */
+    v = json_object_get(o, "entry");
+    if (v == NULL && m != NULL)
+        return lq_err_set(err, "%s.entry: missing (needed with margin)", path);
+    snprintf(fpath, sizeof(fpath), "%s.entry", path);
+    if (v != NULL && read_price(v, fpath, &s.entry, err) != 0)
+        return -1;
+
     if (m && lp)
         return lq_err_set(err, "%s: give either margin or liq_price, not "
                           "both", path);
@@ -319,7 +323,14 @@ int scenario_parse(const char *text, size_t len, struct scenario *sc,
         goto fail;
     v = json_object_get(root, "tiers");
     if (v != NULL && tiers_from_json(v, &sc->tiers, err) != 0) {
-        lq_err_prefix(err, "tiers");
+        /* tiers_from_json says "[3].mmr: ..." or "must be ...". */
+        if (err && err->msg[0] == '[') {
+            char tmp[sizeof(err->msg)];
+            snprintf(tmp, sizeof(tmp), "%s", err->msg);
+            lq_err_set(err, "tiers%s", tmp);
+        } else {
+            lq_err_prefix(err, "tiers");
+        }
         goto fail;
     }
     sc->ix = pindex_create(&sc->tiers);

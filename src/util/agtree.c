@@ -350,9 +350,11 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
     }
     int rc = ins_rec(t, in->child[i], k, tie, w, n, &csp);
 
+    /* Refresh even when the insert failed (a duplicate): the lending above
+     * may have moved entries, and double sums depend on their grouping. */
+    refresh(in, i);
     if (rc != AGT_OK)
         return rc;
-    refresh(in, i);
     if (csp.right == NULL)
         return AGT_OK;
     /* Place the child's new right sibling at i + 1, splitting us first
@@ -583,12 +585,12 @@ int agt_bulk_load(agt_t *t, const struct agt_entry *e, size_t n)
     size_t nl, i, pos;
     int rc = AGT_ENOMEM;
 
+    agt_clear(t);
     for (i = 0; i < n; i++) {
         if (!isfinite(e[i].key) ||
             (i > 0 && cmp(e[i - 1].key, e[i - 1].tie, e[i].key, e[i].tie) >= 0))
             return AGT_EINVAL;
     }
-    agt_clear(t);
     if (n <= AGT_B) {
         struct leaf *l = (struct leaf *)t->root;
         for (i = 0; i < n; i++) {

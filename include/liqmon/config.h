@@ -1,0 +1,57 @@
+/*
+ * config.h - liqmond's configuration file.
+ *
+ * An INI-style text file (conf/liqmond.conf is the documented example):
+ *
+ *     # comment                 ; comment
+ *     [daemon]
+ *     instruments_dir = /usr/local/share/liqmon/instruments
+ *     [venue binance-usdm]
+ *     symbols = BTCUSDT ETHUSDT
+ *
+ * Every error names the file, the line and what is allowed, e.g.
+ * "liqmond.conf:12: stale_after: must be a duration between 1s and 1h
+ * (got '0s')".  Unknown sections and keys are errors: a typo must not
+ * silently leave a default in force.  Parsing never exits the process (a
+ * reload runs it too).
+ */
+#ifndef LIQMON_CONFIG_H
+#define LIQMON_CONFIG_H
+
+#include <stddef.h>
+
+#include "liqmon/engine.h"
+#include "liqmon/err.h"
+#include "liqmon/market.h"
+#include "liqmon/venue.h"
+
+#define CONFIG_MAX_SYMBOLS 64
+#define CONFIG_PATH_MAX 512
+
+struct config_venue {
+    int enabled;                        /* a [venue X] section was given */
+    struct venue_config vc;             /* URLs and venue options */
+    char symbols[CONFIG_MAX_SYMBOLS][INSTRUMENT_SYMBOL_MAX];
+    size_t nsymbols;
+};
+
+struct liqmon_config {
+    char instruments_dir[CONFIG_PATH_MAX];
+    char positions[CONFIG_PATH_MAX];    /* "" : none */
+    char record_dir[CONFIG_PATH_MAX];   /* "" : not recording */
+    char ca_file[CONFIG_PATH_MAX];      /* "" : system CA store only */
+    size_t max_message;                 /* bytes */
+    int stale_ms;
+    int backoff_min_ms, backoff_max_ms;
+    int max_age_s;
+    int status_interval_s;              /* periodic status line; 0 off */
+    struct engine_config engine;
+    struct config_venue venues[VENUE_COUNT];
+};
+
+/* Built-in defaults: production venue URLs, no venue enabled. */
+void config_default(struct liqmon_config *c);
+/* Parse path over the defaults in *c.  0, or -1 with err set. */
+int config_load(const char *path, struct liqmon_config *c, lq_err_t *err);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * venue.h - venue adapters: one venue's wire format in, market state and
+ * normalised events (event.h) out.
+ *
+ *   frames (live or replayed) --> venue_on_frame --> market (books, marks)
+ *                                        |
+ *                                        +--> io->emit(event) --> engine
+ *
+ * An adapter owns each instrument's book-sync state machine for its venue
+ * (sequence numbers, snapshots, checksums; each venue's file draws it at
+ * the top).  It never touches a socket: what it needs from the transport
+ * (send a subscription or an application ping, fetch a REST snapshot,
+ * drop a connection) it asks through struct venue_io.  The live feed
+ * (src/feed/) implements venue_io with libwebsockets; a replay implements
+ * it with no-ops, since the capture already holds every frame that came
+ * back, REST answers included.  So live and replay run the same code.
+ *
+ * Anything an adapter does not understand is counted per reason, sampled
+ * to the log at a limited rate, and skipped; it never stops the feed
+ * unless the venue's rules say the stream is broken (then the book is
+ * invalidated and resynchronised).
+ *
+ * Thread-safety: the loop thread only.
+ */
+#ifndef LIQMON_VENUE_H
+#define LIQMON_VENUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liqmon/err.h"
+#include "liqmon/event.h"
+#include "liqmon/market.h"
+
+enum frame_src { FRAME_WS = 0, FRAME_REST = 1 };
+
+/* Why a frame was rejected.  Counted per venue. */
+enum venue_reject {
+    VREJ_JSON = 0,        /* not valid JSON */
+    VREJ_SCHEMA,          /* a field missing or of the wrong type */
+    VREJ_NUMBER,          /* a number that does not parse or is out of range */
+    VREJ_UNKNOWN_TYPE,    /* a message kind / topic / channel we do not use */
+    VREJ_UNKNOWN_SYMBOL,  /* an instrument we do not watch */
+    VREJ_VENUE_ERROR,     /* the venue answered with an error */
+    VREJ_STALE_UPDATE,    /* an update older than the book (dropped, counted) */
+    VREJ_COUNT
+};
+const char *venue_reject_name(enum venue_reject r);
+
+/* Per-venue settings (config file, or tests pointing at loopback). */
+struct venue_config {
+    enum venue_id id;
+    char ws_url[256];         /* Binance: the /public route base, e.g.
+                                 wss://fstream.binance.com/public;
+                                 others: the public websocket URL */
+    char ws_url_market[256];  /* Binance: the /market route base */
+    char rest_url[256];       /* Binance: https://fapi.binance.com;
+                                 OKX: https://www.okx.com (book seed) */
+    char liq_route[16];       /* Binance: "market" or "public": the
+                                 connection that carries @forceOrder */
+    int book_depth;           /* Bybit orderbook depth (1/50/200/500) */
+    int ping_interval_s;      /* application ping period; 0: venue default */
+};
+/* Fill cfg with the venue's production defaults. */
+void venue_config_default(enum venue_id id, struct venue_config *cfg);
+
+/* What an adapter asks of its transport; every callback may be NULL. */
+struct venue_io {
+    void *arg;
+    void (*emit)(void *arg, const struct mkt_event *ev);
+    /* Send a text message on connection conn.  0, or -1 (not open). */
+    int (*send)(void *arg, int conn, const char *text, size_t len);
+    /* GET rest_url + path; the body comes back as a FRAME_REST frame with
+     * url = path.  0, or -1 (could not start). */
+    int (*http_get)(void *arg, const char *path);
+    /* Drop connection conn and connect again (resubscribes). */
+    int (*reconnect)(void *arg, int conn, const char *why);
+};
+
+struct venue_stats {
+    uint64_t frames;
+    uint64_t rejected;
+    uint64_t by_reason[VREJ_COUNT];
+    uint64_t events[MEV_TYPE_COUNT];
+};
+
+typedef struct venue venue_t;
+
+/* Create an adapter for every instrument of cfg->id in mkt (borrowed: the
+ * market outlives the adapter).  io is copied. */
+venue_t *venue_create(const struct venue_config *cfg, market_t *mkt,
+                      const struct venue_io *io, lq_err_t *err);
+void venue_destroy(venue_t *v);                  /* NULL is fine */
+
+enum venue_id venue_id_of(const venue_t *v);
+/* The websocket connections this adapter needs (Binance: two). */
+size_t venue_conn_count(const venue_t *v);
+const char *venue_conn_name(const venue_t *v, size_t conn);
+/* Full URL to open for connection conn (streams in the URL for Binance). */
+const char *venue_conn_url(const venue_t *v, size_t conn);
+/* Index of a connection by name, or -1 (captures name their conn). */
+int venue_conn_index(const venue_t *v, const char *name);
+
+/* Transport events.  now: ns since the epoch (capture clock in replay). */
+void venue_on_open(venue_t *v, int conn, int64_t now);
+void venue_on_close(venue_t *v, int conn, int64_t now);
+/* One complete message.  conn may be -1 when unknown (replay of a capture
+ * without conn: the adapter routes by content).  url: the REST path for
+ * FRAME_REST, else NULL.  Returns 0 when used, or 1 + enum venue_reject
+ * when rejected (already counted). */
+int venue_on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
+                   const char *data, size_t len, int64_t now);
+/* Periodic: application pings, snapshot retries.  Call about once a
+ * second. */
+void venue_tick(venue_t *v, int64_t now);
+
+const struct venue_stats *venue_get_stats(const venue_t *v);
+
+#endif

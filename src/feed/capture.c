@@ -1,0 +1,710 @@
+/*
+ * capture.c - capture files: reading for replay, writing for recording
+ * (see capture.h and ../shared/docs/capture-format.md).
+ *
+ * Reading: zlib's gzread reads plain and gzip files alike.  Lines are
+ * split in a large buffer and parsed in place: the line is tokenized with
+ * jtok, then string values are unescaped (never longer than their escaped
+ * form) and NUL-terminated where they lie, so a frame costs no copy.
+ *
+ * Writing: the loop thread only copies a frame into a queue record; the
+ * writer thread takes the whole queue under the lock (libuv threadpool
+ * style), formats and writes it unlocked, one hourly file at a time.  The
+ * queue is bounded in bytes; when full, frames are dropped and counted:
+ * recording must never slow the hot path.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <zlib.h>
+
+#include "liqmon/capture.h"
+#include "liqmon/jtok.h"
+#include "liqmon/log.h"
+
+#define READ_CHUNK (1u << 20)
+#define MAX_LINE ((size_t)256 << 20)
+
+/* ---- reading ---------------------------------------------------------- */
+
+struct capture_reader {
+    char *path;
+    gzFile gz;
+    char *buf;              /* buf[start..end) holds unread bytes */
+    size_t cap, start, end;
+    int eof;
+    size_t line;
+    size_t bad;
+    uint64_t size;
+    struct jtok tok[32];
+    unsigned char *bin;     /* frame_b64 decode buffer */
+    size_t bincap;
+};
+
+capture_reader_t *capture_open(const char *path, lq_err_t *err)
+{
+    capture_reader_t *r = calloc(1, sizeof(*r));
+    struct stat st;
+
+    if (r == NULL)
+        goto nomem;
+    r->path = strdup(path);
+    r->cap = 2 * READ_CHUNK;
+    r->buf = malloc(r->cap);
+    if (r->path == NULL || r->buf == NULL)
+        goto nomem;
+    r->gz = gzopen(path, "rb");
+    if (r->gz == NULL) {
+        lq_err_set(err, "%s: %s", path, errno ? strerror(errno) : "cannot open");
+        goto fail;
+    }
+    gzbuffer(r->gz, 256 * 1024);
+    if (stat(path, &st) == 0)
+        r->size = (uint64_t)st.st_size;
+    return r;
+nomem:
+    lq_err_set(err, "%s: out of memory", path);
+fail:
+    capture_close(r);
+    return NULL;
+}
+
+void capture_close(capture_reader_t *r)
+{
+    if (r == NULL)
+        return;
+    if (r->gz)
+        gzclose(r->gz);
+    free(r->path);
+    free(r->buf);
+    free(r->bin);
+    free(r);
+}
+
+size_t capture_bad_lines(const capture_reader_t *r) { return r->bad; }
+uint64_t capture_size(const capture_reader_t *r) { return r->size; }
+
+uint64_t capture_pos(const capture_reader_t *r)
+{
+    /* Compressed offset: comparable with the file size for progress. */
+    long off = gzoffset(r->gz);
+    return off > 0 ? (uint64_t)off : 0;
+}
+
+/* Find the next line; returns its start (NUL-terminated in place, without
+ * the '\n') and length, or NULL at end of file / on error. */
+static char *next_line(capture_reader_t *r, size_t *len, lq_err_t *err,
+                       int *failed)
+{
+    size_t scanned = 0;
+
+    *failed = 0;
+    for (;;) {
+        char *b = r->buf + r->start;
+        char *nl = memchr(b + scanned, '\n', r->end - r->start - scanned);
+        if (nl) {
+            *nl = '\0';
+            *len = (size_t)(nl - b);
+            r->start += *len + 1;
+            r->line++;
+            return b;
+        }
+        scanned = r->end - r->start;
+        if (r->eof) {
+            if (scanned == 0)
+                return NULL;
+            /* A last line without '\n'. */
+            if (r->end == r->cap) {
+                char *nb = realloc(r->buf, r->cap + 1);
+                if (nb == NULL)
+                    goto nomem;
+                r->buf = nb;
+                r->cap++;
+                b = r->buf + r->start;
+            }
+            b[scanned] = '\0';
+            *len = scanned;
+            r->start = r->end;
+            r->line++;
+            return b;
+        }
+        /* Make room: slide unread bytes to the front, grow if a single
+         * line fills the buffer. */
+        if (r->start > 0) {
+            memmove(r->buf, r->buf + r->start, r->end - r->start);
+            r->end -= r->start;
+            r->start = 0;
+        }
+        if (r->cap - r->end < READ_CHUNK) {
+            if (r->cap >= MAX_LINE) {
+                lq_err_set(err, "%s:%zu: line longer than %zu bytes", r->path,
+                           r->line + 1, MAX_LINE);
+                *failed = 1;
+                return NULL;
+            }
+            char *nb = realloc(r->buf, r->cap * 2);
+            if (nb == NULL)
+                goto nomem;
+            r->buf = nb;
+            r->cap *= 2;
+        }
+        int got = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end - 1));
+        if (got < 0) {
+            int zerr;
+            const char *msg = gzerror(r->gz, &zerr);
+            lq_err_set(err, "%s: read error: %s", r->path, msg);
+            *failed = 1;
+            return NULL;
+        }
+        if (got == 0)
+            r->eof = 1;
+        r->end += (size_t)got;
+    }
+nomem:
+    lq_err_set(err, "%s: out of memory", r->path);
+    *failed = 1;
+    return NULL;
+}
+
+static void put_utf8(char **o, unsigned cp)
+{
+    char *p = *o;
+
+    if (cp < 0x80) {
+        *p++ = (char)cp;
+    } else if (cp < 0x800) {
+        *p++ = (char)(0xC0 | (cp >> 6));
+        *p++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *p++ = (char)(0xE0 | (cp >> 12));
+        *p++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *p++ = (char)(0xF0 | (cp >> 18));
+        *p++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *p++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = (char)(0x80 | (cp & 0x3F));
+    }
+    *o = p;
+}
+
+static unsigned hex4(const char *p)
+{
+    unsigned v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* Unescape string token i of line in place and NUL-terminate it.  jtok
+ * already checked every escape.  Returns the new length. */
+static size_t unescape_inplace(char *line, const struct jtok *t)
+{
+    char *in = line + t->start, *end = in + t->len, *out = in;
+
+    if (!t->escaped) {
+        *end = '\0';
+        return t->len;
+    }
+    while (in < end) {
+        if (*in != '\\') {
+            *out++ = *in++;
+            continue;
+        }
+        in++;
+        switch (*in) {
+        case 'b': *out++ = '\b'; in++; break;
+        case 'f': *out++ = '\f'; in++; break;
+        case 'n': *out++ = '\n'; in++; break;
+        case 'r': *out++ = '\r'; in++; break;
+        case 't': *out++ = '\t'; in++; break;
+        case 'u': {
+            unsigned cp = hex4(in + 1);
+            in += 5;
+            if (cp >= 0xD800 && cp < 0xDC00 && end - in >= 6 && in[0] == '\\' &&
+                in[1] == 'u') {
+                unsigned lo = hex4(in + 2);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    in += 6;
+                }
+            }
+            put_utf8(&out, cp);
+            break;
+        }
+        default: *out++ = *in++; break;   /* " \ / */
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - (line + t->start));
+}
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+static int b64_decode(capture_reader_t *r, const char *s, size_t n, size_t *out_len)
+{
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+
+    if (r->bincap < n + 1) {
+        unsigned char *nb = realloc(r->bin, n + 1);
+        if (nb == NULL)
+            return -1;
+        r->bin = nb;
+        r->bincap = n + 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int v;
+        if (s[i] == '=')
+            break;
+        if ((v = b64val(s[i])) < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            r->bin[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    r->bin[o] = 0;
+    *out_len = o;
+    return 0;
+}
+
+static void report_bad(capture_reader_t *r,
+                       void (*on_bad)(const char *, void *), void *arg,
+                       const char *what)
+{
+    char msg[512];
+
+    r->bad++;
+    if (on_bad) {
+        snprintf(msg, sizeof(msg), "%s:%zu: %s", r->path, r->line, what);
+        on_bad(msg, arg);
+    }
+}
+
+int capture_next(capture_reader_t *r, struct capture_frame *f,
+                 void (*on_bad)(const char *msg, void *arg), void *arg,
+                 lq_err_t *err)
+{
+    for (;;) {
+        size_t len, errpos;
+        int failed, n, k;
+        char *line = next_line(r, &len, err, &failed);
+        char vname[32];
+
+        if (line == NULL)
+            return failed ? -1 : 0;
+        if (len == 0 || (len == 1 && line[0] == '\r'))
+            continue;                     /* blank lines are not frames */
+        n = jtok_parse(line, len, r->tok, 32, &errpos);
+        if (n == JTOK_ESYNTAX) {
+            char what[64];
+            snprintf(what, sizeof(what), "not JSON (at byte %zu)", errpos + 1);
+            report_bad(r, on_bad, arg, what);
+            continue;
+        }
+        if (n < 0 || r->tok[0].type != JT_OBJ) {
+            report_bad(r, on_bad, arg, "not a capture object");
+            continue;
+        }
+        memset(f, 0, sizeof(*f));
+        f->line = r->line;
+        k = jtok_get(line, r->tok, 0, "ts");
+        if (k < 0 || r->tok[k].type != JT_NUM || jtok_i64(line, r->tok, k, &f->ts) != 0) {
+            report_bad(r, on_bad, arg, "ts: missing or not an integer");
+            continue;
+        }
+        k = jtok_get(line, r->tok, 0, "venue");
+        if (jtok_strcpy(line, r->tok, k, vname, sizeof(vname)) != 0 ||
+            venue_from_name(vname) < 0) {
+            char what[96];
+            snprintf(what, sizeof(what), "venue: %s",
+                     k < 0 ? "missing" : "unknown venue");
+            report_bad(r, on_bad, arg, what);
+            continue;
+        }
+        f->venue = (enum venue_id)venue_from_name(vname);
+        k = jtok_get(line, r->tok, 0, "src");
+        if (jtok_streq(line, r->tok, k, "ws")) {
+            f->src = FRAME_WS;
+        } else if (jtok_streq(line, r->tok, k, "rest")) {
+            f->src = FRAME_REST;
+        } else {
+            report_bad(r, on_bad, arg, "src: must be \"ws\" or \"rest\"");
+            continue;
+        }
+        int kc = jtok_get(line, r->tok, 0, "conn");
+        int ku = jtok_get(line, r->tok, 0, "url");
+        int kf = jtok_get(line, r->tok, 0, "frame");
+        int kb = jtok_get(line, r->tok, 0, "frame_b64");
+        if ((kc >= 0 && r->tok[kc].type != JT_STR) ||
+            (ku >= 0 && r->tok[ku].type != JT_STR)) {
+            report_bad(r, on_bad, arg, "conn/url: must be strings");
+            continue;
+        }
+        if (kf >= 0 && r->tok[kf].type == JT_STR) {
+            f->len = unescape_inplace(line, &r->tok[kf]);
+            f->data = line + r->tok[kf].start;
+        } else if (kb >= 0 && r->tok[kb].type == JT_STR) {
+            size_t bl;
+            if (b64_decode(r, line + r->tok[kb].start, r->tok[kb].len, &bl) != 0) {
+                report_bad(r, on_bad, arg, "frame_b64: not base64");
+                continue;
+            }
+            f->data = (const char *)r->bin;
+            f->len = bl;
+            f->binary = 1;
+        } else {
+            report_bad(r, on_bad, arg, "frame: missing or not a string");
+            continue;
+        }
+        /* Unescaping conn/url after frame is safe: spans do not overlap. */
+        if (kc >= 0) {
+            unescape_inplace(line, &r->tok[kc]);
+            f->conn = line + r->tok[kc].start;
+        }
+        if (ku >= 0) {
+            unescape_inplace(line, &r->tok[ku]);
+            f->url = line + r->tok[ku].start;
+        }
+        return 1;
+    }
+}
+
+/* ---- formatting ------------------------------------------------------- */
+
+/* Append s as a JSON string body (no quotes).  Returns bytes, or 0 when it
+ * does not fit. */
+static size_t put_escaped(char *o, size_t size, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t w = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (w + 6 >= size)
+            return 0;
+        if (c == '"' || c == '\\') {
+            o[w++] = '\\';
+            o[w++] = (char)c;
+        } else if (c < 0x20) {
+            o[w++] = '\\';
+            switch (c) {
+            case '\n': o[w++] = 'n'; break;
+            case '\r': o[w++] = 'r'; break;
+            case '\t': o[w++] = 't'; break;
+            default:
+                o[w++] = 'u'; o[w++] = '0'; o[w++] = '0';
+                o[w++] = hex[c >> 4]; o[w++] = hex[c & 15];
+            }
+        } else {
+            o[w++] = (char)c;
+        }
+    }
+    return w;
+}
+
+size_t capture_format_line(char *buf, size_t size, int64_t ts,
+                           enum venue_id venue, enum frame_src src,
+                           const char *conn, const char *url,
+                           const char *data, size_t len)
+{
+    size_t w;
+    int n;
+
+    n = snprintf(buf, size, "{\"ts\":%lld,\"venue\":\"%s\",\"src\":\"%s\"",
+                 (long long)ts, venue_name(venue), src == FRAME_REST ? "rest" : "ws");
+    if (n < 0 || (size_t)n >= size)
+        return 0;
+    w = (size_t)n;
+    const char *keys[2] = { "conn", "url" };
+    const char *vals[2] = { conn, url };
+    for (int i = 0; i < 2; i++) {
+        size_t e;
+        if (vals[i] == NULL)
+            continue;
+        n = snprintf(buf + w, size - w, ",\"%s\":\"", keys[i]);
+        if (n < 0 || (size_t)n >= size - w)
+            return 0;
+        w += (size_t)n;
+        e = put_escaped(buf + w, size - w, vals[i], strlen(vals[i]));
+        if (e == 0 && vals[i][0] != '\0')
+            return 0;
+        w += e;
+        if (w + 1 >= size)
+            return 0;
+        buf[w++] = '"';
+    }
+    if (w + 11 >= size)
+        return 0;
+    memcpy(buf + w, ",\"frame\":\"", 10);
+    w += 10;
+    size_t e = put_escaped(buf + w, size - w, data, len);
+    if (e == 0 && len > 0)
+        return 0;
+    w += e;
+    if (w + 3 >= size)
+        return 0;
+    buf[w++] = '"';
+    buf[w++] = '}';
+    buf[w++] = '\n';
+    return w;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+struct crec {
+    struct crec *next;
+    int64_t ts;
+    enum venue_id venue;
+    enum frame_src src;
+    size_t len;
+    char *conn, *url;     /* point into data[] after the frame, or NULL */
+    char data[];
+};
+
+struct capture_writer {
+    char *dir;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct crec *head, *tail;     /* FIFO, guarded by mu */
+    size_t queued_bytes;          /* guarded by mu */
+    size_t queue_bytes;           /* the bound */
+    int stopping;                 /* guarded by mu */
+    struct capture_writer_stats st;   /* guarded by mu */
+    /* Writer thread only: */
+    FILE *f;
+    long hour;                    /* hour number of the open file */
+    char *line;
+    size_t linecap;
+};
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(tmp))
+        return -1;
+    memcpy(tmp, dir, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static void writer_open_hour(capture_writer_t *w, int64_t ts)
+{
+    long hour = (long)(ts / ((int64_t)3600 * 1000000000));
+    time_t t = (time_t)hour * 3600;
+    struct tm tm;
+    char path[4200];
+
+    if (w->f && hour == w->hour)
+        return;
+    if (w->f)
+        fclose(w->f);
+    gmtime_r(&t, &tm);
+    snprintf(path, sizeof(path), "%s/capture-%04d%02d%02d-%02d.jsonl", w->dir,
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+    w->f = fopen(path, "a");
+    w->hour = hour;
+    if (w->f == NULL)
+        log_msg(LOG_ERROR, "capture", "%s: %s", path, strerror(errno));
+    else {
+        pthread_mutex_lock(&w->mu);
+        w->st.files++;
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    capture_writer_t *w = arg;
+
+    for (;;) {
+        struct crec *batch;
+        size_t bytes = 0, frames = 0, errors = 0, wbytes = 0;
+        int stop;
+
+        pthread_mutex_lock(&w->mu);
+        while (w->head == NULL && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        batch = w->head;
+        w->head = w->tail = NULL;
+        stop = w->stopping;
+        pthread_mutex_unlock(&w->mu);
+
+        while (batch) {
+            struct crec *r = batch;
+            size_t need = r->len * 6 + 512 +
+                          (r->conn ? strlen(r->conn) * 6 : 0) +
+                          (r->url ? strlen(r->url) * 6 : 0);
+            batch = r->next;
+            bytes += r->len;
+            if (need > w->linecap) {
+                char *nl = realloc(w->line, need);
+                if (nl) {
+                    w->line = nl;
+                    w->linecap = need;
+                }
+            }
+            writer_open_hour(w, r->ts);
+            size_t n = w->line && need <= w->linecap
+                ? capture_format_line(w->line, w->linecap, r->ts, r->venue,
+                                      r->src, r->conn, r->url, r->data, r->len)
+                : 0;
+            if (n == 0 || w->f == NULL || fwrite(w->line, 1, n, w->f) != n) {
+                errors++;
+            } else {
+                frames++;
+                wbytes += n;
+            }
+            free(r);
+        }
+        if (w->f && fflush(w->f) != 0)
+            errors++;
+
+        pthread_mutex_lock(&w->mu);
+        w->queued_bytes -= bytes;
+        w->st.frames += frames;
+        w->st.bytes += wbytes;
+        w->st.write_errors += errors;
+        pthread_mutex_unlock(&w->mu);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+capture_writer_t *capture_writer_start(const char *dir, size_t queue_bytes,
+                                       lq_err_t *err)
+{
+    capture_writer_t *w = calloc(1, sizeof(*w));
+
+    if (w == NULL || (w->dir = strdup(dir)) == NULL) {
+        lq_err_set(err, "out of memory");
+        goto fail;
+    }
+    if (mkdir_p(dir) != 0) {
+        lq_err_set(err, "%s: cannot create directory: %s", dir, strerror(errno));
+        goto fail;
+    }
+    w->queue_bytes = queue_bytes ? queue_bytes : ((size_t)64 << 20);
+    w->hour = -1;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        lq_err_set(err, "cannot start the capture writer thread");
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        goto fail;
+    }
+    return w;
+fail:
+    if (w)
+        free(w->dir);
+    free(w);
+    return NULL;
+}
+
+int capture_writer_submit(capture_writer_t *w, int64_t ts, enum venue_id venue,
+                          enum frame_src src, const char *conn,
+                          const char *url, const char *data, size_t len)
+{
+    size_t lc = conn ? strlen(conn) + 1 : 0, lu = url ? strlen(url) + 1 : 0;
+    struct crec *r;
+
+    pthread_mutex_lock(&w->mu);
+    if (w->queued_bytes + len > w->queue_bytes || w->stopping) {
+        w->st.dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return -1;
+    }
+    w->queued_bytes += len;
+    pthread_mutex_unlock(&w->mu);
+
+    /* The copy happens outside the lock; the reservation above already
+     * counted its bytes. */
+    r = malloc(sizeof(*r) + len + 1 + lc + lu);
+    if (r == NULL) {
+        pthread_mutex_lock(&w->mu);
+        w->queued_bytes -= len;
+        w->st.dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return -1;
+    }
+    r->next = NULL;
+    r->ts = ts;
+    r->venue = venue;
+    r->src = src;
+    r->len = len;
+    memcpy(r->data, data, len);
+    r->data[len] = '\0';
+    r->conn = conn ? memcpy(r->data + len + 1, conn, lc) : NULL;
+    r->url = url ? memcpy(r->data + len + 1 + lc, url, lu) : NULL;
+
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+        w->tail->next = r;
+    else
+        w->head = r;
+    w->tail = r;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+void capture_writer_get_stats(capture_writer_t *w, struct capture_writer_stats *st)
+{
+    pthread_mutex_lock(&w->mu);
+    *st = w->st;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void capture_writer_stop(capture_writer_t *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    /* Frames queued after the thread's last take (none: submit refuses
+     * once stopping is set, and the thread drains before it exits). */
+    if (w->f)
+        fclose(w->f);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w->line);
+    free(w->dir);
+    free(w);
+}

@@ -1,0 +1,273 @@
+/*
+ * market.c - instruments' live state (see market.h).
+ *
+ * Lookup by (venue, symbol) is a linear scan: a daemon watches tens of
+ * instruments, not thousands, and the scan over a few short strings costs
+ * less than hashing the symbol.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liqmon/market.h"
+
+#define MARKET_MAX 4096
+
+struct market {
+    struct mkt_instr **in;
+    size_t n, cap;
+};
+
+static const char *const venue_names[VENUE_COUNT] = {
+    "binance-usdm", "bybit-linear", "okx-swap", "hyperliquid"
+};
+
+const char *venue_name(enum venue_id v)
+{
+    return (unsigned)v < VENUE_COUNT ? venue_names[v] : "unknown";
+}
+
+int venue_from_name(const char *name)
+{
+    for (int i = 0; i < VENUE_COUNT; i++)
+        if (strcmp(name, venue_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+market_t *market_create(void)
+{
+    return calloc(1, sizeof(market_t));
+}
+
+static void instr_free(struct mkt_instr *in)
+{
+    if (in == NULL)
+        return;
+    book_destroy(in->book);
+    instrument_fini(&in->spec);
+    free(in);
+}
+
+void market_destroy(market_t *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        instr_free(m->in[i]);
+    free(m->in);
+    free(m);
+}
+
+struct mkt_instr *market_add(market_t *m, enum venue_id v,
+                             const struct instrument *spec, lq_err_t *err)
+{
+    struct mkt_instr *in = NULL;
+
+    if (market_find(m, v, spec->symbol)) {
+        lq_err_set(err, "%s:%s: instrument listed twice", venue_name(v),
+                   spec->symbol);
+        return NULL;
+    }
+    if (m->n == MARKET_MAX) {
+        lq_err_set(err, "more than %d instruments", MARKET_MAX);
+        return NULL;
+    }
+    if (m->n == m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 16;
+        struct mkt_instr **nin = realloc(m->in, ncap * sizeof(*nin));
+        if (nin == NULL)
+            goto nomem;
+        m->in = nin;
+        m->cap = ncap;
+    }
+    in = calloc(1, sizeof(*in));
+    if (in == NULL)
+        goto nomem;
+    in->venue = v;
+    in->spec = *spec;
+    if (tiers_copy(&spec->tiers, &in->spec.tiers) != 0) {
+        in->spec.tiers.t = NULL;
+        in->spec.tiers.n = 0;
+        goto nomem;
+    }
+    in->book = book_create();
+    if (in->book == NULL)
+        goto nomem;
+    snprintf(in->key, sizeof(in->key), "%s:%s", venue_name(v), spec->symbol);
+    snprintf(in->invalid_reason, sizeof(in->invalid_reason), "no snapshot yet");
+    in->idx = (uint32_t)m->n;
+    m->in[m->n++] = in;
+    return in;
+nomem:
+    instr_free(in);
+    lq_err_set(err, "out of memory");
+    return NULL;
+}
+
+struct mkt_instr *market_findn(const market_t *m, enum venue_id v,
+                               const char *symbol, size_t len)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        struct mkt_instr *in = m->in[i];
+        if (in->venue == v && strncmp(in->spec.symbol, symbol, len) == 0 &&
+            in->spec.symbol[len] == '\0')
+            return in;
+    }
+    return NULL;
+}
+
+struct mkt_instr *market_find(const market_t *m, enum venue_id v,
+                              const char *symbol)
+{
+    return market_findn(m, v, symbol, strlen(symbol));
+}
+
+size_t market_count(const market_t *m)
+{
+    return m->n;
+}
+
+struct mkt_instr *market_at(const market_t *m, size_t i)
+{
+    return i < m->n ? m->in[i] : NULL;
+}
+
+int market_apply_snapshot(struct mkt_instr *in, const struct book_level *bids,
+                          size_t nb, const struct book_level *asks,
+                          size_t na, uint64_t seq)
+{
+    int rc = book_apply_snapshot(in->book, bids, nb, asks, na, NULL);
+
+    in->book_seq = seq;
+    in->book_updates++;
+    if (rc == BOOK_OK) {
+        in->book_valid = 1;
+        in->invalid_reason[0] = '\0';
+    }
+    return rc;
+}
+
+int market_apply_delta(struct mkt_instr *in, const struct book_level *bids,
+                       size_t nb, const struct book_level *asks, size_t na,
+                       uint64_t seq)
+{
+    int rc;
+
+    /* Counted first, even if a level fails: the engine compares this
+     * counter to know whether the book may have changed. */
+    in->book_updates++;
+    in->book_seq = seq;
+    for (size_t i = 0; i < nb; i++)
+        if ((rc = book_set_level(in->book, BOOK_BID, bids[i].price, bids[i].qty)) < 0)
+            return rc;
+    for (size_t i = 0; i < na; i++)
+        if ((rc = book_set_level(in->book, BOOK_ASK, asks[i].price, asks[i].qty)) < 0)
+            return rc;
+    return book_is_crossed(in->book) ? BOOK_CROSSED : BOOK_OK;
+}
+
+int market_apply_level(struct mkt_instr *in, enum book_side side,
+                       double price, dec_t qty)
+{
+    struct book_level l = { price, qty };
+
+    return side == BOOK_BID ? market_apply_delta(in, &l, 1, NULL, 0, in->book_seq)
+                            : market_apply_delta(in, NULL, 0, &l, 1, in->book_seq);
+}
+
+void market_invalidate(struct mkt_instr *in, const char *reason)
+{
+    if (in->book_valid)
+        in->book_resyncs++;
+    in->book_valid = 0;
+    snprintf(in->invalid_reason, sizeof(in->invalid_reason), "%s", reason);
+}
+
+dec_t market_to_base(const struct mkt_instr *in, dec_t q)
+{
+    dec_t cv = in->spec.contract_value;
+
+    if (cv == 0 || cv == DEC_SCALE)
+        return q;
+    /* q * cv / 1e8, rounded half to even: both are 1e-8 units. */
+    dec_t prod = q * cv;
+    dec_t r = prod % DEC_SCALE, out = prod / DEC_SCALE;
+    dec_t half = DEC_SCALE / 2;
+    if (r < 0) {
+        r = -r;
+        if (r > half || (r == half && (out & 1)))
+            out--;
+    } else if (r > half || (r == half && (out & 1))) {
+        out++;
+    }
+    return out;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int market_load_dir(market_t *m, const char *dir, unsigned venues_mask,
+                    lq_err_t *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, cap = 0, i;
+    int added = 0, rc = -1;
+
+    if (d == NULL)
+        return lq_err_set(err, "%s: cannot open directory", dir);
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, ncap * sizeof(*nn));
+            if (nn == NULL)
+                goto nomem;
+            names = nn;
+            cap = ncap;
+        }
+        if ((names[n] = strdup(de->d_name)) == NULL)
+            goto nomem;
+        n++;
+    }
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (i = 0; i < n; i++) {
+        char path[4096];
+        struct instrument ins;
+        int v;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        if (instrument_load_file(path, &ins, err) != 0)
+            goto out;
+        v = venue_from_name(ins.venue);
+        if (v < 0) {
+            lq_err_set(err, "%s: venue: unknown venue '%s'", path, ins.venue);
+            instrument_fini(&ins);
+            goto out;
+        }
+        if (venues_mask == 0 || (venues_mask & (1u << v))) {
+            if (market_add(m, (enum venue_id)v, &ins, err) == NULL) {
+                instrument_fini(&ins);
+                goto out;
+            }
+            added++;
+        }
+        instrument_fini(&ins);
+    }
+    rc = added;
+    goto out;
+nomem:
+    lq_err_set(err, "out of memory");
+out:
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}

@@ -1,0 +1,287 @@
+/*
+ * engine.c - per-instrument positions and ladders, re-simulated on every
+ * tick (see engine.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liqmon/engine.h"
+
+struct eng_instr {
+    struct mkt_instr *in;          /* borrowed from the market */
+    pindex_t *ix;                  /* owned */
+    struct engine_ladder ladder;
+    /* Inputs of the last run, to skip ticks that change nothing. */
+    double last_ref;
+    uint64_t last_book_updates;
+    uint64_t last_pos_version;
+    int has_run;
+};
+
+struct engine {
+    market_t *mkt;
+    struct engine_config cfg;
+    struct eng_instr *ei;          /* one per market instrument, by idx */
+    size_t n;
+    struct engine_stats st;
+    engine_listener_fn listener;
+    void *listener_arg;
+};
+
+void engine_config_default(struct engine_config *cfg)
+{
+    static const double shocks[] = {
+        0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.10, 0.15
+    };
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->nshocks = sizeof(shocks) / sizeof(shocks[0]);
+    memcpy(cfg->shocks, shocks, sizeof(shocks));
+    cfg->sides[0] = CASCADE_DOWN;
+    cfg->sides[1] = CASCADE_UP;
+    cfg->nsides = 2;
+}
+
+engine_t *engine_create(market_t *mkt, const struct engine_config *cfg,
+                        lq_err_t *err)
+{
+    engine_t *e = calloc(1, sizeof(*e));
+
+    if (e == NULL)
+        goto nomem;
+    if (cfg->nshocks == 0 || cfg->nshocks > ENGINE_MAX_SHOCKS ||
+        cfg->nsides == 0 || cfg->nsides > 2) {
+        lq_err_set(err, "engine: 1..%d shocks and 1..2 sides", ENGINE_MAX_SHOCKS);
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->nshocks; i++) {
+        if (!(cfg->shocks[i] >= 0 && cfg->shocks[i] < 1)) {
+            lq_err_set(err, "shocks[%zu]: must be >= 0 and < 1", i);
+            goto fail;
+        }
+    }
+    e->mkt = mkt;
+    e->cfg = *cfg;
+    e->n = market_count(mkt);
+    e->ei = calloc(e->n ? e->n : 1, sizeof(*e->ei));
+    if (e->ei == NULL)
+        goto nomem;
+    for (size_t i = 0; i < e->n; i++) {
+        struct eng_instr *ei = &e->ei[i];
+        ei->in = market_at(mkt, i);
+        ei->ix = pindex_create(&ei->in->spec.tiers);
+        if (ei->ix == NULL)
+            goto nomem;
+        ei->ladder.nrows = cfg->nsides * cfg->nshocks;
+        ei->ladder.why_invalid = "no tick yet";
+    }
+    return e;
+nomem:
+    lq_err_set(err, "out of memory");
+fail:
+    engine_destroy(e);
+    return NULL;
+}
+
+void engine_destroy(engine_t *e)
+{
+    if (e == NULL)
+        return;
+    for (size_t i = 0; e->ei && i < e->n; i++)
+        pindex_destroy(e->ei[i].ix);
+    free(e->ei);
+    free(e);
+}
+
+static struct eng_instr *find(const engine_t *e, const struct mkt_instr *in)
+{
+    if (in == NULL || in->idx >= e->n || e->ei[in->idx].in != in)
+        return NULL;
+    return &e->ei[in->idx];
+}
+
+pindex_t *engine_pindex(engine_t *e, const struct mkt_instr *in)
+{
+    struct eng_instr *ei = find(e, in);
+    return ei ? ei->ix : NULL;
+}
+
+const struct engine_ladder *engine_ladder(const engine_t *e,
+                                          const struct mkt_instr *in)
+{
+    struct eng_instr *ei = find(e, in);
+    return ei ? &ei->ladder : NULL;
+}
+
+const struct engine_stats *engine_get_stats(const engine_t *e)
+{
+    return &e->st;
+}
+
+void engine_set_listener(engine_t *e, engine_listener_fn fn, void *arg)
+{
+    e->listener = fn;
+    e->listener_arg = arg;
+}
+
+static void notify(engine_t *e, struct eng_instr *ei,
+                   const struct mkt_event *cause)
+{
+    if (e->listener)
+        e->listener(e->listener_arg, ei->in, &ei->ladder, cause);
+}
+
+static void set_invalid(engine_t *e, struct eng_instr *ei, const char *why,
+                        const struct mkt_event *cause)
+{
+    int was = ei->ladder.valid;
+
+    e->st.invalid++;
+    ei->ladder.valid = 0;
+    ei->ladder.why_invalid = why;
+    ei->has_run = 0;               /* the next valid tick runs in full */
+    if (was)
+        notify(e, ei, cause);
+}
+
+static void run(engine_t *e, struct eng_instr *ei, int64_t ts,
+                const struct mkt_event *cause)
+{
+    struct mkt_instr *in = ei->in;
+    struct book_level bid, ask;
+    double ref;
+    int is_mark = 1;
+
+    if (!in->book_valid) {
+        set_invalid(e, ei, "book not valid", cause);
+        return;
+    }
+    ref = in->mark;
+    if (!(ref > 0)) {
+        if (book_best(in->book, BOOK_BID, &bid) != 0 ||
+            book_best(in->book, BOOK_ASK, &ask) != 0) {
+            set_invalid(e, ei, "no mark price and no book mid", cause);
+            return;
+        }
+        ref = (bid.price + ask.price) / 2;
+        is_mark = 0;
+    }
+    if (ei->has_run && ref == ei->last_ref &&
+        in->book_updates == ei->last_book_updates &&
+        pindex_version(ei->ix) == ei->last_pos_version) {
+        e->st.skipped++;
+        return;
+    }
+    if (cascade_ladder(in->book, ei->ix, ref, e->cfg.sides, e->cfg.nsides,
+                       e->cfg.shocks, e->cfg.nshocks, ei->ladder.rows) != CASCADE_OK) {
+        set_invalid(e, ei, "reference price out of range", cause);
+        return;
+    }
+    ei->ladder.valid = 1;
+    ei->ladder.why_invalid = NULL;
+    ei->ladder.ref = ref;
+    ei->ladder.ref_is_mark = is_mark;
+    ei->ladder.ts = ts;
+    ei->ladder.runs++;
+    ei->last_ref = ref;
+    ei->last_book_updates = in->book_updates;
+    ei->last_pos_version = pindex_version(ei->ix);
+    ei->has_run = 1;
+    e->st.ladders++;
+    notify(e, ei, cause);
+}
+
+void engine_tick(engine_t *e, struct mkt_instr *in, int64_t ts)
+{
+    struct eng_instr *ei = find(e, in);
+
+    if (ei)
+        run(e, ei, ts, NULL);
+}
+
+void engine_on_event(engine_t *e, const struct mkt_event *ev)
+{
+    struct eng_instr *ei = find(e, ev->instr);
+
+    e->st.events++;
+    if (ei == NULL)
+        return;
+    switch (ev->type) {
+    case MEV_MARK:
+    case MEV_BOOK_SNAPSHOT:
+    case MEV_BOOK_DELTA:
+        run(e, ei, ev->recv_ts, ev);
+        break;
+    case MEV_FEED:
+        if (ev->u.feed.kind == FEED_BOOK_INVALID)
+            set_invalid(e, ei, "book not valid", ev);
+        else if (ev->u.feed.kind == FEED_BOOK_VALID)
+            run(e, ei, ev->recv_ts, ev);
+        break;
+    default:
+        break;
+    }
+}
+
+struct load_ctx {
+    engine_t *e;
+    const char *path;
+    posfile_error_fn on_error;
+    void *arg;
+    size_t unknown;
+};
+
+static int load_row(const struct posfile_row *row, void *arg)
+{
+    struct load_ctx *c = arg;
+    int v = venue_from_name(row->venue);
+    struct mkt_instr *in = v >= 0 ? market_find(c->e->mkt, (enum venue_id)v,
+                                                row->symbol) : NULL;
+    struct eng_instr *ei = find(c->e, in);
+    lq_err_t err;
+    char msg[700];
+
+    if (ei == NULL) {
+        snprintf(msg, sizeof(msg), "%s:%zu: venue, symbol: %s:%s is not a "
+                 "watched instrument", c->path, row->line, row->venue, row->symbol);
+        c->unknown++;
+        if (c->on_error)
+            c->on_error(msg, c->arg);
+        return 0;
+    }
+    if (pindex_insert(ei->ix, &row->spec, NULL, &err) != PINDEX_OK) {
+        snprintf(msg, sizeof(msg), "%s:%zu: %s", c->path, row->line, err.msg);
+        c->unknown++;
+        if (c->on_error)
+            c->on_error(msg, c->arg);
+    }
+    return 0;
+}
+
+static void load_error(const char *msg, void *arg)
+{
+    struct load_ctx *c = arg;
+
+    if (c->on_error)
+        c->on_error(msg, c->arg);
+}
+
+int engine_load_positions(engine_t *e, const char *path,
+                          posfile_error_fn on_error, void *arg,
+                          struct posfile_stats *stats, lq_err_t *err)
+{
+    struct load_ctx c = { e, path, on_error, arg, 0 };
+    struct posfile_stats st;
+    int rc;
+
+    memset(&st, 0, sizeof(st));
+    rc = posfile_load(path, load_row, load_error, &c, &st, err);
+    /* Rows the indexes refused count as rejected, not loaded. */
+    st.loaded -= c.unknown;
+    st.rejected += c.unknown;
+    if (stats)
+        *stats = st;
+    return rc;
+}

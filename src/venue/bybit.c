@@ -1,0 +1,527 @@
+/*
+ * bybit.c - Bybit v5 linear adapter ("bybit-linear").
+ *
+ * One connection, "public" = cfg.ws_url.  On open we subscribe, at most 10
+ * topics per message, to tickers.<sym>, orderbook.<depth>.<sym> and
+ * allLiquidation.<sym> for every watched symbol, and send {"op":"ping"}
+ * every cfg.ping_interval_s (Bybit drops a silent client).  Acks and
+ * pongs carry "op" / "success" and are not rejects; success:false is.
+ *
+ * Book sync, per instrument (Bybit pushes its own snapshots; no REST):
+ *
+ *                    close / gap / crossed: invalidate, unsubscribe +
+ *                    subscribe the orderbook topic (again from tick
+ *                    every 10 s until a snapshot comes)
+ *        +------------------------------------------------+
+ *        v                                                |
+ *   NO_SNAPSHOT -- delta: not applied, counted as stale   |
+ *        |                                                |
+ *        | type "snapshot", or a delta with u == 1        |
+ *        | (the service restarted): reset the book        |
+ *        v                                                |
+ *      LIVE ---- snapshot: reset the book (u may restart) |
+ *                delta u <= last u: duplicate, dropped    |
+ *                delta u == last u + 1: apply             |
+ *                delta u >  last u + 1: gap --------------+
+ *                crossed after the whole delta -----------+
+ *
+ * Why u must step by exactly one: Bybit's orderbook page calls u "Update
+ * ID. Is a sequence" (English, 2023 onwards) and its Chinese text says the
+ * id is consecutive in normal operation except for the u = 1 restart
+ * ("一般情況下該id是連續的"); a public client measured a step of exactly
+ * one between deltas in 2026.  seq is the cross sequence shared by all
+ * depths and jumps, so it is not used for continuity.  Level-1 books
+ * repeat a snapshot with the same u after 3 s of no change: a snapshot
+ * always resets, so that is harmless.
+ *
+ * Liquidations: allLiquidation's S is the side of the liquidated POSITION
+ * ("Buy": a long was liquidated), every liquidation is pushed
+ * (LIQ_COMPLETE), p is the bankruptcy price.  The old liquidation.<sym>
+ * topic is deprecated and rejected as an unknown type.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "venue_int.h"
+
+#define BY_MAX_ARGS 10                 /* topics per subscribe message */
+#define BY_RESUB_AFTER ((int64_t)10 * 1000000000)
+#define BY_NS ((int64_t)1000000000)
+
+struct by_sym {
+    struct mkt_instr *in;          /* borrowed from the market */
+    int have_snapshot;
+    int64_t last_u;
+    int64_t sub_ts;                /* orderbook (re)subscribed at, 0: never */
+};
+
+struct by_priv {
+    struct by_sym *sym;
+    size_t nsym;
+    int depth;
+    int64_t ping_ns;
+    int open;
+    int64_t last_ping;
+};
+
+static inline struct by_priv *priv_of(venue_t *v) { return v->priv; }
+
+/* Count a duplicate / premature delta without logging it. */
+static int count_stale(venue_t *v)
+{
+    v->stats.rejected++;
+    v->stats.by_reason[VREJ_STALE_UPDATE]++;
+    return 1 + VREJ_STALE_UPDATE;
+}
+
+static struct by_sym *find_sym(venue_t *v, const char *s, size_t len)
+{
+    struct by_priv *p = priv_of(v);
+    struct mkt_instr *in = market_findn(v->mkt, VENUE_BYBIT, s, len);
+
+    if (in == NULL)
+        return NULL;
+    for (size_t i = 0; i < p->nsym; i++)
+        if (p->sym[i].in == in)
+            return &p->sym[i];
+    return NULL;
+}
+
+/* ---- subscriptions ---------------------------------------------------------- */
+
+/* Send {"op":op,"args":[topics...]} in messages of at most 10 args.
+ * topic(i, buf, size) writes the i-th topic. */
+static void send_topics(venue_t *v, const char *op, size_t n,
+                        void (*topic)(venue_t *, size_t, char *, size_t))
+{
+    char msg[2048];
+
+    for (size_t i = 0; i < n;) {
+        size_t len = (size_t)snprintf(msg, sizeof(msg), "{\"op\":\"%s\",\"args\":[", op);
+        for (size_t k = 0; k < BY_MAX_ARGS && i < n; k++, i++) {
+            char tp[128];
+            topic(v, i, tp, sizeof(tp));
+            len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s\"%s\"",
+                                    k ? "," : "", tp);
+        }
+        len += (size_t)snprintf(msg + len, sizeof(msg) - len, "]}");
+        venue__send(v, 0, msg, len);
+    }
+}
+
+/* Topic i of the full subscription: three per instrument. */
+static void topic_all(venue_t *v, size_t i, char *buf, size_t size)
+{
+    struct by_priv *p = priv_of(v);
+    const char *sym = p->sym[i / 3].in->spec.symbol;
+
+    switch (i % 3) {
+    case 0: snprintf(buf, size, "tickers.%s", sym); break;
+    case 1: snprintf(buf, size, "orderbook.%d.%s", p->depth, sym); break;
+    default: snprintf(buf, size, "allLiquidation.%s", sym); break;
+    }
+}
+
+/* Resync one book: Bybit sends a fresh snapshot on (re)subscription. */
+static void resubscribe_book(venue_t *v, struct by_sym *st, int64_t now)
+{
+    struct by_priv *p = priv_of(v);
+    char msg[256];
+    int n;
+
+    n = snprintf(msg, sizeof(msg), "{\"op\":\"unsubscribe\",\"args\":[\"orderbook.%d.%s\"]}",
+                 p->depth, st->in->spec.symbol);
+    venue__send(v, 0, msg, (size_t)n);
+    n = snprintf(msg, sizeof(msg), "{\"op\":\"subscribe\",\"args\":[\"orderbook.%d.%s\"]}",
+                 p->depth, st->in->spec.symbol);
+    venue__send(v, 0, msg, (size_t)n);
+    st->sub_ts = now;
+}
+
+static void book_broken(venue_t *v, struct by_sym *st, const char *why, int64_t now)
+{
+    venue__invalidate(v, st->in, why, now);
+    st->have_snapshot = 0;
+    resubscribe_book(v, st, now);
+}
+
+/* ---- parsing ------------------------------------------------------------------- */
+
+/* Parse [["price","size"],...] into the scratch array of side.  Returns
+ * the count, or -1 - enum venue_reject. */
+static long parse_levels(venue_t *v, const char *s, const struct jtok *t, int arr,
+                         int side, struct mkt_instr *in, struct book_level **out)
+{
+    struct book_level *lv;
+    uint32_t n, k = 0;
+
+    if (arr < 0 || t[arr].type != JT_ARR)
+        return -1 - VREJ_SCHEMA;
+    n = t[arr].size;
+    lv = venue__levels(v, side, n ? n : 1);
+    if (lv == NULL)
+        return -1 - VREJ_SCHEMA;
+    for (int i = jtok_first(t, arr); k < n; i = jtok_next(t, i), k++) {
+        dec_t q;
+        if (t[i].type != JT_ARR || t[i].size < 2)
+            return -1 - VREJ_SCHEMA;
+        if (jtok_double(s, t, i + 1, &lv[k].price) != 0 || !(lv[k].price > 0) ||
+            jtok_dec(s, t, jtok_at(t, i, 1), &q) != 0 || q < 0)
+            return -1 - VREJ_NUMBER;
+        lv[k].qty = market_to_base(in, q);
+    }
+    *out = lv;
+    return (long)n;
+}
+
+static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok *t,
+                        struct by_sym *st, int64_t ts, int64_t now)
+{
+    struct mkt_instr *in = st->in;
+    struct book_level *bids = NULL, *asks = NULL;
+    int d = jtok_get(s, t, 0, "data"), ty = jtok_get(s, t, 0, "type");
+    int64_t u;
+    long nb, na;
+    int snapshot;
+
+    if (d < 0 || t[d].type != JT_OBJ)
+        return venue__reject(v, VREJ_SCHEMA, "orderbook without data", s, len, now);
+    if (jtok_i64(s, t, jtok_get(s, t, d, "u"), &u) != 0)
+        return venue__reject(v, VREJ_SCHEMA, "orderbook without u", s, len, now);
+    if (jtok_streq(s, t, ty, "snapshot"))
+        snapshot = 1;
+    else if (jtok_streq(s, t, ty, "delta"))
+        snapshot = u == 1;      /* u == 1: the service restarted */
+    else
+        return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook type", s, len, now);
+    nb = parse_levels(v, s, t, jtok_get(s, t, d, "b"), BOOK_BID, in, &bids);
+    if (nb < 0)
+        return venue__reject(v, (enum venue_reject)(-1 - nb), "orderbook bids", s, len, now);
+    na = parse_levels(v, s, t, jtok_get(s, t, d, "a"), BOOK_ASK, in, &asks);
+    if (na < 0)
+        return venue__reject(v, (enum venue_reject)(-1 - na), "orderbook asks", s, len, now);
+    in->last_ts = now;
+
+    if (snapshot) {
+        int was_valid = in->book_valid;
+        int rc = market_apply_snapshot(in, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u);
+        if (rc != BOOK_OK) {
+            book_broken(v, st, rc == BOOK_CROSSED ? "crossed book in snapshot"
+                                                  : "bad level in snapshot", now);
+            return 0;
+        }
+        venue__emit_book(v, in, 1, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u, ts, now);
+        st->have_snapshot = 1;
+        st->last_u = u;
+        if (!was_valid)
+            venue__book_valid(v, in, now);
+        return 0;
+    }
+
+    if (!st->have_snapshot)
+        return count_stale(v);          /* nothing to apply it to */
+    if (u <= st->last_u)
+        return count_stale(v);          /* duplicate: not a gap */
+    if (u != st->last_u + 1) {
+        book_broken(v, st, "orderbook gap (u skipped)", now);
+        return 0;
+    }
+    /* market_apply_delta judges crossing after the whole delta. */
+    st->last_u = u;
+    if (market_apply_delta(in, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u) != BOOK_OK)
+        goto crossed;
+    venue__emit_book(v, in, 0, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u, ts, now);
+    return 0;
+crossed:
+    book_broken(v, st, "crossed book", now);
+    return 0;
+}
+
+/* A ticker field as a double; 0 when absent or "" (a delta leaves out what
+ * did not change), 1 when set, -1 when not a number. */
+static int tick_double(const char *s, const struct jtok *t, int d, const char *key,
+                       double *out)
+{
+    int i = jtok_get(s, t, d, key);
+
+    if (i < 0 || t[i].type == JT_NULL || (t[i].type == JT_STR && t[i].len == 0))
+        return 0;
+    return jtok_double(s, t, i, out) == 0 ? 1 : -1;
+}
+
+static int on_tickers(venue_t *v, const char *s, size_t len, const struct jtok *t,
+                      struct by_sym *st, int64_t ts, int64_t now)
+{
+    struct mkt_instr *in = st->in;
+    struct mkt_event ev;
+    int d = jtok_get(s, t, 0, "data"), hm, hi, oi;
+    double mark = 0, index = 0;
+    dec_t q = 0;
+
+    if (d < 0 || t[d].type != JT_OBJ)
+        return venue__reject(v, VREJ_SCHEMA, "tickers without data", s, len, now);
+    hm = tick_double(s, t, d, "markPrice", &mark);
+    hi = tick_double(s, t, d, "indexPrice", &index);
+    oi = jtok_get(s, t, d, "openInterest");
+    if (oi >= 0 && t[oi].type == JT_STR && t[oi].len == 0)
+        oi = -1;
+    if (hm < 0 || hi < 0 || (hm > 0 && !(mark > 0)))
+        return venue__reject(v, VREJ_NUMBER, "tickers price", s, len, now);
+    if (oi >= 0 && (jtok_dec(s, t, oi, &q) != 0 || q < 0))
+        return venue__reject(v, VREJ_NUMBER, "tickers openInterest", s, len, now);
+
+    in->last_ts = now;
+    /* A delta carries only what changed: merge into the last values. */
+    if (hi > 0)
+        in->index = index;
+    if (hm > 0) {
+        in->mark = mark;
+        in->mark_ts = ts;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = MEV_MARK;
+        ev.instr = in;
+        ev.ts = ts;
+        ev.recv_ts = now;
+        ev.u.mark.mark = mark;
+        ev.u.mark.index = in->index;
+        venue__emit(v, &ev);
+    }
+    if (oi >= 0) {
+        in->open_interest = market_to_base(in, q);    /* base coin (linear) */
+        memset(&ev, 0, sizeof(ev));
+        ev.type = MEV_OPEN_INTEREST;
+        ev.instr = in;
+        ev.ts = ts;
+        ev.recv_ts = now;
+        ev.u.oi.oi = in->open_interest;
+        venue__emit(v, &ev);
+    }
+    return 0;
+}
+
+static int on_liquidation(venue_t *v, const char *s, size_t len, const struct jtok *t,
+                          struct by_sym *st, int64_t now)
+{
+    int d = jtok_get(s, t, 0, "data"), i;
+    uint32_t k;
+
+    if (d < 0 || t[d].type != JT_ARR)
+        return venue__reject(v, VREJ_SCHEMA, "allLiquidation data not an array", s, len, now);
+    /* Validate every entry first: a frame is used whole or not at all. */
+    for (i = jtok_first(t, d), k = 0; k < t[d].size; i = jtok_next(t, i), k++) {
+        int sy = jtok_get(s, t, i, "s"), side = jtok_get(s, t, i, "S");
+        double px;
+        dec_t q;
+        if (t[i].type != JT_OBJ)
+            return venue__reject(v, VREJ_SCHEMA, "allLiquidation entry", s, len, now);
+        if (sy >= 0 && (t[sy].type != JT_STR ||
+                        find_sym(v, s + t[sy].start, t[sy].len) != st))
+            return venue__reject(v, VREJ_UNKNOWN_SYMBOL, "allLiquidation entry s", s, len, now);
+        if (!jtok_streq(s, t, side, "Buy") && !jtok_streq(s, t, side, "Sell"))
+            return venue__reject(v, VREJ_SCHEMA, "allLiquidation S", s, len, now);
+        if (jtok_double(s, t, jtok_get(s, t, i, "p"), &px) != 0 || !(px > 0) ||
+            jtok_dec(s, t, jtok_get(s, t, i, "v"), &q) != 0 || q <= 0)
+            return venue__reject(v, VREJ_NUMBER, "allLiquidation p/v", s, len, now);
+    }
+    st->in->last_ts = now;
+    for (i = jtok_first(t, d), k = 0; k < t[d].size; i = jtok_next(t, i), k++) {
+        struct mkt_event ev;
+        int64_t ms = 0;
+        dec_t q;
+        memset(&ev, 0, sizeof(ev));
+        (void)jtok_i64(s, t, jtok_get(s, t, i, "T"), &ms);
+        (void)jtok_double(s, t, jtok_get(s, t, i, "p"), &ev.u.liq.price);
+        (void)jtok_dec(s, t, jtok_get(s, t, i, "v"), &q);
+        ev.type = MEV_LIQUIDATION;
+        ev.instr = st->in;
+        ev.ts = venue__ms(ms);
+        ev.recv_ts = now;
+        /* The position's side: "Buy" means a long was liquidated. */
+        ev.u.liq.liquidated_long = jtok_streq(s, t, jtok_get(s, t, i, "S"), "Buy");
+        ev.u.liq.price_kind = LIQ_PX_BANKRUPTCY;
+        ev.u.liq.qty = market_to_base(st->in, q);
+        ev.u.liq.coverage = LIQ_COMPLETE;
+        venue__emit(v, &ev);
+    }
+    return 0;
+}
+
+static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
+                    const char *data, size_t len, int64_t now)
+{
+    struct by_priv *p = priv_of(v);
+    const struct jtok *t;
+    const char *tp, *dot, *sym;
+    struct by_sym *st;
+    size_t tl, kl;
+    int64_t ms = 0;
+    int n, topic;
+
+    (void)conn;
+    (void)url;
+    if (src != FRAME_WS)
+        return venue__reject(v, VREJ_UNKNOWN_TYPE, "REST frame (Bybit needs none)",
+                             data, len, now);
+    n = venue__tokens(v, data, len);
+    if (n < 0)
+        return venue__reject(v, VREJ_JSON, NULL, data, len, now);
+    t = v->tok;
+    if (t[0].type != JT_OBJ)
+        return venue__reject(v, VREJ_SCHEMA, "not an object", data, len, now);
+
+    topic = jtok_get(data, t, 0, "topic");
+    if (topic < 0) {
+        int ok = jtok_get(data, t, 0, "success");
+        if (ok >= 0 && t[ok].type == JT_FALSE)
+            return venue__reject(v, VREJ_VENUE_ERROR, NULL, data, len, now);
+        if (jtok_get(data, t, 0, "op") >= 0 || (ok >= 0 && t[ok].type == JT_TRUE))
+            return 0;       /* subscribe / unsubscribe reply, pong */
+        return venue__reject(v, VREJ_SCHEMA, "neither topic nor op", data, len, now);
+    }
+    if (t[topic].type != JT_STR)
+        return venue__reject(v, VREJ_SCHEMA, "topic", data, len, now);
+    tp = data + t[topic].start;
+    tl = t[topic].len;
+    dot = memchr(tp, '.', tl);
+    if (dot == NULL)
+        return venue__reject(v, VREJ_UNKNOWN_TYPE, NULL, data, len, now);
+    kl = (size_t)(dot - tp);
+    sym = tp + tl;
+    while (sym > dot + 1 && sym[-1] != '.')
+        sym--;
+    (void)jtok_i64(data, t, jtok_get(data, t, 0, "ts"), &ms);
+
+#define KIND(lit) (kl == sizeof(lit) - 1 && memcmp(tp, lit, kl) == 0)
+    if (!KIND("orderbook") && !KIND("tickers") && !KIND("allLiquidation"))
+        return venue__reject(v, VREJ_UNKNOWN_TYPE, KIND("liquidation")
+                                 ? "deprecated liquidation topic" : NULL, data, len, now);
+    st = find_sym(v, sym, (size_t)(tp + tl - sym));
+    if (st == NULL)
+        return venue__reject(v, VREJ_UNKNOWN_SYMBOL, NULL, data, len, now);
+    if (KIND("orderbook")) {
+        /* Only the depth we subscribe to: two depths in one book would
+         * corrupt it. */
+        char want[16];
+        int wl = snprintf(want, sizeof(want), ".%d.", p->depth);
+        if ((size_t)(sym - dot) != (size_t)wl || memcmp(dot, want, (size_t)wl) != 0)
+            return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook depth not subscribed",
+                                 data, len, now);
+        return on_orderbook(v, data, len, t, st, venue__ms(ms), now);
+    }
+    if (KIND("tickers"))
+        return on_tickers(v, data, len, t, st, venue__ms(ms), now);
+    return on_liquidation(v, data, len, t, st, now);
+#undef KIND
+}
+
+/* ---- lifecycle --------------------------------------------------------------- */
+
+static void fini(venue_t *v)
+{
+    struct by_priv *p = priv_of(v);
+
+    if (p == NULL)
+        return;
+    free(p->sym);
+    free(p);
+    v->priv = NULL;
+}
+
+static int init(venue_t *v, lq_err_t *err)
+{
+    struct by_priv *p = calloc(1, sizeof(*p));
+    size_t n = 0, cnt = market_count(v->mkt);
+    int d = v->cfg.book_depth ? v->cfg.book_depth : 200;
+
+    if (p == NULL)
+        return lq_err_set(err, "out of memory");
+    v->priv = p;
+    if (d != 1 && d != 50 && d != 200 && d != 500 && d != 1000) {
+        lq_err_set(err, "bybit-linear: book_depth %d: must be 1, 50, 200, 500 or 1000", d);
+        goto fail;
+    }
+    p->depth = d;
+    p->ping_ns = (v->cfg.ping_interval_s > 0 ? v->cfg.ping_interval_s : 20) * BY_NS;
+    for (size_t i = 0; i < cnt; i++)
+        if (market_at(v->mkt, i)->venue == VENUE_BYBIT)
+            n++;
+    if (n > 0) {
+        p->sym = calloc(n, sizeof(*p->sym));
+        if (p->sym == NULL) {
+            lq_err_set(err, "out of memory");
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        struct mkt_instr *in = market_at(v->mkt, i);
+        if (in->venue == VENUE_BYBIT)
+            p->sym[p->nsym++].in = in;
+    }
+    v->nconns = 0;
+    if (p->nsym > 0) {
+        snprintf(v->conns[0].name, sizeof(v->conns[0].name), "public");
+        snprintf(v->conns[0].url, sizeof(v->conns[0].url), "%s", v->cfg.ws_url);
+        v->nconns = 1;
+    }
+    return 0;
+fail:
+    fini(v);
+    return -1;
+}
+
+static void on_open(venue_t *v, int conn, int64_t now)
+{
+    struct by_priv *p = priv_of(v);
+
+    if (conn != 0)
+        return;
+    p->open = 1;
+    p->last_ping = now;
+    for (size_t i = 0; i < p->nsym; i++)
+        p->sym[i].sub_ts = now;
+    send_topics(v, "subscribe", p->nsym * 3, topic_all);
+}
+
+static void on_close(venue_t *v, int conn, int64_t now)
+{
+    struct by_priv *p = priv_of(v);
+
+    if (conn != 0)
+        return;
+    p->open = 0;
+    for (size_t i = 0; i < p->nsym; i++) {
+        struct by_sym *st = &p->sym[i];
+        venue__invalidate(v, st->in, "connection closed", now);
+        st->have_snapshot = 0;
+        st->sub_ts = 0;
+    }
+}
+
+static void tick(venue_t *v, int64_t now)
+{
+    static const char ping[] = "{\"op\":\"ping\"}";
+    struct by_priv *p = priv_of(v);
+
+    if (!p->open)
+        return;
+    if (now - p->last_ping >= p->ping_ns) {
+        venue__send(v, 0, ping, sizeof(ping) - 1);
+        p->last_ping = now;
+    }
+    for (size_t i = 0; i < p->nsym; i++) {
+        struct by_sym *st = &p->sym[i];
+        if (!st->have_snapshot && st->sub_ts != 0 && now - st->sub_ts >= BY_RESUB_AFTER)
+            resubscribe_book(v, st, now);
+    }
+}
+
+const struct venue_ops venue_bybit_ops = {
+    .id = VENUE_BYBIT,
+    .init = init,
+    .fini = fini,
+    .on_open = on_open,
+    .on_close = on_close,
+    .on_frame = on_frame,
+    .tick = tick,
+};

@@ -1,0 +1,1093 @@
+/*
+ * okx.c - OKX v5 public websocket, USDT swaps (venue "okx-swap").
+ *
+ * One connection, "public" (cfg.ws_url).  On open it subscribes, per
+ * watched instrument, "mark-price" and "books", plus the venue-wide
+ * "liquidation-orders" (instType SWAP) once.
+ *
+ * Units: OKX quotes every swap size in CONTRACTS; each level and each
+ * liquidation is converted with market_to_base (contracts x ctVal).
+ * Liquidation prints carry bkPx, the bankruptcy price, and OKX pushes at
+ * most one per instrument per second: they are a sample (LIQ_SAMPLED).
+ *
+ * Book sync, per instrument (struct okx_book):
+ *
+ *                 on_open / resync (unsubscribe + subscribe "books")
+ *                                   |
+ *                                   v
+ *     +-------------------> WAIT_SNAP ----- pushed snapshot ----------+
+ *     |                      |     |                                  |
+ *     |      first update    |     | no snapshot and no update        |
+ *     |      (buffered)      |     | for OKX_SNAP_WAIT: tick          |
+ *     |                      v     v                                  v
+ *     |                 SEEDING: GET /api/v5/market/books?...&sz=400  |
+ *     |                 buffer updates; retry every OKX_REST_RETRY;   |
+ *     |                 REST answer (or a pushed snapshot) -> seed,   |
+ *     |                 replay the buffer (bridge, below) ----------> LIVE
+ *     |                                                               |
+ *     +--- gap, checksum mismatch, crossed book, bad level, ----------+
+ *          buffer overflow, OKX_REST_TRIES unanswered requests
+ *     (on_close: every book -> WAIT_SNAP, invalid)
+ *
+ * Continuity (OKX "Order book channel", seqId/prevSeqId): an update
+ * applies when its prevSeqId equals the last applied seqId.  The two
+ * documented exceptions both satisfy that rule: a no-change heartbeat
+ * has asks = bids = [] and prevSeqId == seqId == last, and after a
+ * maintenance reset seqId is LOWER than prevSeqId (prevSeqId still
+ * equals the last seqId).  An update with seqId <= last and prevSeqId <
+ * last was already applied (an overlapping connection, a replay): it is
+ * dropped and counted as VREJ_STALE_UPDATE, never a gap.  Anything else
+ * is a gap.  Frames without seqId (captures from before OKX added it)
+ * are not sequence-checked; their non-zero checksum is the check.
+ *
+ * Checksum: since 23 June 2026 production sends checksum 0 (deprecation
+ * notice, venues README).  A non-zero value is validated: OKX's rule is
+ * the signed CRC32 of "bid1Px:bid1Sz:ask1Px:ask1Sz:..." over the top 25
+ * levels of each side, interleaved, with the venue's ORIGINAL strings
+ * (a side that runs out simply stops contributing).  The book stores
+ * doubles and base-unit decimals, from which the strings cannot be
+ * rebuilt for sure ("8477" vs "8477.0", contracts vs base), so each book
+ * keeps a shadow of the strings of every level, keyed by price
+ * (struct okx_shadow).  The shadow is kept only while checksums matter:
+ * the first frame after a seed with checksum 0 drops it (production),
+ * a non-zero one turns validation on (older captures, other
+ * environments).
+ *
+ * REST seed and bridge: OKX announced that "books" stops pushing the
+ * initial snapshot (production, August 2026).  Updates that arrive
+ * without a snapshot are buffered and GET /api/v5/market/books?instId=
+ * X&sz=400 is requested (400 is the endpoint's maximum).  The documented
+ * response is {"code":"0","msg":"","data":[{"asks":[[px,sz,"0",n]...],
+ * "bids":[...],"ts":"<ms>"}]}: it has NO seqId.  Two cases:
+ *  - the answer carries seqId S (as the 2026 announcement implies):
+ *    buffered updates with seqId <= S are dropped, the first one kept
+ *    must satisfy prevSeqId <= S < seqId, then the chain continues.
+ *  - no seqId (the documented shape): OKX updates carry absolute level
+ *    sizes, not increments, so replaying EVERY buffered update onto the
+ *    snapshot converges to the right book as long as the snapshot was
+ *    taken after the first buffered update: a level touched in the
+ *    buffer ends at its last value, an untouched one had the same value
+ *    at the snapshot time as now.  The snapshot's ts (venue clock) must
+ *    therefore be >= the first buffered update's ts, else the answer is
+ *    too old (e.g. answers a request from before a resync) and a new one
+ *    is requested.  The request is only sent after the first update was
+ *    buffered (or after OKX_SNAP_WAIT of silence, when the buffer is
+ *    empty and the next update starts the chain).
+ * Intermediate crossings during the replay are expected (old levels on
+ * a newer snapshot); only the final book is checked.
+ *
+ * Application ping (OKX: the server drops a connection idle for 30 s):
+ * the text "ping" when nothing arrived for cfg.ping_interval_s (< 30);
+ * the answer is the text "pong", not JSON.  No data for another
+ * interval after a ping: reconnect.
+ *
+ * Thread-safety: the loop thread only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liqmon/log.h"
+#include "venue_int.h"
+
+#define OKX_NS 1000000000LL
+#define OKX_SNAP_WAIT (3 * OKX_NS)      /* wait for a pushed snapshot */
+#define OKX_REST_RETRY (5 * OKX_NS)     /* REST seed answer timeout */
+#define OKX_REST_TRIES 5                /* then resubscribe */
+#define OKX_BUF_MAX_UPD 4096            /* buffered updates while seeding */
+#define OKX_BUF_MAX_LV 200000           /* buffered levels while seeding */
+#define OKX_STR_MAX 32                  /* price / size text kept, with NUL */
+#define OKX_CS_LEVELS 25
+
+enum okx_state { OKX_WAIT_SNAP = 0, OKX_SEEDING, OKX_LIVE };
+enum okx_cs { OKX_CS_UNKNOWN = 0, OKX_CS_ON, OKX_CS_OFF };
+
+/* One level's original text, keyed by the price's bits. */
+struct okx_sent {
+    uint64_t key;
+    uint8_t used, plen, slen;
+    char px[OKX_STR_MAX - 1];
+    char sz[OKX_STR_MAX - 1];
+};
+
+/* Open addressing, linear probing, backward-shift deletion; cap is a
+ * power of two and at most half full. */
+struct okx_shadow {
+    struct okx_sent *e;
+    size_t cap, n;
+};
+
+/* A buffered level: base-unit qty plus the original text. */
+struct okx_blv {
+    double px;
+    dec_t base;
+    uint8_t side, plen, slen;
+    char pxs[OKX_STR_MAX - 1];
+    char szs[OKX_STR_MAX - 1];
+};
+
+struct okx_bupd {
+    int64_t seq, prev, ts_ms;
+    int has_seq;
+    int32_t checksum;
+    uint32_t first, n;
+};
+
+struct okx_book {
+    struct mkt_instr *in;          /* NULL: not an OKX instrument */
+    enum okx_state st;
+    int has_seq;                   /* seq below is known */
+    int64_t seq;                   /* last applied seqId */
+    int bridge;                    /* next update: prevSeqId <= seq < seqId */
+    int64_t wait_since, rest_sent;
+    int rest_tries;
+    enum okx_cs cs;
+    struct okx_shadow sh[2];       /* BOOK_BID, BOOK_ASK */
+    struct okx_bupd *bu;
+    size_t nbu, capbu;
+    struct okx_blv *bl;
+    size_t nbl, capbl;
+};
+
+struct okx {
+    struct okx_book *b;            /* indexed by mkt_instr.idx */
+    size_t nb;
+    int open;
+    int64_t last_rx, ping_sent;
+    int ping_out;
+};
+
+/* ---- CRC32 (IEEE, as zlib) ------------------------------------------- */
+
+static uint32_t crc_tab[256];
+static int crc_ready;
+
+static uint32_t okx_crc32(const char *s, size_t n)
+{
+    if (!crc_ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            crc_tab[i] = c;
+        }
+        crc_ready = 1;
+    }
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++)
+        c = crc_tab[(c ^ (unsigned char)s[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* ---- the string shadow ------------------------------------------------- */
+
+static uint64_t px_key(double px)
+{
+    uint64_t k;
+
+    px += 0.0;                     /* -0.0 -> 0.0 */
+    memcpy(&k, &px, sizeof(k));
+    return k;
+}
+
+static size_t sh_slot(const struct okx_shadow *sh, uint64_t key)
+{
+    uint64_t h = key * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h ^ (h >> 29)) & (sh->cap - 1);
+}
+
+static void sh_clear(struct okx_shadow *sh)
+{
+    free(sh->e);
+    sh->e = NULL;
+    sh->cap = sh->n = 0;
+}
+
+static struct okx_sent *sh_find(const struct okx_shadow *sh, uint64_t key)
+{
+    if (sh->cap == 0)
+        return NULL;
+    for (size_t i = sh_slot(sh, key);; i = (i + 1) & (sh->cap - 1)) {
+        if (!sh->e[i].used)
+            return NULL;
+        if (sh->e[i].key == key)
+            return &sh->e[i];
+    }
+}
+
+static int sh_grow(struct okx_shadow *sh)
+{
+    size_t ncap = sh->cap ? sh->cap * 2 : 1024;
+    struct okx_sent *ne = calloc(ncap, sizeof(*ne));
+
+    if (ne == NULL)
+        return -1;
+    struct okx_shadow nsh = { ne, ncap, 0 };
+    for (size_t i = 0; i < sh->cap; i++) {
+        if (!sh->e[i].used)
+            continue;
+        size_t j = sh_slot(&nsh, sh->e[i].key);
+        while (ne[j].used)
+            j = (j + 1) & (ncap - 1);
+        ne[j] = sh->e[i];
+        nsh.n++;
+    }
+    free(sh->e);
+    *sh = nsh;
+    return 0;
+}
+
+/* Set a level's text; 0, or -1 (no memory, text too long). */
+static int sh_put(struct okx_shadow *sh, uint64_t key, const char *px,
+                  size_t pl, const char *sz, size_t sl)
+{
+    if (pl >= OKX_STR_MAX || sl >= OKX_STR_MAX)
+        return -1;
+    struct okx_sent *e = sh_find(sh, key);
+    if (e == NULL) {
+        if ((sh->n + 1) * 2 > sh->cap && sh_grow(sh) != 0)
+            return -1;
+        size_t i = sh_slot(sh, key);
+        while (sh->e[i].used)
+            i = (i + 1) & (sh->cap - 1);
+        e = &sh->e[i];
+        e->used = 1;
+        e->key = key;
+        sh->n++;
+    }
+    memcpy(e->px, px, pl);
+    memcpy(e->sz, sz, sl);
+    e->plen = (uint8_t)pl;
+    e->slen = (uint8_t)sl;
+    return 0;
+}
+
+static void sh_del(struct okx_shadow *sh, uint64_t key)
+{
+    struct okx_sent *e = sh_find(sh, key);
+
+    if (e == NULL)
+        return;
+    size_t mask = sh->cap - 1, i = (size_t)(e - sh->e), j = i;
+    e->used = 0;
+    sh->n--;
+    /* Backward shift: move later entries of the cluster into the hole
+     * when their home slot is not in (hole, j]. */
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!sh->e[j].used)
+            return;
+        size_t home = sh_slot(sh, sh->e[j].key);
+        int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (between)
+            continue;
+        sh->e[i] = sh->e[j];
+        sh->e[j].used = 0;
+        i = j;
+    }
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static struct okx_book *book_of(struct okx *o, const struct mkt_instr *in)
+{
+    return in->idx < o->nb && o->b[in->idx].in == in ? &o->b[in->idx] : NULL;
+}
+
+/* Count an already-applied update (not a gap, not logged). */
+static int count_stale(venue_t *v)
+{
+    v->stats.rejected++;
+    v->stats.by_reason[VREJ_STALE_UPDATE]++;
+    return 1 + VREJ_STALE_UPDATE;
+}
+
+static void buf_clear(struct okx_book *b)
+{
+    b->nbu = b->nbl = 0;
+}
+
+static void cs_off(struct okx_book *b)
+{
+    b->cs = OKX_CS_OFF;
+    sh_clear(&b->sh[0]);
+    sh_clear(&b->sh[1]);
+}
+
+static void send_books_sub(venue_t *v, const struct mkt_instr *in, const char *op)
+{
+    char msg[256];
+    int n = snprintf(msg, sizeof(msg),
+                     "{\"op\":\"%s\",\"args\":[{\"channel\":\"books\",\"instId\":\"%s\"}]}",
+                     op, in->spec.symbol);
+    if (n > 0 && (size_t)n < sizeof(msg))
+        venue__send(v, 0, msg, (size_t)n);
+}
+
+/* Invalidate, forget the sync state, resubscribe the books channel. */
+static void resync(venue_t *v, struct okx_book *b, const char *why, int64_t now)
+{
+    struct okx *o = v->priv;
+
+    venue__invalidate(v, b->in, why, now);
+    buf_clear(b);
+    b->st = OKX_WAIT_SNAP;
+    b->wait_since = now;
+    b->rest_sent = 0;
+    b->rest_tries = 0;
+    b->has_seq = 0;
+    b->bridge = 0;
+    b->cs = OKX_CS_UNKNOWN;
+    if (o->open) {
+        send_books_sub(v, b->in, "unsubscribe");
+        send_books_sub(v, b->in, "subscribe");
+    }
+}
+
+static void request_rest(venue_t *v, struct okx_book *b, int64_t now)
+{
+    char path[256];
+    int n = snprintf(path, sizeof(path), "/api/v5/market/books?instId=%s&sz=400",
+                     b->in->spec.symbol);
+
+    b->st = OKX_SEEDING;
+    b->rest_sent = now;
+    b->rest_tries++;
+    if (n > 0 && (size_t)n < sizeof(path))
+        venue__http_get(v, path);
+}
+
+/* Parse one side ([[px, sz, "0", n], ...], sizes in contracts) into the
+ * scratch array of that side.  Returns the count, or -1. */
+static long parse_side(venue_t *v, const struct mkt_instr *in, const char *d,
+                       int arr, int side)
+{
+    const struct jtok *t = v->tok;
+
+    if (arr < 0 || t[arr].type != JT_ARR)
+        return -1;
+    struct book_level *lv = venue__levels(v, side, t[arr].size ? t[arr].size : 1);
+    if (lv == NULL)
+        return -1;
+    size_t n = 0;
+    for (int e = jtok_first(t, arr); e >= 0 && n < t[arr].size; e = jtok_next(t, e)) {
+        dec_t q;
+        if (t[e].type != JT_ARR || t[e].size < 2)
+            return -1;
+        if (jtok_double(d, t, e + 1, &lv[n].price) != 0 || !(lv[n].price > 0) ||
+            jtok_dec(d, t, (int)t[e + 1].end, &q) != 0 || q < 0)
+            return -1;
+        lv[n].qty = market_to_base(in, q);
+        n++;
+    }
+    return (long)n;
+}
+
+/* Apply the text of a frame's levels to the shadow (cs not OFF). */
+static void shadow_tokens(struct okx_book *b, const char *d, const struct jtok *t,
+                          int arr, int side, const struct book_level *lv)
+{
+    size_t k = 0;
+
+    for (int e = jtok_first(t, arr); e >= 0 && k < t[arr].size; e = jtok_next(t, e), k++) {
+        int p = e + 1, s = (int)t[p].end;
+        if (lv[k].qty == 0)
+            sh_del(&b->sh[side], px_key(lv[k].price));
+        else if (sh_put(&b->sh[side], px_key(lv[k].price), d + t[p].start, t[p].len,
+                        d + t[s].start, t[s].len) != 0)
+            b->cs = OKX_CS_OFF;   /* cannot keep the text: stop validating */
+    }
+}
+
+/* Signed CRC32 of the book's top 25 levels per side, from the shadow.
+ * Returns 0 and *out, or -1 when a level's text is missing. */
+static int book_checksum(venue_t *v, struct okx_book *b, int32_t *out)
+{
+    struct book_level top[2][OKX_CS_LEVELS];
+    size_t n[2];
+    char buf[2 * OKX_CS_LEVELS * 2 * OKX_STR_MAX];
+    size_t len = 0;
+
+    (void)v;
+    n[0] = book_copy_levels(b->in->book, BOOK_BID, top[0], OKX_CS_LEVELS);
+    n[1] = book_copy_levels(b->in->book, BOOK_ASK, top[1], OKX_CS_LEVELS);
+    for (size_t i = 0; i < OKX_CS_LEVELS; i++) {
+        for (int s = 0; s < 2; s++) {
+            if (i >= n[s])
+                continue;
+            const struct okx_sent *e = sh_find(&b->sh[s], px_key(top[s][i].price));
+            if (e == NULL)
+                return -1;
+            if (len)
+                buf[len++] = ':';
+            memcpy(buf + len, e->px, e->plen);
+            len += e->plen;
+            buf[len++] = ':';
+            memcpy(buf + len, e->sz, e->slen);
+            len += e->slen;
+        }
+    }
+    *out = (int32_t)okx_crc32(buf, len);
+    return 0;
+}
+
+/* Checksum policy after a frame was applied; 0 fine, -1 mismatch. */
+static int check_sum(venue_t *v, struct okx_book *b, int32_t cs)
+{
+    int32_t mine;
+
+    if (cs == 0) {
+        if (b->cs == OKX_CS_UNKNOWN)
+            cs_off(b);   /* production since 2026-06-23: not validated */
+        return 0;
+    }
+    if (b->cs == OKX_CS_UNKNOWN)
+        b->cs = OKX_CS_ON;
+    if (b->cs != OKX_CS_ON)
+        return 0;
+    if (book_checksum(v, b, &mine) != 0 || mine != cs)
+        return -1;
+    return 0;
+}
+
+/* Emit a snapshot event of the whole (final) book. */
+static void emit_full_book(venue_t *v, struct okx_book *b, int64_t ts, int64_t now)
+{
+    struct mkt_instr *in = b->in;
+    size_t cb = book_level_count(in->book, BOOK_BID);
+    size_t ca = book_level_count(in->book, BOOK_ASK);
+    struct book_level *bids = venue__levels(v, 0, cb ? cb : 1);
+    struct book_level *asks = venue__levels(v, 1, ca ? ca : 1);
+
+    if (bids == NULL || asks == NULL)
+        return;
+    cb = book_copy_levels(in->book, BOOK_BID, bids, cb);
+    ca = book_copy_levels(in->book, BOOK_ASK, asks, ca);
+    venue__emit_book(v, in, 1, bids, cb, asks, ca, b->has_seq ? (uint64_t)b->seq : 0,
+                     ts, now);
+}
+
+/* ---- buffering while seeding ------------------------------------------- */
+
+/* Buffer an update (levels already parsed into the scratch arrays).
+ * 0, or -1 (overflow). */
+static int buffer_update(venue_t *v, struct okx_book *b, const char *d,
+                         int arr[2], size_t n[2], int has_seq, int64_t seq,
+                         int64_t prev, int64_t ts_ms, int32_t cs)
+{
+    const struct jtok *t = v->tok;
+
+    if (b->nbu > 0 && has_seq && b->bu[b->nbu - 1].has_seq &&
+        prev != b->bu[b->nbu - 1].seq) {
+        /* A break inside the buffer: start it again here.  The snapshot
+         * age check (ts) rejects an answer older than the new start. */
+        if (seq <= b->bu[b->nbu - 1].seq && prev < b->bu[b->nbu - 1].seq)
+            return 0;   /* already buffered */
+        buf_clear(b);
+    }
+    if (b->nbu == OKX_BUF_MAX_UPD || b->nbl + n[0] + n[1] > OKX_BUF_MAX_LV)
+        return -1;
+    if (b->nbu == b->capbu) {
+        size_t nc = b->capbu ? b->capbu * 2 : 64;
+        struct okx_bupd *nu = realloc(b->bu, nc * sizeof(*nu));
+        if (nu == NULL)
+            return -1;
+        b->bu = nu;
+        b->capbu = nc;
+    }
+    if (b->nbl + n[0] + n[1] > b->capbl) {
+        size_t nc = b->capbl ? b->capbl : 256;
+        while (nc < b->nbl + n[0] + n[1])
+            nc *= 2;
+        struct okx_blv *nl = realloc(b->bl, nc * sizeof(*nl));
+        if (nl == NULL)
+            return -1;
+        b->bl = nl;
+        b->capbl = nc;
+    }
+    struct okx_bupd *u = &b->bu[b->nbu++];
+    u->seq = seq;
+    u->prev = prev;
+    u->has_seq = has_seq;
+    u->ts_ms = ts_ms;
+    u->checksum = cs;
+    u->first = (uint32_t)b->nbl;
+    u->n = (uint32_t)(n[0] + n[1]);
+    for (int s = 0; s < 2; s++) {
+        size_t k = 0;
+        for (int e = jtok_first(t, arr[s]); e >= 0 && k < n[s]; e = jtok_next(t, e), k++) {
+            struct okx_blv *l = &b->bl[b->nbl++];
+            int p = e + 1, z = (int)t[p].end;
+            l->px = v->lv[s][k].price;
+            l->base = v->lv[s][k].qty;
+            l->side = (uint8_t)s;
+            l->plen = (uint8_t)(t[p].len < OKX_STR_MAX - 1 ? t[p].len : 0);
+            l->slen = (uint8_t)(t[z].len < OKX_STR_MAX - 1 ? t[z].len : 0);
+            memcpy(l->pxs, d + t[p].start, l->plen);
+            memcpy(l->szs, d + t[z].start, l->slen);
+        }
+    }
+    return 0;
+}
+
+/* Replay one buffered update onto the book. */
+static void replay_one(struct okx_book *b, const struct okx_bupd *u)
+{
+    for (uint32_t i = 0; i < u->n; i++) {
+        const struct okx_blv *l = &b->bl[u->first + i];
+        (void)book_set_level(b->in->book, (enum book_side)l->side, l->px, l->base);
+        if (b->cs == OKX_CS_OFF)
+            continue;
+        if (l->base == 0)
+            sh_del(&b->sh[l->side], px_key(l->px));
+        else if (l->plen == 0 || l->slen == 0 ||
+                 sh_put(&b->sh[l->side], px_key(l->px), l->pxs, l->plen, l->szs,
+                        l->slen) != 0)
+            b->cs = OKX_CS_OFF;
+    }
+}
+
+/* ---- seeding ------------------------------------------------------------ */
+
+/* A full book (pushed snapshot or REST answer) whose levels sit in the
+ * scratch arrays: apply it, replay the buffer, go LIVE. */
+static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
+                 size_t n[2], int has_seq, int64_t seq, int64_t ts_ms,
+                 int32_t cs, int from_rest, int64_t now)
+{
+    struct mkt_instr *in = b->in;
+    size_t first = 0;
+
+    if (from_rest && b->nbu > 0) {
+        if (has_seq) {
+            while (first < b->nbu && b->bu[first].has_seq && b->bu[first].seq <= seq)
+                first++;
+            if (first < b->nbu && b->bu[first].has_seq && b->bu[first].prev > seq) {
+                request_rest(v, b, now);   /* snapshot older than the buffer */
+                return;
+            }
+        } else if (ts_ms < b->bu[0].ts_ms) {
+            request_rest(v, b, now);       /* may predate the buffer */
+            return;
+        }
+    } else if (!from_rest && has_seq) {
+        while (first < b->nbu && b->bu[first].has_seq && b->bu[first].seq <= seq)
+            first++;
+    }
+    int was_valid = in->book_valid;
+    int rc = market_apply_snapshot(in, v->lv[0], n[0], v->lv[1], n[1],
+                                   has_seq ? (uint64_t)seq : 0);
+    if (rc != BOOK_OK) {
+        resync(v, b, rc == BOOK_CROSSED ? "crossed book in snapshot"
+                                        : "bad level in snapshot", now);
+        return;
+    }
+    in->last_ts = now;
+    b->has_seq = has_seq;
+    b->seq = seq;
+    b->bridge = from_rest && has_seq;
+    b->cs = OKX_CS_UNKNOWN;
+    sh_clear(&b->sh[0]);
+    sh_clear(&b->sh[1]);
+    shadow_tokens(b, d, v->tok, arr[0], 0, v->lv[0]);
+    shadow_tokens(b, d, v->tok, arr[1], 1, v->lv[1]);
+    if (!from_rest && check_sum(v, b, cs) != 0) {
+        resync(v, b, "checksum mismatch", now);
+        return;
+    }
+    /* Replay what was buffered. */
+    for (size_t i = first; i < b->nbu; i++) {
+        const struct okx_bupd *u = &b->bu[i];
+        if (u->has_seq && b->has_seq) {
+            int ok = b->bridge ? (u->prev <= b->seq && b->seq < u->seq)
+                               : u->prev == b->seq;
+            if (!ok) {
+                resync(v, b, "sequence gap in buffered updates", now);
+                return;
+            }
+        }
+        replay_one(b, u);
+        if (u->has_seq) {
+            b->has_seq = 1;
+            b->seq = u->seq;
+            b->bridge = 0;
+        }
+        if (b->cs != OKX_CS_OFF && check_sum(v, b, u->checksum) != 0) {
+            resync(v, b, "checksum mismatch", now);
+            return;
+        }
+    }
+    if (book_is_crossed(in->book)) {
+        resync(v, b, "crossed book after replay", now);
+        return;
+    }
+    if (b->nbu > first && b->cs == OKX_CS_UNKNOWN && from_rest)
+        cs_off(b);   /* buffered updates carried checksum 0 */
+    in->book_seq = b->has_seq ? (uint64_t)b->seq : 0;
+    buf_clear(b);
+    b->st = OKX_LIVE;
+    b->rest_tries = 0;
+    emit_full_book(v, b, venue__ms(ts_ms), now);
+    if (!was_valid)
+        venue__book_valid(v, in, now);
+}
+
+/* ---- channels ----------------------------------------------------------- */
+
+/* The fields of a books data[0] object. */
+struct okx_bookmsg {
+    int arr[2];           /* bids, asks tokens */
+    size_t n[2];
+    int has_seq;
+    int64_t seq, prev, ts_ms;
+    int32_t cs;
+};
+
+/* rest: a REST answer, whose seqId (if any) comes without prevSeqId. */
+static int parse_bookmsg(venue_t *v, const struct mkt_instr *in, const char *d,
+                         int obj, int rest, struct okx_bookmsg *m)
+{
+    const struct jtok *t = v->tok;
+    int i;
+    int64_t x;
+
+    if (obj < 0 || t[obj].type != JT_OBJ)
+        return -1;
+    m->arr[0] = jtok_get(d, t, obj, "bids");
+    m->arr[1] = jtok_get(d, t, obj, "asks");
+    for (int s = 0; s < 2; s++) {
+        long n = parse_side(v, in, d, m->arr[s], s);
+        if (n < 0)
+            return -1;
+        m->n[s] = (size_t)n;
+    }
+    m->ts_ms = 0;
+    if ((i = jtok_get(d, t, obj, "ts")) >= 0 && jtok_i64(d, t, i, &m->ts_ms) != 0)
+        return -1;
+    m->cs = 0;
+    if ((i = jtok_get(d, t, obj, "checksum")) >= 0) {
+        if (jtok_i64(d, t, i, &x) != 0 || x < INT32_MIN || x > UINT32_MAX)
+            return -1;
+        m->cs = (int32_t)(uint32_t)(int64_t)x;
+    }
+    int si = jtok_get(d, t, obj, "seqId"), pi = jtok_get(d, t, obj, "prevSeqId");
+    m->has_seq = si >= 0 && (pi >= 0 || rest);
+    m->seq = m->prev = 0;
+    if (m->has_seq && (jtok_i64(d, t, si, &m->seq) != 0 ||
+                       (pi >= 0 && jtok_i64(d, t, pi, &m->prev) != 0)))
+        return -1;
+    return 0;
+}
+
+static int apply_update(venue_t *v, struct okx_book *b, const char *d,
+                        const struct okx_bookmsg *m, int64_t now)
+{
+    struct mkt_instr *in = b->in;
+
+    if (m->has_seq && b->has_seq) {
+        if (b->bridge) {
+            if (m->seq <= b->seq)
+                return count_stale(v);
+            if (m->prev > b->seq) {
+                resync(v, b, "sequence gap after snapshot", now);
+                return 0;
+            }
+        } else if (m->prev != b->seq) {
+            if (m->seq <= b->seq && m->prev < b->seq)
+                return count_stale(v);
+            resync(v, b, "sequence gap", now);
+            return 0;
+        }
+    }
+    int rc = market_apply_delta(in, v->lv[0], m->n[0], v->lv[1], m->n[1],
+                                m->has_seq ? (uint64_t)m->seq : in->book_seq);
+    if (rc < 0) {
+        resync(v, b, "bad level in update", now);
+        return 0;
+    }
+    if (b->cs != OKX_CS_OFF) {
+        shadow_tokens(b, d, v->tok, m->arr[0], 0, v->lv[0]);
+        shadow_tokens(b, d, v->tok, m->arr[1], 1, v->lv[1]);
+    }
+    if (rc == BOOK_CROSSED) {
+        resync(v, b, "crossed book", now);
+        return 0;
+    }
+    if (check_sum(v, b, m->cs) != 0) {
+        resync(v, b, "checksum mismatch", now);
+        return 0;
+    }
+    if (m->has_seq) {
+        b->has_seq = 1;
+        b->seq = m->seq;
+        b->bridge = 0;
+    }
+    in->last_ts = now;
+    venue__emit_book(v, in, 0, v->lv[0], m->n[0], v->lv[1], m->n[1],
+                     m->has_seq ? (uint64_t)m->seq : 0, venue__ms(m->ts_ms), now);
+    return 0;
+}
+
+static int on_books(venue_t *v, const char *d, size_t len, int arg, int64_t now)
+{
+    struct okx *o = v->priv;
+    const struct jtok *t = v->tok;
+    int id = jtok_get(d, t, arg, "instId");
+    struct okx_bookmsg m;
+
+    if (id < 0 || t[id].type != JT_STR)
+        return venue__reject(v, VREJ_SCHEMA, "books: no instId", d, len, now);
+    struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + t[id].start, t[id].len);
+    struct okx_book *b = in ? book_of(o, in) : NULL;
+    if (b == NULL)
+        return venue__reject(v, VREJ_UNKNOWN_SYMBOL, "books", d, len, now);
+    int act = jtok_get(d, t, 0, "action");
+    int snap = jtok_streq(d, t, act, "snapshot");
+    if (!snap && !jtok_streq(d, t, act, "update"))
+        return venue__reject(v, VREJ_SCHEMA, "books: action", d, len, now);
+    int data = jtok_get(d, t, 0, "data");
+    if (parse_bookmsg(v, in, d, jtok_at(t, data, 0), 0, &m) != 0)
+        return venue__reject(v, VREJ_NUMBER, "books: level or field", d, len, now);
+
+    if (snap) {
+        seed(v, b, d, m.arr, m.n, m.has_seq, m.seq, m.ts_ms, m.cs, 0, now);
+        return 0;
+    }
+    switch (b->st) {
+    case OKX_WAIT_SNAP:
+    case OKX_SEEDING:
+        if (buffer_update(v, b, d, m.arr, m.n, m.has_seq, m.seq, m.prev, m.ts_ms,
+                          m.cs) != 0) {
+            resync(v, b, "update buffer overflow while seeding", now);
+            return 0;
+        }
+        if (b->st == OKX_WAIT_SNAP && o->open)
+            request_rest(v, b, now);   /* updates without a snapshot */
+        return 0;
+    case OKX_LIVE:
+        return apply_update(v, b, d, &m, now);
+    }
+    return 0;
+}
+
+static int on_mark(venue_t *v, const char *d, size_t len, int64_t now)
+{
+    const struct jtok *t = v->tok;
+    int data = jtok_get(d, t, 0, "data"), used = 0;
+
+    if (data < 0 || t[data].type != JT_ARR)
+        return venue__reject(v, VREJ_SCHEMA, "mark-price: data", d, len, now);
+    for (int e = jtok_first(t, data); e >= 0 && e < (int)t[data].end; e = jtok_next(t, e)) {
+        int id = jtok_get(d, t, e, "instId");
+        double px;
+        int64_t ts = 0;
+        if (id < 0 || t[id].type != JT_STR ||
+            jtok_double(d, t, jtok_get(d, t, e, "markPx"), &px) != 0 || !(px > 0))
+            return venue__reject(v, VREJ_SCHEMA, "mark-price: fields", d, len, now);
+        int ti = jtok_get(d, t, e, "ts");
+        if (ti >= 0 && jtok_i64(d, t, ti, &ts) != 0)
+            return venue__reject(v, VREJ_NUMBER, "mark-price: ts", d, len, now);
+        struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + t[id].start, t[id].len);
+        if (in == NULL)
+            continue;
+        struct mkt_event ev;
+        memset(&ev, 0, sizeof(ev));
+        in->mark = px;
+        in->mark_ts = venue__ms(ts);
+        in->last_ts = now;
+        ev.type = MEV_MARK;
+        ev.instr = in;
+        ev.ts = venue__ms(ts);
+        ev.recv_ts = now;
+        ev.u.mark.mark = px;
+        venue__emit(v, &ev);
+        used++;
+    }
+    return used ? 0 : venue__reject(v, VREJ_UNKNOWN_SYMBOL, "mark-price", d, len, now);
+}
+
+/* liquidation-orders is venue-wide: prints for instruments we do not
+ * watch are skipped silently. */
+static int on_liq(venue_t *v, const char *d, size_t len, int64_t now)
+{
+    const struct jtok *t = v->tok;
+    int data = jtok_get(d, t, 0, "data");
+
+    if (data < 0 || t[data].type != JT_ARR)
+        return venue__reject(v, VREJ_SCHEMA, "liquidation-orders: data", d, len, now);
+    for (int e = jtok_first(t, data); e >= 0 && e < (int)t[data].end; e = jtok_next(t, e)) {
+        int id = jtok_get(d, t, e, "instId"), det = jtok_get(d, t, e, "details");
+        if (id < 0 || t[id].type != JT_STR || det < 0 || t[det].type != JT_ARR)
+            return venue__reject(v, VREJ_SCHEMA, "liquidation-orders: item", d, len, now);
+        struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + t[id].start, t[id].len);
+        if (in == NULL)
+            continue;
+        for (int x = jtok_first(t, det); x >= 0 && x < (int)t[det].end; x = jtok_next(t, x)) {
+            int ps = jtok_get(d, t, x, "posSide"), sd = jtok_get(d, t, x, "side");
+            int ti = jtok_get(d, t, x, "ts");
+            double px;
+            dec_t sz;
+            int64_t ts = 0;
+            int liq_long;
+            if (jtok_double(d, t, jtok_get(d, t, x, "bkPx"), &px) != 0 ||
+                jtok_dec(d, t, jtok_get(d, t, x, "sz"), &sz) != 0 || sz <= 0 ||
+                (ti >= 0 && jtok_i64(d, t, ti, &ts) != 0))
+                return venue__reject(v, VREJ_NUMBER, "liquidation-orders: detail", d, len, now);
+            /* posSide is the liquidated position's side; in net mode it
+             * is "net" and side is the liquidation order's: a sell
+             * closes a long. */
+            if (jtok_streq(d, t, ps, "long"))
+                liq_long = 1;
+            else if (jtok_streq(d, t, ps, "short"))
+                liq_long = 0;
+            else if (jtok_streq(d, t, sd, "sell"))
+                liq_long = 1;
+            else if (jtok_streq(d, t, sd, "buy"))
+                liq_long = 0;
+            else
+                return venue__reject(v, VREJ_SCHEMA, "liquidation-orders: side", d, len, now);
+            struct mkt_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.type = MEV_LIQUIDATION;
+            ev.instr = in;
+            ev.ts = venue__ms(ts);
+            ev.recv_ts = now;
+            ev.u.liq.liquidated_long = liq_long;
+            ev.u.liq.price = px;
+            ev.u.liq.price_kind = LIQ_PX_BANKRUPTCY;
+            ev.u.liq.qty = market_to_base(in, sz);
+            ev.u.liq.coverage = LIQ_SAMPLED;
+            venue__emit(v, &ev);
+        }
+    }
+    return 0;
+}
+
+static int on_event(venue_t *v, const char *d, size_t len, int ev, int64_t now)
+{
+    const struct jtok *t = v->tok;
+
+    if (jtok_streq(d, t, ev, "subscribe") || jtok_streq(d, t, ev, "unsubscribe") ||
+        jtok_streq(d, t, ev, "channel-conn-count"))
+        return 0;
+    if (jtok_streq(d, t, ev, "notice")) {
+        /* e.g. 64008: the connection will close for a service upgrade;
+         * the transport reconnects when it does. */
+        log_msg(LOG_INFO, "okx-swap", "notice: %.*s", (int)(len > 200 ? 200 : len), d);
+        return 0;
+    }
+    if (jtok_streq(d, t, ev, "error"))
+        return venue__reject(v, VREJ_VENUE_ERROR, "event error", d, len, now);
+    return venue__reject(v, VREJ_UNKNOWN_TYPE, "event", d, len, now);
+}
+
+/* GET /api/v5/market/books?instId=X&sz=400 answer. */
+static int on_rest(venue_t *v, const char *url, const char *d, size_t len, int64_t now)
+{
+    struct okx *o = v->priv;
+    const char *p = url ? strstr(url, "instId=") : NULL;
+    struct okx_bookmsg m;
+
+    if (url == NULL || strstr(url, "/api/v5/market/books") == NULL || p == NULL)
+        return venue__reject(v, VREJ_UNKNOWN_TYPE, "rest: url", d, len, now);
+    p += 7;
+    size_t il = strcspn(p, "&");
+    struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, p, il);
+    struct okx_book *b = in ? book_of(o, in) : NULL;
+    if (b == NULL)
+        return venue__reject(v, VREJ_UNKNOWN_SYMBOL, "rest books", d, len, now);
+    if (venue__tokens(v, d, len) < 0)
+        return venue__reject(v, VREJ_JSON, "rest books", d, len, now);
+    const struct jtok *t = v->tok;
+    int code = jtok_get(d, t, 0, "code");
+    if (code >= 0 && !jtok_streq(d, t, code, "0"))
+        return venue__reject(v, VREJ_VENUE_ERROR, "rest books", d, len, now);
+    int data = jtok_get(d, t, 0, "data");
+    if (parse_bookmsg(v, in, d, jtok_at(t, data, 0), 1, &m) != 0)
+        return venue__reject(v, VREJ_SCHEMA, "rest books: body", d, len, now);
+    if (b->st == OKX_LIVE)
+        return 0;   /* answer to a request overtaken by a pushed snapshot */
+    /* The documented answer has no seqId (has_seq 0): see the header. */
+    seed(v, b, d, m.arr, m.n, m.has_seq, m.seq, m.ts_ms, 0, 1, now);
+    return 0;
+}
+
+static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
+                    const char *d, size_t len, int64_t now)
+{
+    struct okx *o = v->priv;
+
+    (void)conn;
+    if (src == FRAME_REST)
+        return on_rest(v, url, d, len, now);
+    o->last_rx = now;
+    o->ping_out = 0;
+    if (len == 4 && memcmp(d, "pong", 4) == 0)
+        return 0;
+    if (venue__tokens(v, d, len) < 0)
+        return venue__reject(v, VREJ_JSON, NULL, d, len, now);
+    const struct jtok *t = v->tok;
+    if (t[0].type != JT_OBJ)
+        return venue__reject(v, VREJ_SCHEMA, "not an object", d, len, now);
+    int ev = jtok_get(d, t, 0, "event");
+    if (ev >= 0)
+        return on_event(v, d, len, ev, now);
+    int arg = jtok_get(d, t, 0, "arg");
+    int ch = jtok_get(d, t, arg, "channel");
+    if (ch < 0)
+        return venue__reject(v, VREJ_SCHEMA, "no arg.channel", d, len, now);
+    if (jtok_streq(d, t, ch, "books"))
+        return on_books(v, d, len, arg, now);
+    if (jtok_streq(d, t, ch, "mark-price"))
+        return on_mark(v, d, len, now);
+    if (jtok_streq(d, t, ch, "liquidation-orders"))
+        return on_liq(v, d, len, now);
+    return venue__reject(v, VREJ_UNKNOWN_TYPE, "channel", d, len, now);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void reset_book(struct okx_book *b, int64_t now)
+{
+    buf_clear(b);
+    b->st = OKX_WAIT_SNAP;
+    b->wait_since = now;
+    b->rest_sent = 0;
+    b->rest_tries = 0;
+    b->has_seq = 0;
+    b->bridge = 0;
+    b->cs = OKX_CS_UNKNOWN;
+}
+
+static int init(venue_t *v, lq_err_t *err)
+{
+    struct okx *o = calloc(1, sizeof(*o));
+    size_t n = market_count(v->mkt);
+
+    if (o == NULL)
+        return lq_err_set(err, "out of memory");
+    o->nb = n;
+    o->b = calloc(n ? n : 1, sizeof(*o->b));
+    if (o->b == NULL) {
+        free(o);
+        return lq_err_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct mkt_instr *in = market_at(v->mkt, i);
+        if (in->venue == VENUE_OKX && in->idx < n)
+            o->b[in->idx].in = in;
+    }
+    if (v->cfg.ping_interval_s <= 0 || v->cfg.ping_interval_s >= 30)
+        v->cfg.ping_interval_s = 25;   /* OKX drops a link idle for 30 s */
+    snprintf(v->conns[0].name, sizeof(v->conns[0].name), "public");
+    snprintf(v->conns[0].url, sizeof(v->conns[0].url), "%s", v->cfg.ws_url);
+    v->nconns = 1;
+    v->priv = o;
+    return 0;
+}
+
+static void fini(venue_t *v)
+{
+    struct okx *o = v->priv;
+
+    if (o == NULL)
+        return;
+    for (size_t i = 0; i < o->nb; i++) {
+        sh_clear(&o->b[i].sh[0]);
+        sh_clear(&o->b[i].sh[1]);
+        free(o->b[i].bu);
+        free(o->b[i].bl);
+    }
+    free(o->b);
+    free(o);
+}
+
+static void on_open(venue_t *v, int conn, int64_t now)
+{
+    struct okx *o = v->priv;
+    size_t cap = 128, len = 0, nin = 0;
+    char *msg;
+
+    (void)conn;
+    o->open = 1;
+    o->last_rx = now;
+    o->ping_out = 0;
+    for (size_t i = 0; i < o->nb; i++)
+        if (o->b[i].in) {
+            reset_book(&o->b[i], now);
+            cap += 2 * (64 + strlen(o->b[i].in->spec.symbol));
+            nin++;
+        }
+    msg = malloc(cap);
+    if (msg == NULL)
+        return;
+    len = (size_t)snprintf(msg, cap, "{\"op\":\"subscribe\",\"args\":[");
+    for (size_t i = 0; i < o->nb; i++) {
+        const struct mkt_instr *in = o->b[i].in;
+        if (in == NULL)
+            continue;
+        len += (size_t)snprintf(msg + len, cap - len,
+                                "{\"channel\":\"mark-price\",\"instId\":\"%s\"},"
+                                "{\"channel\":\"books\",\"instId\":\"%s\"},",
+                                in->spec.symbol, in->spec.symbol);
+    }
+    len += (size_t)snprintf(msg + len, cap - len,
+                            "{\"channel\":\"liquidation-orders\",\"instType\":\"SWAP\"}]}");
+    (void)nin;
+    if (len < cap)
+        venue__send(v, 0, msg, len);
+    free(msg);
+}
+
+static void on_close(venue_t *v, int conn, int64_t now)
+{
+    struct okx *o = v->priv;
+
+    (void)conn;
+    o->open = 0;
+    o->ping_out = 0;
+    for (size_t i = 0; i < o->nb; i++)
+        if (o->b[i].in) {
+            venue__invalidate(v, o->b[i].in, "connection closed", now);
+            reset_book(&o->b[i], now);
+        }
+}
+
+static void tick(venue_t *v, int64_t now)
+{
+    struct okx *o = v->priv;
+    int64_t iv = (int64_t)v->cfg.ping_interval_s * OKX_NS;
+
+    if (!o->open)
+        return;
+    for (size_t i = 0; i < o->nb; i++) {
+        struct okx_book *b = &o->b[i];
+        if (b->in == NULL)
+            continue;
+        if (b->st == OKX_WAIT_SNAP && now - b->wait_since >= OKX_SNAP_WAIT) {
+            request_rest(v, b, now);
+        } else if (b->st == OKX_SEEDING && now - b->rest_sent >= OKX_REST_RETRY) {
+            if (b->rest_tries >= OKX_REST_TRIES)
+                resync(v, b, "no snapshot", now);
+            else
+                request_rest(v, b, now);
+        }
+    }
+    if (o->ping_out) {
+        if (now - o->ping_sent >= iv) {
+            o->ping_out = 0;
+            o->last_rx = now;
+            venue__reconnect(v, 0, "no pong");
+        }
+    } else if (now - o->last_rx >= iv) {
+        venue__send(v, 0, "ping", 4);
+        o->ping_out = 1;
+        o->ping_sent = now;
+    }
+}
+
+const struct venue_ops venue_okx_ops = {
+    .id = VENUE_OKX,
+    .init = init, .fini = fini, .on_open = on_open, .on_close = on_close,
+    .on_frame = on_frame, .tick = tick,
+};

@@ -1,0 +1,88 @@
+/*
+ * venue_int.h - what the adapters share (not for use outside src/venue/).
+ *
+ * Each venue file defines one struct venue_ops; venue.c dispatches to it
+ * and provides the common chores: tokenizing a frame, counting and
+ * sampling rejections, emitting events, invalidating books.
+ */
+#ifndef LIQMON_VENUE_INT_H
+#define LIQMON_VENUE_INT_H
+
+#include "liqmon/jtok.h"
+#include "liqmon/venue.h"
+
+#define VENUE_MAX_CONNS 4
+
+struct venue_ops {
+    enum venue_id id;
+    /* Allocate v->priv, fill v->conns / v->nconns.  0 or -1 (err set). */
+    int (*init)(venue_t *v, lq_err_t *err);
+    void (*fini)(venue_t *v);
+    void (*on_open)(venue_t *v, int conn, int64_t now);
+    void (*on_close)(venue_t *v, int conn, int64_t now);
+    /* Returns 0 or 1 + enum venue_reject (use venue__reject). */
+    int (*on_frame)(venue_t *v, int conn, enum frame_src src, const char *url,
+                    const char *data, size_t len, int64_t now);
+    void (*tick)(venue_t *v, int64_t now);
+};
+
+struct venue_conn {
+    char name[16];
+    char url[1024];
+};
+
+struct venue {
+    const struct venue_ops *ops;
+    struct venue_config cfg;
+    market_t *mkt;                 /* borrowed */
+    struct venue_io io;
+    struct venue_conn conns[VENUE_MAX_CONNS];
+    size_t nconns;
+    struct venue_stats stats;
+    void *priv;                    /* the venue file's state */
+
+    struct jtok *tok;              /* scratch tokens, grown on demand */
+    size_t ntok;
+    struct book_level *lv[2];      /* scratch level arrays (bids, asks) */
+    size_t nlv[2];
+    int64_t log_window;            /* rejection log rate limit */
+    unsigned log_count;
+};
+
+extern const struct venue_ops venue_binance_ops;
+extern const struct venue_ops venue_bybit_ops;
+extern const struct venue_ops venue_okx_ops;
+extern const struct venue_ops venue_hyperliquid_ops;
+
+/* Tokenize data into v->tok (grown as needed).  Returns the token count,
+ * or -1 when data is not JSON. */
+int venue__tokens(venue_t *v, const char *data, size_t len);
+/* Make sure the scratch level array of a side holds n levels. */
+struct book_level *venue__levels(venue_t *v, int side, size_t n);
+
+/* Count a rejection, log a sample (at most 5 lines per venue per 10 s of
+ * the frame clock), return the code venue_on_frame returns. */
+int venue__reject(venue_t *v, enum venue_reject why, const char *detail,
+                  const char *data, size_t len, int64_t now);
+/* Count and deliver an event (ev->venue filled in). */
+void venue__emit(venue_t *v, struct mkt_event *ev);
+/* Invalidate in's book, emit FEED_BOOK_INVALID with the reason. */
+void venue__invalidate(venue_t *v, struct mkt_instr *in, const char *reason,
+                       int64_t now);
+/* Emit FEED_BOOK_VALID for in after a resync. */
+void venue__book_valid(venue_t *v, struct mkt_instr *in, int64_t now);
+/* Emit a MEV_BOOK_SNAPSHOT / MEV_BOOK_DELTA event for levels just applied. */
+void venue__emit_book(venue_t *v, struct mkt_instr *in, int snapshot,
+                      const struct book_level *bids, size_t nb,
+                      const struct book_level *asks, size_t na,
+                      uint64_t seq, int64_t ts, int64_t now);
+
+/* Helpers to send through the transport (no-ops when unset). */
+int venue__send(venue_t *v, int conn, const char *text, size_t len);
+int venue__http_get(venue_t *v, const char *path);
+int venue__reconnect(venue_t *v, int conn, const char *why);
+
+/* Milliseconds since the epoch to ns. */
+static inline int64_t venue__ms(int64_t ms) { return ms * 1000000; }
+
+#endif
