@@ -297,7 +297,7 @@ static void bench_depth_diff(void)
     lq_err_t err;
     char snap[100000], b[40000], a[40000];
     uint64_t u = 1000;
-    const int n = 1000000;
+    const int n = getenv("BENCH_DIFF_N") ? atoi(getenv("BENCH_DIFF_N")) : 1000000;
 
     rs = 7;
     market_load_dir(m, "conf/instruments", 1u << VENUE_BINANCE, &err);
@@ -347,6 +347,13 @@ int main(void)
 
     if (fd < 0 || g == NULL)
         return 1;
+    if (getenv("BENCH_DIFF_ONLY")) {
+        log_set_level(LOG_ERROR);
+        bench_depth_diff();
+        unlink(path);
+        free(g);
+        return 0;
+    }
     log_set_level(LOG_ERROR);
     g->f = fdopen(fd, "w");
     g->ts = 1700000000000000000LL;
@@ -358,6 +365,8 @@ int main(void)
     free(g);
 
     bench_depth_diff();
+    if (getenv("BENCH_DIFF_ONLY"))
+        return 0;
 
     if (run_replay(path, 0, &st, &rejected, &ladders) == 0)
         printf("replay (adapters+books) %9.0f frames/s  %6.1f MB/s  (%llu frames, "

@@ -992,6 +992,18 @@ static int parse_ok(const char *s)
     return n;
 }
 
+/* Type of token i, or -1 for a failed lookup (never indexes t[-1]). */
+static int ttype(int i)
+{
+    return i >= 0 ? TOK[i].type : -1;
+}
+
+/* First byte of token i's text, or -1. */
+static int tchar(const char *s, int i)
+{
+    return i >= 0 ? s[TOK[i].start] : -1;
+}
+
 START_TEST(get_and_at)
 {
     const char *s = "{\"a\":{\"x\":1,\"y\":[1,2,{\"z\":3}]},\"ab\":[],\"b\":2,"
@@ -1001,16 +1013,16 @@ START_TEST(get_and_at)
     (void)n;
     a = jtok_get(s, TOK, 0, "a");
     ck_assert_int_eq(a, 2);
-    ck_assert_int_eq(TOK[a].type, JT_OBJ);
+    ck_assert_int_eq(ttype(a), JT_OBJ);
     /* Whole subtrees are skipped. */
     ck_assert_int_eq(jtok_get(s, TOK, 0, "ab"), TOK[a].end + 1);
-    ck_assert_int_eq(TOK[jtok_get(s, TOK, 0, "ab")].type, JT_ARR);
+    ck_assert_int_eq(ttype(jtok_get(s, TOK, 0, "ab")), JT_ARR);
     {
         int b = jtok_get(s, TOK, 0, "b");
-        ck_assert_int_eq(TOK[b].type, JT_NUM);
-        ck_assert_int_eq(s[TOK[b].start], '2');        /* the first of two */
+        ck_assert_int_eq(ttype(b), JT_NUM);
+        ck_assert_int_eq(tchar(s, b), '2');        /* the first of two */
     }
-    ck_assert_int_eq(TOK[jtok_get(s, TOK, 0, "")].type, JT_NULL);
+    ck_assert_int_eq(ttype(jtok_get(s, TOK, 0, "")), JT_NULL);     /* empty key */
     ck_assert_int_eq(jtok_get(s, TOK, 0, "x"), -1);     /* not at this level */
     ck_assert_int_eq(jtok_get(s, TOK, 0, "A"), -1);
     ck_assert_int_eq(jtok_get(s, TOK, 0, "abc"), -1);
@@ -1018,14 +1030,14 @@ START_TEST(get_and_at)
     ck_assert_int_eq(jtok_get(s, TOK, 0, "esc"), -1);
     ck_assert_int_gt(jtok_get(s, TOK, 0, "e\\u0073c"), 0);
     y = jtok_get(s, TOK, a, "y");
-    ck_assert_int_eq(TOK[y].type, JT_ARR);
+    ck_assert_int_eq(ttype(y), JT_ARR);
     ck_assert_int_eq(jtok_get(s, TOK, y, "x"), -1);     /* not an object */
     ck_assert_int_eq(jtok_get(s, TOK, -1, "a"), -1);
-    ck_assert_int_eq(s[TOK[jtok_at(TOK, y, 0)].start], '1');
-    ck_assert_int_eq(s[TOK[jtok_at(TOK, y, 1)].start], '2');
+    ck_assert_int_eq(tchar(s, jtok_at(TOK, y, 0)), '1');
+    ck_assert_int_eq(tchar(s, jtok_at(TOK, y, 1)), '2');
     z = jtok_at(TOK, y, 2);
-    ck_assert_int_eq(TOK[z].type, JT_OBJ);
-    ck_assert_int_eq(s[TOK[jtok_get(s, TOK, z, "z")].start], '3');
+    ck_assert_int_eq(ttype(z), JT_OBJ);
+    ck_assert_int_eq(tchar(s, jtok_get(s, TOK, z, "z")), '3');
     ck_assert_int_eq(jtok_at(TOK, y, 3), -1);
     ck_assert_int_eq(jtok_at(TOK, y, UINT32_MAX), -1);
     ck_assert_int_eq(jtok_at(TOK, a, 0), -1);           /* an object */

@@ -26,7 +26,22 @@
  *
  * Feed-level health events (FEED_CONNECTED, FEED_DISCONNECTED,
  * FEED_STALE) go to the same emit callback as market events, with
- * instr == NULL and u.feed.conn naming the connection.
+ * instr == NULL and u.feed.conn naming the connection:
+ *   - venue_on_open when a websocket opens (a replacement too: the
+ *     adapter subscribes again, and its sends go to the newest socket);
+ *   - FEED_CONNECTED with the first message after the connection was
+ *     down (not again for a replacement);
+ *   - FEED_STALE when the watchdog fires;
+ *   - venue_on_close + FEED_DISCONNECTED when a connection that was up
+ *     goes down.  Failed attempts of a connection that is down emit
+ *     nothing (they are counted: feed_conn_stats.failures).
+ * Every frame (ws and REST) is given to capture_writer_submit before
+ * venue_on_frame when recording.  REST answers other than 2xx are logged
+ * and dropped (the adapter retries from venue_tick).  venue_tick runs for
+ * every attached adapter about once a second.
+ *
+ * feed_create routes lws' own log (errors and warnings only; a process-
+ * wide lws setting) to log.h.
  *
  * Thread-safety: the loop thread only.  Nothing here blocks the loop,
  * except lws' name lookups (platform-notes: lws 4.1 resolves
@@ -86,7 +101,8 @@ feed_t *feed_create(uv_loop_t *loop, const struct feed_config *cfg,
 
 /* The venue_io an adapter for venue id must be created with: its send /
  * http_get / reconnect go through this feed; its emit calls emit(arg, ev)
- * (the engine), and health events go there too. */
+ * (the engine), and health events go there too.  io.arg is the feed's
+ * slot for the venue: valid until feed_destroy. */
 struct venue_io feed_venue_io(feed_t *f, enum venue_id id,
                               void (*emit)(void *arg, const struct mkt_event *ev),
                               void *arg);

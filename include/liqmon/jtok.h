@@ -11,7 +11,7 @@
  * text, which is what exact decimal quantities need.
  *
  * Token layout for {"a":[1,2],"b":"x"}:
- *   0 OBJ size=2 end=6 | 1 STR a | 2 ARR size=2 end=5 | 3 NUM 1 | 4 NUM 2
+ *   0 OBJ size=2 end=7 | 1 STR a | 2 ARR size=2 end=5 | 3 NUM 1 | 4 NUM 2
  *   | 5 STR b ... (keys are STR tokens followed by their value)
  *
  * Thread-safety: pure functions over caller memory.

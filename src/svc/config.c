@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,10 @@ static int parse_duration_ms(const char *s, long long *ms)
 
     errno = 0;
     v = strtod(s, &end);
-    if (errno || end == s || v < 0)
+    /* Fix (found by check_config): "nan", "inf" or "1e30s" made the cast
+     * to long long below undefined; no caller allows more than 1e12 of
+     * any unit, so refuse those here. */
+    if (errno || end == s || !(v >= 0 && v <= 1e12))
         return -1;
     if (strcmp(end, "ms") == 0)
         *ms = (long long)v;
@@ -71,21 +75,27 @@ static int parse_size(const char *s, long long *bytes)
 {
     char *end;
     long long v;
+    int shift;
 
     errno = 0;
     v = strtoll(s, &end, 10);
     if (errno || end == s || v < 0)
         return -1;
     if (*end == '\0' || strcmp(end, "B") == 0)
-        *bytes = v;
+        shift = 0;
     else if (strcmp(end, "KiB") == 0)
-        *bytes = v << 10;
+        shift = 10;
     else if (strcmp(end, "MiB") == 0)
-        *bytes = v << 20;
+        shift = 20;
     else if (strcmp(end, "GiB") == 0)
-        *bytes = v << 30;
+        shift = 30;
     else
         return -1;
+    /* Fix (found by check_config): "9999999999GiB" overflowed the shift,
+     * which is undefined for a signed value. */
+    if (v > (LLONG_MAX >> shift))
+        return -1;
+    *bytes = v << shift;
     return 0;
 }
 
@@ -157,8 +167,8 @@ static int set_daemon(struct ctx *c, struct liqmon_config *cf, const char *k,
         return 0;
     }
     if (strcmp(k, "status_interval") == 0) {
-        if (parse_duration_ms(v, &x) || x > 86400000)
-            return BAD(c, k, "must be a duration between 0 (off) and 24h", v);
+        if (parse_duration_ms(v, &x) || x > 86400000 || (x > 0 && x < 1000))
+            return BAD(c, k, "must be 0 (off) or a duration between 1s and 24h", v);
         cf->status_interval_s = (int)(x / 1000);
         return 0;
     }
@@ -277,6 +287,10 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
     enum { NONE, DAEMON, RISK, VENUE } sect = NONE;
     struct config_venue *cv = NULL;
     int rc = -1;
+    /* Fix (found by check_config): the checks after the last line named no
+     * line, though every error must; they name the venue's first section
+     * header and the last backoff_min/backoff_max line. */
+    int venue_line[VENUE_COUNT] = { 0 }, backoff_line = 0;
 
     if (fileio_read_all(path, CONFIG_MAX_BYTES, &text, &len, err) != 0)
         return -1;
@@ -320,6 +334,8 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
                     goto out;
                 }
                 sect = VENUE;
+                if (venue_line[v] == 0)
+                    venue_line[v] = c.line;
                 cv = &cf->venues[v];
                 cv->enabled = 1;
             } else {
@@ -345,15 +361,25 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
             (sect == RISK && set_risk(&c, cf, k, v) != 0) ||
             (sect == VENUE && set_venue(&c, cv, k, v) != 0))
             goto out;
+        if (sect == DAEMON && strncmp(k, "backoff_", 8) == 0)
+            backoff_line = c.line;
     }
     if (cf->backoff_min_ms > cf->backoff_max_ms) {
-        lq_err_set(err, "%s: backoff_min must not exceed backoff_max", path);
+        if (backoff_line > 0)
+            lq_err_set(err, "%s:%d: backoff_min must not exceed backoff_max", path,
+                       backoff_line);
+        else
+            lq_err_set(err, "%s: backoff_min must not exceed backoff_max", path);
         goto out;
     }
     for (int v = 0; v < VENUE_COUNT; v++) {
         if (cf->venues[v].enabled && cf->venues[v].nsymbols == 0) {
-            lq_err_set(err, "%s: [venue %s]: symbols: at least one symbol", path,
-                       venue_name((enum venue_id)v));
+            if (venue_line[v] > 0)
+                lq_err_set(err, "%s:%d: [venue %s]: symbols: at least one symbol",
+                           path, venue_line[v], venue_name((enum venue_id)v));
+            else
+                lq_err_set(err, "%s: [venue %s]: symbols: at least one symbol", path,
+                           venue_name((enum venue_id)v));
             goto out;
         }
     }

@@ -411,6 +411,13 @@ static void write_state(struct daemon *d, const char *path)
             jw_u64(&w, vs->by_reason[r]);
         }
         jw_obj_end(&w);
+        jw_key(&w, "events");
+        jw_obj_begin(&w);
+        for (int t = 0; t < MEV_TYPE_COUNT; t++) {
+            jw_key(&w, mev_type_name((enum mev_type)t));
+            jw_u64(&w, vs->events[t]);
+        }
+        jw_obj_end(&w);
         jw_obj_end(&w);
     }
     jw_obj_end(&w);
@@ -573,6 +580,13 @@ static int run_live(struct daemon *d, const struct opts *o)
         if (!has)
             continue;
         io = feed_venue_io(d->feed, (enum venue_id)v, on_event, d);
+        if (d->cfg.venues[v].vc.rest_url[0] &&
+            feed_set_rest_url(d->feed, (enum venue_id)v, d->cfg.venues[v].vc.rest_url,
+                              &err) != 0) {
+            fprintf(stderr, "liqmond: [venue %s] rest_url: %s\n",
+                    venue_name((enum venue_id)v), err.msg);
+            goto stop;
+        }
         d->venues[v] = venue_create(&d->cfg.venues[v].vc, d->mkt, &io, &err);
         if (d->venues[v] == NULL || feed_attach(d->feed, d->venues[v], &err) != 0) {
             fprintf(stderr, "liqmond: %s: %s\n", venue_name((enum venue_id)v), err.msg);

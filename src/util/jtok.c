@@ -12,6 +12,21 @@
 
 #include "liqmon/jtok.h"
 
+/* Bytes that can stand in a string as they are: not '"', not '\\', not a
+ * control character. */
+static const unsigned char str_plain[256] = {
+#define R4(x) x, x, x, x
+#define R16(x) R4(x), R4(x), R4(x), R4(x)
+    R16(0), R16(0),                         /* 0x00-0x1f */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x20-0x2f: '"' */
+    R16(1), R16(1),                         /* 0x30-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,   /* 0x50-0x5f: '\\' */
+    R16(1), R16(1),                         /* 0x60-0x7f */
+    R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1)
+#undef R16
+#undef R4
+};
+
 static int is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -142,6 +157,11 @@ int jtok_parse(const char *s, size_t len, struct jtok *t, size_t max,
         if (c == '"') {
             const char *q = ++p;
             while (q < end && *q != '"') {
+                /* Fast path: plain bytes need no further look. */
+                if (str_plain[(unsigned char)*q]) {
+                    q++;
+                    continue;
+                }
                 if ((unsigned char)*q < 0x20)
                     goto syntax_at_q;
                 if (*q == '\\') {
@@ -232,7 +252,10 @@ int jtok_get(const char *s, const struct jtok *t, int obj, const char *key)
     i = obj + 1;
     for (n = 0; n < t[obj].size; n++) {
         int v = i + 1;
-        if (t[i].len == kl && memcmp(s + t[i].start, key, kl) == 0)
+        /* Length and first byte first: venue keys are short and most
+         * differ there, so memcmp runs about once per lookup. */
+        if (t[i].len == kl && (kl == 0 || s[t[i].start] == key[0]) &&
+            memcmp(s + t[i].start, key, kl) == 0)
             return v;
         i = (int)t[v].end;
     }

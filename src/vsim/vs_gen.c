@@ -264,6 +264,10 @@ static void on_step(uv_timer_t *t)
         s->source_done = 1;
         return;
     }
+    /* Frozen (tests): no step, so books, marks and sequence numbers stay
+     * put while what was already queued drains to the clients. */
+    if (s->frozen)
+        return;
     double sigma = 0.0001 * sqrt(STEP_MS / 1000.0);
     double drift = (o->crash_at >= 0 && secs >= o->crash_at &&
                     secs < o->crash_at + o->crash_secs) ? crash_drift(o) : 0;

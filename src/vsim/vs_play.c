@@ -62,6 +62,7 @@ struct play {
 };
 
 static void pump(uv_timer_t *t);
+static void track(const struct cap_frame *f);
 
 static void on_bad(const char *msg, void *arg)
 {
@@ -159,6 +160,7 @@ static int dispatch(struct play *p, const struct cap_frame *f)
             continue;
         vs_client_send(c, f->data, f->len);
     }
+    track(f);
     p->frames++;
     p->now_cap = f->ts;
     return 0;
@@ -191,7 +193,9 @@ static void pump(uv_timer_t *t)
             do {
                 r = next_frame(p, &p->next);
                 if (r && (p->next.rest || is_ack(&p->next))) {
-                    if (!p->next.rest)
+                    if (p->next.rest)
+                        track(&p->next);
+                    else
                         p->skipped_acks++;
                     free(p->next.data);
                     continue;
@@ -364,17 +368,286 @@ const char *vs_play_rest(struct vs_server *s, const char *path,
     return best->body;
 }
 
+/* ---- books as played, for /state ------------------------------------
+ * Every book frame dispatched (and every captured REST snapshot, at its
+ * place in the capture) is applied here, so /state answers with the book
+ * a correct client holds now: prices and sizes as the capture wrote them
+ * (venue units), seq = the venue's last update id. */
+
+struct plv {
+    double px;
+    char p[32], q[40];
+};
+
+struct pbook {
+    int venue;
+    char sym[48];
+    struct plv *lv[2];
+    int n[2], cap[2];
+    uint64_t seq;
+};
+
+static struct pbook *books;
+static int nbooks, capbooks;
+
+static struct pbook *pbook_get(int venue, const char *sym, size_t len)
+{
+    if (len == 0 || len >= sizeof(books[0].sym))
+        return NULL;
+    for (int i = 0; i < nbooks; i++)
+        if (books[i].venue == venue && strlen(books[i].sym) == len &&
+            !memcmp(books[i].sym, sym, len))
+            return &books[i];
+    if (nbooks == capbooks) {
+        int cap = capbooks ? capbooks * 2 : 8;
+        struct pbook *nb = realloc(books, (size_t)cap * sizeof(*nb));
+        if (!nb)
+            return NULL;
+        books = nb;
+        capbooks = cap;
+    }
+    struct pbook *b = &books[nbooks++];
+    memset(b, 0, sizeof(*b));
+    b->venue = venue;
+    memcpy(b->sym, sym, len);
+    b->sym[len] = '\0';
+    return b;
+}
+
+static void pbook_clear(struct pbook *b)
+{
+    b->n[0] = b->n[1] = 0;
+}
+
+/* side 0 bids (descending), 1 asks (ascending); q "0": remove */
+static void pbook_set(struct pbook *b, int side, const char *p, size_t pl,
+                      const char *q, size_t ql)
+{
+    double px, qty;
+    if (pl >= sizeof(b->lv[0][0].p) || ql >= sizeof(b->lv[0][0].q) ||
+        jtok_parse_double(p, pl, &px) || jtok_parse_double(q, ql, &qty))
+        return;
+    struct plv *l = b->lv[side];
+    int n = b->n[side], i = 0;
+    while (i < n && (side == 0 ? l[i].px > px : l[i].px < px))
+        i++;
+    int found = i < n && l[i].px == px;
+    if (qty == 0) {
+        if (found) {
+            memmove(&l[i], &l[i + 1], (size_t)(n - i - 1) * sizeof(*l));
+            b->n[side]--;
+        }
+        return;
+    }
+    if (!found) {
+        if (n == b->cap[side]) {
+            int cap = n ? n * 2 : 64;
+            struct plv *nl = realloc(l, (size_t)cap * sizeof(*nl));
+            if (!nl)
+                return;
+            b->lv[side] = l = nl;
+            b->cap[side] = cap;
+        }
+        memmove(&l[i + 1], &l[i], (size_t)(n - i) * sizeof(*l));
+        b->n[side]++;
+        l[i].px = px;
+        memcpy(l[i].p, p, pl);
+        l[i].p[pl] = '\0';
+    }
+    memcpy(l[i].q, q, ql);
+    l[i].q[ql] = '\0';
+}
+
+/* levels array: [[p,q,...],...] or Hyperliquid [{"px","sz","n"},...] */
+static void pbook_levels(struct pbook *b, int side, const char *s,
+                         const struct jtok *t, int arr)
+{
+    if (arr < 0 || t[arr].type != JT_ARR)
+        return;
+    for (int i = jtok_first(t, arr); i >= 0 && i < (int)t[arr].end;
+         i = jtok_next(t, i)) {
+        int p, q;
+        if (t[i].type == JT_ARR) {
+            p = jtok_at(t, i, 0);
+            q = jtok_at(t, i, 1);
+        } else if (t[i].type == JT_OBJ) {
+            p = jtok_get(s, t, i, "px");
+            q = jtok_get(s, t, i, "sz");
+        } else {
+            continue;
+        }
+        if (p < 0 || q < 0 || t[p].type != JT_STR || t[q].type != JT_STR)
+            continue;
+        pbook_set(b, side, s + t[p].start, t[p].len, s + t[q].start,
+                  t[q].len);
+    }
+}
+
+static uint64_t tok_u64(const char *s, const struct jtok *t, int i)
+{
+    int64_t v = 0;
+    if (i < 0 || jtok_i64(s, t, i, &v) || v < 0)
+        return 0;
+    return (uint64_t)v;
+}
+
+static struct jtok *toks;
+static size_t ntoks;
+
+static void track(const struct cap_frame *f)
+{
+    const char *s = f->data;
+    size_t need = f->len / 2 + 64;
+    if (need > ntoks) {
+        struct jtok *nt = realloc(toks, need * sizeof(*nt));
+        if (!nt)
+            return;
+        toks = nt;
+        ntoks = need;
+    }
+    struct jtok *t = toks;
+    if (jtok_parse(s, f->len, t, ntoks, NULL) < 1 || t[0].type != JT_OBJ)
+        return;
+    struct pbook *b = NULL;
+    int k;
+    switch (f->venue) {
+    case VENUE_BINANCE: {
+        if (f->rest) {
+            const char *sym = strstr(f->url, "symbol=");
+            if (!sym)
+                return;
+            sym += 7;
+            b = pbook_get(f->venue, sym, strcspn(sym, "&"));
+            if (!b)
+                return;
+            pbook_clear(b);
+            pbook_levels(b, 0, s, t, jtok_get(s, t, 0, "bids"));
+            pbook_levels(b, 1, s, t, jtok_get(s, t, 0, "asks"));
+            b->seq = tok_u64(s, t, jtok_get(s, t, 0, "lastUpdateId"));
+            return;
+        }
+        int d = jtok_get(s, t, 0, "data");
+        if (d < 0)
+            d = 0;
+        if (t[d].type != JT_OBJ ||
+            !jtok_streq(s, t, jtok_get(s, t, d, "e"), "depthUpdate") ||
+            (k = jtok_get(s, t, d, "s")) < 0)
+            return;
+        b = pbook_get(f->venue, s + t[k].start, t[k].len);
+        uint64_t u = tok_u64(s, t, jtok_get(s, t, d, "u"));
+        if (!b || (b->seq && u <= b->seq))
+            return;
+        pbook_levels(b, 0, s, t, jtok_get(s, t, d, "b"));
+        pbook_levels(b, 1, s, t, jtok_get(s, t, d, "a"));
+        b->seq = u;
+        return;
+    }
+    case VENUE_BYBIT: {
+        int tp = jtok_get(s, t, 0, "topic"), d = jtok_get(s, t, 0, "data");
+        if (tp < 0 || d < 0 || t[tp].type != JT_STR || t[tp].len < 10 ||
+            memcmp(s + t[tp].start, "orderbook.", 10) || t[d].type != JT_OBJ ||
+            (k = jtok_get(s, t, d, "s")) < 0)
+            return;
+        b = pbook_get(f->venue, s + t[k].start, t[k].len);
+        if (!b)
+            return;
+        if (jtok_streq(s, t, jtok_get(s, t, 0, "type"), "snapshot"))
+            pbook_clear(b);
+        pbook_levels(b, 0, s, t, jtok_get(s, t, d, "b"));
+        pbook_levels(b, 1, s, t, jtok_get(s, t, d, "a"));
+        b->seq = tok_u64(s, t, jtok_get(s, t, d, "u"));
+        return;
+    }
+    case VENUE_OKX: {
+        int d = jtok_get(s, t, 0, "data"), item;
+        if (d < 0 || t[d].type != JT_ARR || (item = jtok_at(t, d, 0)) < 0)
+            return;
+        int snapshot = 1;
+        if (f->rest) {
+            const char *id = strstr(f->url, "instId=");
+            if (!id)
+                return;
+            id += 7;
+            b = pbook_get(f->venue, id, strcspn(id, "&"));
+        } else {
+            int arg = jtok_get(s, t, 0, "arg"), ch, id;
+            if (arg < 0 || (ch = jtok_get(s, t, arg, "channel")) < 0 ||
+                t[ch].type != JT_STR || t[ch].len < 5 ||
+                memcmp(s + t[ch].start, "books", 5) ||
+                (id = jtok_get(s, t, arg, "instId")) < 0)
+                return;
+            b = pbook_get(f->venue, s + t[id].start, t[id].len);
+            snapshot = jtok_streq(s, t, jtok_get(s, t, 0, "action"),
+                                  "snapshot");
+        }
+        if (!b)
+            return;
+        if (snapshot)
+            pbook_clear(b);
+        pbook_levels(b, 0, s, t, jtok_get(s, t, item, "bids"));
+        pbook_levels(b, 1, s, t, jtok_get(s, t, item, "asks"));
+        b->seq = tok_u64(s, t, jtok_get(s, t, item, "seqId"));
+        return;
+    }
+    default: {
+        int c = jtok_get(s, t, 0, "channel"), d = jtok_get(s, t, 0, "data"), lv;
+        if (!jtok_streq(s, t, c, "l2Book") || d < 0 ||
+            (k = jtok_get(s, t, d, "coin")) < 0 ||
+            (lv = jtok_get(s, t, d, "levels")) < 0 || t[lv].type != JT_ARR)
+            return;
+        b = pbook_get(f->venue, s + t[k].start, t[k].len);
+        if (!b)
+            return;
+        pbook_clear(b);
+        pbook_levels(b, 0, s, t, jtok_at(t, lv, 0));
+        pbook_levels(b, 1, s, t, jtok_at(t, lv, 1));
+        b->seq = tok_u64(s, t, jtok_get(s, t, d, "time"));
+    }
+    }
+}
+
+static void tracker_free(void)
+{
+    for (int i = 0; i < nbooks; i++) {
+        free(books[i].lv[0]);
+        free(books[i].lv[1]);
+    }
+    free(books);
+    books = NULL;
+    nbooks = capbooks = 0;
+    free(toks);
+    toks = NULL;
+    ntoks = 0;
+}
+
 int vs_play_state(struct vs_server *s, const char *venue, const char *symbol,
                   struct sb *body)
 {
     struct play *p = s->play;
-    (void)venue;
-    (void)symbol;
-    sb_printf(body, "{\"error\":\"books are not tracked in --play mode\","
-              "\"frames_played\":%llu,\"bad_lines\":%llu}\n",
-              p ? (unsigned long long)p->frames : 0ULL,
-              p ? (unsigned long long)p->bad : 0ULL);
-    return 501;
+    int v = venue_from_name(venue);
+    struct pbook *b = NULL;
+    for (int i = 0; v >= 0 && i < nbooks; i++)
+        if (books[i].venue == v && !strcmp(books[i].sym, symbol))
+            b = &books[i];
+    if (!b) {
+        sb_printf(body, "{\"error\":\"no book played for %s %s\"}\n",
+                  v >= 0 ? venue : "(unknown venue)", symbol);
+        return 404;
+    }
+    sb_printf(body, "{\"venue\":\"%s\",\"symbol\":\"%s\",\"units\":\"%s\","
+              "\"seq\":%llu,\"frames_played\":%llu", venue, b->sym,
+              v == VENUE_OKX ? "contracts" : "base",
+              (unsigned long long)b->seq,
+              p ? (unsigned long long)p->frames : 0ULL);
+    for (int side = 0; side < 2; side++) {
+        sb_adds(body, side ? ",\"asks\":[" : ",\"bids\":[");
+        for (int i = 0; i < b->n[side]; i++)
+            sb_printf(body, "%s[\"%s\",\"%s\"]", i ? "," : "",
+                      b->lv[side][i].p, b->lv[side][i].q);
+        sb_adds(body, "]");
+    }
+    sb_adds(body, "}\n");
+    return 200;
 }
 
 static void on_closed(uv_handle_t *h)
@@ -385,6 +658,7 @@ static void on_closed(uv_handle_t *h)
         free(p->rest[i].body);
     }
     free(p->rest);
+    tracker_free();
     if (p->have_next)
         free(p->next.data);
     free(p);

@@ -232,6 +232,9 @@ static int control(struct lws *wsi, struct sb *b)
                 vs_send_oversize(c);
             }
         }
+    } else if (!strcmp(action, "freeze") || !strcmp(action, "thaw")) {
+        vs->frozen = action[0] == 'f';
+        affected = 1;
     } else if (!strcmp(action, "stall") || !strcmp(action, "resume")) {
         int stall = action[0] == 's';
         for (int v = 0; v < VENUE_COUNT; v++)

@@ -209,6 +209,7 @@ struct vs_server {
     void *gen;                    /* vs_gen.c state */
     void *play;                   /* vs_play.c state */
     int source_done;              /* generator / capture finished */
+    int frozen;                   /* /control freeze: the market stands still */
 };
 
 extern struct vs_server *vs;      /* the one server (single thread) */

@@ -271,7 +271,7 @@ fi
 
 # ---- --play --------------------------------------------------------
 if start_server "$tmp/out3" --play "$FIX/mini-capture.jsonl" --port 0 \
-        --wait-clients 1 --speed 0; then
+        --wait-clients 1 --speed 0 --linger 1; then
     pid2=$last_pid
     probe play "/v5/public/linear" --count 2 --timeout 5
     check play '^{"topic":"orderbook.50.BTCUSDT","type":"snapshot"' "play: captured bybit frames replayed"
@@ -280,6 +280,9 @@ if start_server "$tmp/out3" --play "$FIX/mini-capture.jsonl" --port 0 \
     else
         ok "play: captured acks skipped"
     fi
+    get "/state?venue=bybit-linear&symbol=BTCUSDT" >"$tmp/play_state"
+    check play_state '"seq":18521289,.*"bids":\[\["16493.00","0.100"\]\],"asks":\[\["16611.00","0.129"\],\["16612.00","0.213"\]\]' \
+        "play: /state is the book as played"
     i=0
     while kill -0 "$pid2" 2>/dev/null && [ $i -lt 50 ]; do
         sleep 0.1
