@@ -8,6 +8,9 @@
 #include <stdlib.h>
 
 #include "liqmon/engine.h"
+#include "liqmon/lathist.h"
+#include "liqmon/log.h"
+#include "liqmon/replay.h"
 #include "suites.h"
 
 struct fixture {
@@ -259,6 +262,124 @@ START_TEST(test_load_positions)
 }
 END_TEST
 
+/* On a real capture through the real adapters: after every frame, every
+ * valid ladder equals a fresh simulation of that moment. */
+struct replay_check {
+    market_t *m;
+    engine_t *e;
+    uint64_t checked;
+};
+
+static void on_replay_event(void *arg, const struct mkt_event *ev)
+{
+    engine_on_event(((struct replay_check *)arg)->e, ev);
+}
+
+static void after_frame(void *arg, enum venue_id v, int64_t ts)
+{
+    struct replay_check *c = arg;
+    struct engine_config cfg;
+
+    (void)v;
+    (void)ts;
+    engine_config_default(&cfg);
+    for (size_t i = 0; i < market_count(c->m); i++) {
+        struct mkt_instr *in = market_at(c->m, i);
+        const struct engine_ladder *l = engine_ladder(c->e, in);
+        struct cascade_row rows[2 * ENGINE_MAX_SHOCKS];
+        if (!l->valid)
+            continue;
+        ck_assert_msg(in->book_valid, "%s: ladder valid on an invalid book (%s)", in->key,
+                      in->invalid_reason);
+        ck_assert(l->ref == (in->mark > 0 ? in->mark : l->ref));
+        ck_assert_int_eq(cascade_ladder(in->book, engine_pindex(c->e, in), l->ref,
+                                        cfg.sides, cfg.nsides, cfg.shocks,
+                                        cfg.nshocks, rows), CASCADE_OK);
+        for (size_t r = 0; r < l->nrows; r++)
+            ck_assert_msg(rows[r].liquidated_qty == l->rows[r].liquidated_qty &&
+                          rows[r].liquidated == l->rows[r].liquidated &&
+                          rows[r].final_price == l->rows[r].final_price &&
+                          rows[r].exhausted == l->rows[r].exhausted &&
+                          rows[r].vwap == l->rows[r].vwap,
+                          "%s row %zu differs from a fresh simulation", in->key, r);
+        c->checked++;
+    }
+}
+
+START_TEST(test_replay_ladders_fresh)
+{
+    struct replay_check c = { 0 };
+    struct engine_config cfg;
+    struct venue_io io;
+    struct replay_opts ro;
+    struct replay_stats st;
+    venue_t *v[VENUE_COUNT];
+    lq_err_t err;
+    struct trng r;
+    char *files[] = { "tests/fixtures/captures/vsim-4venues.jsonl.gz" };
+
+    log_set_level(LOG_ERROR);
+    trng_init(&r, "engine-replay");
+    c.m = market_create();
+    ck_assert_int_eq(market_load_dir(c.m, "conf/instruments", 0, &err), 8);
+    engine_config_default(&cfg);
+    c.e = engine_create(c.m, &cfg, &err);
+    ck_assert_ptr_nonnull(c.e);
+    /* Positions around each instrument's price, both sides. */
+    for (size_t i = 0; i < market_count(c.m); i++) {
+        struct mkt_instr *in = market_at(c.m, i);
+        double px = strstr(in->spec.symbol, "BTC") ? 90000 : 3000;
+        for (int k = 0; k < 300; k++) {
+            struct pos_spec s = { 0 };
+            char id[16];
+            snprintf(id, sizeof(id), "p%d", k);
+            s.id = id;
+            s.side = k & 1 ? POS_SHORT : POS_LONG;
+            s.qty = (dec_t)(1 + trng_below(&r, 100)) * 1000000;
+            s.liq_price = px * (s.side == POS_LONG ? 1 - trng_unit(&r) * 0.02
+                                                   : 1 + trng_unit(&r) * 0.02);
+            ck_assert_int_eq(pindex_insert(engine_pindex(c.e, in), &s, NULL, NULL),
+                             PINDEX_OK);
+        }
+    }
+    memset(&io, 0, sizeof(io));
+    io.emit = on_replay_event;
+    io.arg = &c;
+    ck_assert_int_eq(replay_create_venues(c.m, &io, v, &err), 0);
+    memset(&ro, 0, sizeof(ro));
+    ro.after_frame = after_frame;
+    ro.arg = &c;
+    ck_assert_int_eq(replay_run(files, 1, v, &ro, &st, &err), 0);
+    ck_assert_uint_eq(st.frames, 358);
+    ck_assert_uint_gt(c.checked, 1000);
+    ck_assert_uint_gt(engine_get_stats(c.e)->ladders, 200);
+    replay_destroy_venues(v);
+    engine_destroy(c.e);
+    market_destroy(c.m);
+    log_set_level(LOG_INFO);
+}
+END_TEST
+
+START_TEST(test_lathist_quantiles)
+{
+    struct lathist h;
+
+    memset(&h, 0, sizeof(h));
+    ck_assert_uint_eq(lathist_quantile(&h, 0.5), 0);
+    for (uint64_t v = 1; v <= 100000; v++)
+        lathist_add(&h, v * 100);               /* 100 ns .. 10 ms */
+    uint64_t p50 = lathist_quantile(&h, 0.50), p99 = lathist_quantile(&h, 0.99);
+    ck_assert_msg(p50 >= 5000000 && p50 <= 5000000 * 1.07, "p50 %llu",
+                  (unsigned long long)p50);
+    ck_assert_msg(p99 >= 9900000 && p99 <= 9900000 * 1.07, "p99 %llu",
+                  (unsigned long long)p99);
+    ck_assert_uint_eq(lathist_quantile(&h, 1.0), 10000000);
+    ck_assert_uint_eq(h.max, 10000000);
+    lathist_add(&h, UINT64_MAX);                /* clamps, never overflows */
+    ck_assert_uint_eq(h.max, UINT64_MAX);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -269,6 +390,8 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_unchanged_tick_skipped);
     tcase_add_test(tc, test_invalid_book_stops_ladder);
     tcase_add_test(tc, test_load_positions);
+    tcase_add_test(tc, test_replay_ladders_fresh);
+    tcase_add_test(tc, test_lathist_quantiles);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -537,6 +537,47 @@ START_TEST(test_record_then_replay)
 }
 END_TEST
 
+/* Binance closes connections at 24 h; the feed replaces them before that,
+ * make-before-break.  With a 5 s age, every connection is replaced during
+ * the run, and no book may see a gap (no resync) or end unlike the
+ * server's. */
+START_TEST(test_planned_replacement_no_gap)
+{
+    struct env e;
+    char conf[PATH_MAX], statef[PATH_MAX], out[PATH_MAX], err[PATH_MAX],
+         daemon[PATH_MAX];
+    json_t *state = NULL;
+
+    setup_env(&e);
+    snprintf(conf, sizeof(conf), "%s/liqmond.conf", e.dir);
+    snprintf(statef, sizeof(statef), "%s/state.json", e.dir);
+    snprintf(out, sizeof(out), "%s/liqmond.out", e.dir);
+    snprintf(err, sizeof(err), "%s/liqmond.err", e.dir);
+    snprintf(daemon, sizeof(daemon), "%s/liqmond", e.bin);
+    write_config(&e, conf, "max_connection_age = 5s\n");
+    char *argv[] = { daemon, "--config", conf, "--state-out", statef,
+                     "--run-for", "120", NULL };
+    e.daemon = spawn(argv, out, err);
+    sleep_ms(12000);
+    freeze_and_compare(&e, statef, &state);
+    const char *venues[] = { "binance-usdm", "bybit-linear", "okx-swap", "hyperliquid" };
+    for (int i = 0; i < 4; i++) {
+        ck_assert_msg(conn_stat(state, venues[i], NULL, "replacements") >= 1,
+                      "%s: no connection was replaced", venues[i]);
+        ck_assert_msg(conn_stat(state, venues[i], NULL, "disconnects") == 0,
+                      "%s: a connection went down during its replacement", venues[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        char key[96];
+        snprintf(key, sizeof(key), "%s:%s", instruments[i].venue, instruments[i].symbol);
+        ck_assert_msg(resyncs(state, key) == 0, "%s: the book resynced during a "
+                      "planned replacement", key);
+    }
+    json_decref(state);
+    teardown_env(&e);
+}
+END_TEST
+
 Suite *integ_suite(void)
 {
     Suite *s = suite_create("integ");
@@ -546,6 +587,7 @@ Suite *integ_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_live_misbehaving_venue);
     tcase_add_test(tc, test_record_then_replay);
+    tcase_add_test(tc, test_planned_replacement_no_gap);
     suite_add_tcase(s, tc);
     return s;
 }

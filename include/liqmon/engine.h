@@ -29,6 +29,7 @@
 #include "liqmon/cascade.h"
 #include "liqmon/err.h"
 #include "liqmon/event.h"
+#include "liqmon/lathist.h"
 #include "liqmon/market.h"
 #include "liqmon/pindex.h"
 #include "liqmon/posfile.h"
@@ -57,6 +58,7 @@ struct engine_ladder {
 };
 
 struct engine_stats {
+    int64_t first_ts, last_ts;  /* receive times of the first / last event */
     uint64_t events;
     uint64_t ladders;          /* ladders computed */
     uint64_t skipped;          /* ticks whose inputs had not changed */
@@ -89,6 +91,13 @@ void engine_tick(engine_t *e, struct mkt_instr *in, int64_t ts);
 const struct engine_ladder *engine_ladder(const engine_t *e,
                                           const struct mkt_instr *in);
 const struct engine_stats *engine_get_stats(const engine_t *e);
+
+/* Live only: measure tick-to-decision latency, from the frame's receive
+ * time (the event's recv_ts, CLOCK_REALTIME) to the ladder done.  In a
+ * replay recv_ts is the capture's clock, so it stays off there. */
+void engine_measure_latency(engine_t *e, int on);
+/* The histogram of those latencies (ns). */
+const struct lathist *engine_latency(const engine_t *e);
 
 /* Called after each ladder run (and when a ladder turns invalid). */
 typedef void (*engine_listener_fn)(void *arg, const struct mkt_instr *in,

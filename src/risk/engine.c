@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "liqmon/engine.h"
 
@@ -28,6 +29,8 @@ struct engine {
     struct engine_stats st;
     engine_listener_fn listener;
     void *listener_arg;
+    int measure;
+    struct lathist lat;
 };
 
 void engine_config_default(struct engine_config *cfg)
@@ -190,7 +193,23 @@ static void run(engine_t *e, struct eng_instr *ei, int64_t ts,
     ei->last_pos_version = pindex_version(ei->ix);
     ei->has_run = 1;
     e->st.ladders++;
+    if (e->measure && cause && cause->recv_ts > 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t d = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - cause->recv_ts;
+        lathist_add(&e->lat, d > 0 ? (uint64_t)d : 0);
+    }
     notify(e, ei, cause);
+}
+
+void engine_measure_latency(engine_t *e, int on)
+{
+    e->measure = on;
+}
+
+const struct lathist *engine_latency(const engine_t *e)
+{
+    return &e->lat;
 }
 
 void engine_tick(engine_t *e, struct mkt_instr *in, int64_t ts)
@@ -206,6 +225,11 @@ void engine_on_event(engine_t *e, const struct mkt_event *ev)
     struct eng_instr *ei = find(e, ev->instr);
 
     e->st.events++;
+    if (ev->recv_ts) {
+        if (e->st.first_ts == 0)
+            e->st.first_ts = ev->recv_ts;
+        e->st.last_ts = ev->recv_ts;
+    }
     if (ei == NULL)
         return;
     switch (ev->type) {

@@ -391,6 +391,29 @@ static void write_state(struct daemon *d, const char *path)
         jw_obj_end(&w);
     }
     jw_obj_end(&w);
+    {
+        const struct engine_stats *es = engine_get_stats(d->eng);
+        const struct lathist *lh = engine_latency(d->eng);
+        jw_key(&w, "engine");
+        jw_obj_begin(&w);
+        jw_key(&w, "events");
+        jw_u64(&w, es->events);
+        jw_key(&w, "ladders");
+        jw_u64(&w, es->ladders);
+        jw_key(&w, "first_ts");
+        jw_u64(&w, (unsigned long long)es->first_ts);
+        jw_key(&w, "last_ts");
+        jw_u64(&w, (unsigned long long)es->last_ts);
+        jw_key(&w, "latency_samples");
+        jw_u64(&w, lh->count);
+        jw_key(&w, "latency_p50_ns");
+        jw_u64(&w, lathist_quantile(lh, 0.50));
+        jw_key(&w, "latency_p99_ns");
+        jw_u64(&w, lathist_quantile(lh, 0.99));
+        jw_key(&w, "latency_max_ns");
+        jw_u64(&w, lh->max);
+        jw_obj_end(&w);
+    }
     jw_key(&w, "venues");
     jw_obj_begin(&w);
     for (int v = 0; v < VENUE_COUNT; v++) {
@@ -444,6 +467,10 @@ static void write_state(struct daemon *d, const char *path)
             jw_u64(&w, cs[i].stale);
             jw_key(&w, "oversized");
             jw_u64(&w, cs[i].oversized);
+            jw_key(&w, "replacements");
+            jw_u64(&w, cs[i].replacements);
+            jw_key(&w, "failures");
+            jw_u64(&w, cs[i].failures);
             jw_obj_end(&w);
         }
         jw_arr_end(&w);
@@ -559,6 +586,7 @@ static int run_live(struct daemon *d, const struct opts *o)
             goto out;
         }
     }
+    engine_measure_latency(d->eng, 1);
     feed_config_default(&fc);
     fc.ca_file = d->cfg.ca_file[0] ? d->cfg.ca_file : NULL;
     fc.max_message = d->cfg.max_message;

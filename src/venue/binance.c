@@ -479,17 +479,19 @@ static int on_snapshot(venue_t *v, const char *url, const char *s, size_t len,
     (void)jtok_i64(s, t, jtok_get(s, t, 0, "E"), &ev_ms);
     st->in->last_ts = now;
     rc = market_apply_snapshot(st->in, bids, (size_t)nb, asks, (size_t)na, (uint64_t)lid);
-    venue__emit_book(v, st->in, 1, bids, (size_t)nb, asks, (size_t)na, (uint64_t)lid,
-                     venue__ms(ev_ms), now);
     if (rc != BOOK_OK) {
         restart(v, st, rc == BOOK_CROSSED ? "crossed book in snapshot"
                                            : "bad level in snapshot", now);
         return 0;
     }
-    /* Held invalid until an event bridges it (not a resync: no counter). */
+    /* Held invalid until an event bridges it (not a resync: no counter),
+     * and marked so before anyone hears of the snapshot: the engine must
+     * not simulate on a book the stream has not caught up with. */
     st->in->book_valid = 0;
     snprintf(st->in->invalid_reason, sizeof(st->in->invalid_reason),
              "snapshot waiting for its bridging update");
+    venue__emit_book(v, st->in, 1, bids, (size_t)nb, asks, (size_t)na, (uint64_t)lid,
+                     venue__ms(ev_ms), now);
     st->state = BN_BRIDGE;
     st->snap_id = lid;
     replay_buffer(v, st, now);
