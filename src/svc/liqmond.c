@@ -547,6 +547,29 @@ static void on_run_for(uv_timer_t *t)
     stop_daemon(t->data);
 }
 
+/* One side's headline: the row whose cascade amplifies the shock most. */
+static void side_headline(const struct engine_ladder *l, enum cascade_dir dir,
+                          char *buf, size_t size)
+{
+    const struct cascade_row *best = NULL;
+
+    for (size_t r = 0; r < l->nrows; r++) {
+        const struct cascade_row *row = &l->rows[r];
+        if (row->side != dir || !row->has_amplification || row->liquidated == 0)
+            continue;
+        if (best == NULL || row->amplification > best->amplification)
+            best = row;
+    }
+    if (best == NULL) {
+        snprintf(buf, size, "%s: no liquidations", cascade_dir_name(dir));
+        return;
+    }
+    snprintf(buf, size, "%s: %.3g%% shock -> %.3g%% move (x%.2f), %llu liquidated%s",
+             cascade_dir_name(dir), best->shock * 100, best->move_pct,
+             best->amplification, (unsigned long long)best->liquidated,
+             best->exhausted ? ", book exhausted" : "");
+}
+
 static void on_status(uv_timer_t *t)
 {
     struct daemon *d = t->data;
@@ -554,17 +577,17 @@ static void on_status(uv_timer_t *t)
     for (size_t i = 0; i < market_count(d->mkt); i++) {
         struct mkt_instr *in = market_at(d->mkt, i);
         const struct engine_ladder *l = engine_ladder(d->eng, in);
-        double worst_down = 0, worst_up = 0;
-        for (size_t r = 0; l->valid && r < l->nrows; r++) {
-            double *w = l->rows[r].side == CASCADE_DOWN ? &worst_down : &worst_up;
-            if (l->rows[r].move_pct > *w)
-                *w = l->rows[r].move_pct;
+        char down[128], up[128];
+        if (!l->valid) {
+            log_msg(LOG_INFO, "status", "%s mark %.10g: no ladder (%s)", in->key,
+                    in->mark, in->book_valid ? (l->why_invalid ? l->why_invalid : "-")
+                                             : in->invalid_reason);
+            continue;
         }
-        log_msg(LOG_INFO, "status", "%s mark %.10g book %s ladder %s "
-                "(worst move down %.2f%%, up %.2f%%)", in->key, in->mark,
-                in->book_valid ? "valid" : "invalid",
-                l->valid ? "ok" : (l->why_invalid ? l->why_invalid : "-"),
-                worst_down, worst_up);
+        side_headline(l, CASCADE_DOWN, down, sizeof(down));
+        side_headline(l, CASCADE_UP, up, sizeof(up));
+        log_msg(LOG_INFO, "status", "%s mark %.10g; %s; %s", in->key, in->mark,
+                down, up);
     }
 }
 
