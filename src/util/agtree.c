@@ -531,7 +531,29 @@ int agt_remove(agt_t *t, double k, uint32_t tie, struct agt_entry *old)
 
 /* ---- update / find ---------------------------------------------------- */
 
-static int upd_rec(struct hdr *h, double k, uint32_t tie, dec_t w, double n)
+/* After a weight change under child i: the exact sums move by the exact
+ * difference (count and minimum are unchanged), while the notional sum is
+ * recomputed from the child's parts, as I3 wants, so it cannot drift. */
+static void refresh_weight(struct inner *in, int i, dec_t dw)
+{
+    const struct hdr *c = in->child[i];
+    double n = 0;
+
+    in->w[i] += dw;
+    if (c->leaf) {
+        const struct leaf *l = (const struct leaf *)c;
+        for (int k = 0; k < l->h.n; k++)
+            n += l->nn[k];
+    } else {
+        const struct inner *ci = (const struct inner *)c;
+        for (int k = 0; k < ci->h.n; k++)
+            n += ci->nn[k];
+    }
+    in->nn[i] = n;
+}
+
+static int upd_rec(struct hdr *h, double k, uint32_t tie, dec_t w, double n,
+                   dec_t *dw)
 {
     if (h->leaf) {
         struct leaf *l = (struct leaf *)h;
@@ -539,21 +561,24 @@ static int upd_rec(struct hdr *h, double k, uint32_t tie, dec_t w, double n)
 
         if (pos >= l->h.n || cmp(l->key[pos], l->tie[pos], k, tie) != 0)
             return AGT_ENOENT;
+        *dw = w - l->w[pos];
         l->w[pos] = w;
         l->nn[pos] = n;
         return AGT_OK;
     }
     struct inner *in = (struct inner *)h;
     int i = inner_pick(in, k, tie);
-    int rc = upd_rec(in->child[i], k, tie, w, n);
+    int rc = upd_rec(in->child[i], k, tie, w, n, dw);
     if (rc == AGT_OK)
-        refresh(in, i);
+        refresh_weight(in, i, *dw);
     return rc;
 }
 
 int agt_update(agt_t *t, double k, uint32_t tie, dec_t w, double n)
 {
-    return upd_rec(t->root, k, tie, w, n);
+    dec_t dw;
+
+    return upd_rec(t->root, k, tie, w, n, &dw);
 }
 
 int agt_find(const agt_t *t, double k, uint32_t tie, struct agt_entry *e)

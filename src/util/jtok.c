@@ -262,6 +262,34 @@ int jtok_get(const char *s, const struct jtok *t, int obj, const char *key)
     return -1;
 }
 
+int jtok_getn(const char *s, const struct jtok *t, int obj,
+              const char *const *keys, int *out, int n)
+{
+    int found = 0, i;
+    uint32_t m;
+
+    for (int k = 0; k < n; k++)
+        out[k] = -1;
+    if (obj < 0 || t[obj].type != JT_OBJ)
+        return 0;
+    i = obj + 1;
+    for (m = 0; m < t[obj].size && found < n; m++) {
+        int v = i + 1;
+        const char *ks = s + t[i].start;
+        for (int k = 0; k < n; k++) {
+            /* First match wins, as with jtok_get. */
+            if (out[k] < 0 && keys[k][0] == (t[i].len ? ks[0] : '\0') &&
+                strncmp(keys[k], ks, t[i].len) == 0 && keys[k][t[i].len] == '\0') {
+                out[k] = v;
+                found++;
+                break;
+            }
+        }
+        i = (int)t[v].end;
+    }
+    return found;
+}
+
 int jtok_at(const struct jtok *t, int arr, uint32_t idx)
 {
     int i;

@@ -395,25 +395,27 @@ static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
     struct bn_ev e;
     struct bn_sym *st;
     struct book_level *bids = NULL, *asks = NULL;
-    int sy = jtok_get(s, t, d, "s");
+    /* The hot path: every field in one pass over the object. */
+    static const char *const keys[] = { "s", "U", "u", "pu", "E", "b", "a" };
+    int k[7];
     long nb, na;
 
-    if (sy < 0 || t[sy].type != JT_STR)
+    jtok_getn(s, t, d, keys, k, 7);
+    if (k[0] < 0 || t[k[0]].type != JT_STR)
         return venue__reject(v, VREJ_SCHEMA, "depthUpdate without s", s, len, now);
-    st = find_sym(v, s + t[sy].start, t[sy].len);
+    st = find_sym(v, s + t[k[0]].start, t[k[0]].len);
     if (st == NULL)
         return venue__reject(v, VREJ_UNKNOWN_SYMBOL, NULL, s, len, now);
     memset(&e, 0, sizeof(e));
-    if (jtok_i64(s, t, jtok_get(s, t, d, "U"), &e.U) != 0 ||
-        jtok_i64(s, t, jtok_get(s, t, d, "u"), &e.u) != 0 ||
-        jtok_i64(s, t, jtok_get(s, t, d, "pu"), &e.pu) != 0)
+    if (jtok_i64(s, t, k[1], &e.U) != 0 || jtok_i64(s, t, k[2], &e.u) != 0 ||
+        jtok_i64(s, t, k[3], &e.pu) != 0)
         return venue__reject(v, VREJ_SCHEMA, "depthUpdate without U/u/pu", s, len, now);
-    if (jtok_i64(s, t, jtok_get(s, t, d, "E"), &e.E) != 0)
+    if (jtok_i64(s, t, k[4], &e.E) != 0)
         e.E = 0;
-    nb = parse_levels(v, s, t, jtok_get(s, t, d, "b"), BOOK_BID, st->in, &bids);
+    nb = parse_levels(v, s, t, k[5], BOOK_BID, st->in, &bids);
     if (nb < 0)
         return venue__reject(v, (enum venue_reject)(-1 - nb), "depthUpdate bids", s, len, now);
-    na = parse_levels(v, s, t, jtok_get(s, t, d, "a"), BOOK_ASK, st->in, &asks);
+    na = parse_levels(v, s, t, k[6], BOOK_ASK, st->in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "depthUpdate asks", s, len, now);
     e.nb = (uint32_t)nb;
