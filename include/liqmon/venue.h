@@ -116,4 +116,10 @@ void venue_tick(venue_t *v, int64_t now);
 
 const struct venue_stats *venue_get_stats(const venue_t *v);
 
+struct jsonw;
+/* Write "rejected_by_reason": {...}, "events": {...} as members of the
+ * JSON object open in w (zero reasons left out when skip_zero). */
+void venue_stats_json(const struct venue_stats *vs, struct jsonw *w,
+                      int skip_zero);
+
 #endif

@@ -59,7 +59,6 @@ static void print_json(market_t *m, venue_t *const v[VENUE_COUNT],
     jw_key(&w, "venues");
     jw_obj_begin(&w);
     for (int i = 0; i < VENUE_COUNT; i++) {
-        const struct venue_stats *vs;
         if (st->venue_frames[i] == 0)
             continue;
         jw_key(&w, venue_name((enum venue_id)i));
@@ -68,25 +67,8 @@ static void print_json(market_t *m, venue_t *const v[VENUE_COUNT],
         jw_u64(&w, st->venue_frames[i]);
         jw_key(&w, "rejected");
         jw_u64(&w, v[i] ? venue_get_stats(v[i])->rejected : st->venue_frames[i]);
-        if (v[i]) {
-            vs = venue_get_stats(v[i]);
-            jw_key(&w, "rejected_by_reason");
-            jw_obj_begin(&w);
-            for (int r = 0; r < VREJ_COUNT; r++) {
-                if (vs->by_reason[r] == 0)
-                    continue;
-                jw_key(&w, venue_reject_name((enum venue_reject)r));
-                jw_u64(&w, vs->by_reason[r]);
-            }
-            jw_obj_end(&w);
-            jw_key(&w, "events");
-            jw_obj_begin(&w);
-            for (int t = 0; t < MEV_TYPE_COUNT; t++) {
-                jw_key(&w, mev_type_name((enum mev_type)t));
-                jw_u64(&w, vs->events[t]);
-            }
-            jw_obj_end(&w);
-        }
+        if (v[i])
+            venue_stats_json(venue_get_stats(v[i]), &w, 1);
         jw_obj_end(&w);
     }
     jw_obj_end(&w);

@@ -20,6 +20,7 @@
 
 #include "liqmon/fileio.h"
 #include "liqmon/instrument.h"
+#include "liqmon/jsonval.h"
 
 /* Instrument files are a few kilobytes; anything near this is not one. */
 #define INSTRUMENT_MAX_BYTES ((size_t)16 << 20)
@@ -56,34 +57,10 @@ static int get_size(const json_t *root, const char *key, dec_t *out,
                     lq_err_t *err)
 {
     const json_t *v = json_object_get(root, key);
-    int rc;
 
     if (v == NULL)
         return 0;
-    if (json_is_integer(v))
-        rc = dec_from_int(json_integer_value(v), out);
-    else if (json_is_real(v))
-        rc = dec_from_double(json_real_value(v), out);
-    else if (json_is_string(v))
-        rc = dec_parse(json_string_value(v), json_string_length(v), out);
-    else
-        return lq_err_set(err, "%s: must be a number or a decimal string", key);
-    if (rc == DEC_ERANGE)
-        return lq_err_set(err, "%s: too large (at most 1e24)", key);
-    if (rc != DEC_OK && json_is_string(v))
-        return lq_err_set(err, "%s: '%s' is not a decimal number", key,
-                          json_string_value(v));
-    if (rc != DEC_OK)
-        return lq_err_set(err, "%s: must be finite", key);
-    if (*out <= 0) {
-        if ((json_is_real(v) && json_real_value(v) > 0) ||
-            (json_is_string(v) && json_string_value(v)[0] != '-' &&
-             strspn(json_string_value(v), "0.") != json_string_length(v)))
-            return lq_err_set(err, "%s: must be > 0 (it rounds to 0 at 8 "
-                              "decimal places)", key);
-        return lq_err_set(err, "%s: must be > 0", key);
-    }
-    return 1;
+    return jsonval_qty(v, key, out, err) == 0 ? 1 : -1;
 }
 
 /* A price-like double > 0 from a number or a decimal string. */
@@ -94,25 +71,7 @@ static int get_price(const json_t *root, const char *key, double *out,
 
     if (v == NULL)
         return lq_err_set(err, "%s: missing", key);
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-    } else if (json_is_string(v)) {
-        dec_t dummy;
-        /* The quantity grammar ("0.10", "1e-2"), so that "0x10", " 1" and
-         * "inf" are refused rather than half-read by strtod. */
-        if (dec_parse(json_string_value(v), json_string_length(v),
-                      &dummy) == DEC_ESYNTAX)
-            return lq_err_set(err, "%s: '%s' is not a decimal number", key,
-                              json_string_value(v));
-        *out = strtod(json_string_value(v), NULL);
-    } else {
-        return lq_err_set(err, "%s: must be a number or a decimal string", key);
-    }
-    if (!isfinite(*out))
-        return lq_err_set(err, "%s: must be finite", key);
-    if (!(*out > 0))
-        return lq_err_set(err, "%s: must be > 0", key);
-    return 0;
+    return jsonval_price(v, key, out, err);
 }
 
 /* Everything but syntax; err without the path (the caller prefixes it). */

@@ -15,70 +15,9 @@
 
 #include <jansson.h>
 
+#include "liqmon/jsonval.h"
 #include "liqmon/jsonw.h"
 #include "liqmon/scenario.h"
-
-/* A price-like number: finite and > 0 (or >= 0 / < 1 for shocks, checked
- * by the caller).  Accepts a JSON number or a decimal string. */
-static int read_double(const json_t *v, const char *path, double *out,
-                       lq_err_t *err)
-{
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-    } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        char *end;
-        dec_t dummy;
-        /* Same grammar as quantities, so "1e5" works and "0x10" does not. */
-        int rc = dec_parse(s, json_string_length(v), &dummy);
-        if (rc == DEC_ESYNTAX)
-            return lq_err_set(err, "%s: '%s' is not a number", path, s);
-        *out = strtod(s, &end);
-    } else {
-        return lq_err_set(err, "%s: must be a number", path);
-    }
-    if (!isfinite(*out))
-        return lq_err_set(err, "%s: must be finite", path);
-    return 0;
-}
-
-static int read_price(const json_t *v, const char *path, double *out,
-                      lq_err_t *err)
-{
-    if (read_double(v, path, out, err) != 0)
-        return -1;
-    if (!(*out > 0))
-        return lq_err_set(err, "%s: must be > 0", path);
-    return 0;
-}
-
-static int read_qty(const json_t *v, const char *path, dec_t *out,
-                    lq_err_t *err)
-{
-    int rc;
-
-    if (json_is_integer(v))
-        rc = dec_from_int(json_integer_value(v), out);
-    else if (json_is_real(v))
-        rc = dec_from_double(json_real_value(v), out);
-    else if (json_is_string(v))
-        rc = dec_parse(json_string_value(v), json_string_length(v), out);
-    else
-        return lq_err_set(err, "%s: must be a number", path);
-    if (rc == DEC_ERANGE)
-        return lq_err_set(err, "%s: too large (at most 1e24)", path);
-    if (rc != DEC_OK)
-        return lq_err_set(err, "%s: not a decimal number", path);
-    if (*out <= 0) {
-        if ((json_is_real(v) && json_real_value(v) > 0) ||
-            (json_is_string(v) && json_string_value(v)[0] != '-' &&
-             strspn(json_string_value(v), "0.") != json_string_length(v)))
-            return lq_err_set(err, "%s: must be > 0 (it rounds to 0 at 8 "
-                              "decimal places)", path);
-        return lq_err_set(err, "%s: must be > 0", path);
-    }
-    return 0;
-}
 
 static const json_t *need(const json_t *obj, const char *key,
                           const char *path, lq_err_t *err)
@@ -114,10 +53,10 @@ static int parse_levels(const json_t *arr, const char *name,
             goto fail;
         }
         snprintf(path, sizeof(path), "book.%s[%zu].price", name, i);
-        if (read_price(json_array_get(l, 0), path, &lv[i].price, err) != 0)
+        if (jsonval_price(json_array_get(l, 0), path, &lv[i].price, err) != 0)
             goto fail;
         snprintf(path, sizeof(path), "book.%s[%zu].qty", name, i);
-        if (read_qty(json_array_get(l, 1), path, &lv[i].qty, err) != 0)
+        if (jsonval_qty(json_array_get(l, 1), path, &lv[i].qty, err) != 0)
             goto fail;
         if (i > 0 && (side == BOOK_BID ? !(lv[i].price < lv[i - 1].price)
                                        : !(lv[i].price > lv[i - 1].price))) {
@@ -203,7 +142,7 @@ static int parse_position(const json_t *o, size_t i, struct scenario *sc,
     if ((v = need(o, "qty", path, err)) == NULL)
         return -1;
     snprintf(fpath, sizeof(fpath), "%s.qty", path);
-    if (read_qty(v, fpath, &s.qty, err) != 0)
+    if (jsonval_qty(v, fpath, &s.qty, err) != 0)
         return -1;
     const json_t *m = json_object_get(o, "margin");
     const json_t *lp = json_object_get(o, "liq_price");
@@ -214,7 +153,7 @@ static int parse_position(const json_t *o, size_t i, struct scenario *sc,
     if (v == NULL && m != NULL)
         return lq_err_set(err, "%s.entry: missing (needed with margin)", path);
     snprintf(fpath, sizeof(fpath), "%s.entry", path);
-    if (v != NULL && read_price(v, fpath, &s.entry, err) != 0)
+    if (v != NULL && jsonval_price(v, fpath, &s.entry, err) != 0)
         return -1;
 
     if (m && lp)
@@ -225,14 +164,14 @@ static int parse_position(const json_t *o, size_t i, struct scenario *sc,
     if (m) {
         s.has_margin = 1;
         snprintf(fpath, sizeof(fpath), "%s.margin", path);
-        if (read_price(m, fpath, &s.margin, err) != 0)
+        if (jsonval_price(m, fpath, &s.margin, err) != 0)
             return -1;
         if (sc->tiers.n == 0)
             return lq_err_set(err, "%s.margin: the scenario has no tiers to "
                               "compute a liquidation price with", path);
     } else {
         snprintf(fpath, sizeof(fpath), "%s.liq_price", path);
-        if (read_price(lp, fpath, &s.liq_price, err) != 0)
+        if (jsonval_price(lp, fpath, &s.liq_price, err) != 0)
             return -1;
     }
     if (pindex_insert(sc->ix, &s, NULL, err) != PINDEX_OK) {
@@ -259,7 +198,7 @@ static int parse_shocks_sides(const json_t *root, struct scenario *sc,
         return lq_err_set(err, "out of memory");
     for (i = 0; i < sc->nshocks; i++) {
         snprintf(path, sizeof(path), "shocks[%zu]", i);
-        if (read_double(json_array_get(arr, i), path, &sc->shocks[i], err) != 0)
+        if (jsonval_double(json_array_get(arr, i), path, &sc->shocks[i], err) != 0)
             return -1;
         if (!(sc->shocks[i] >= 0 && sc->shocks[i] < 1))
             return lq_err_set(err, "%s: must be >= 0 and < 1", path);
@@ -317,7 +256,7 @@ int scenario_parse(const char *text, size_t len, struct scenario *sc,
         goto fail;
     }
     if ((v = need(root, "ref", "", err)) == NULL ||
-        read_price(v, "ref", &sc->ref, err) != 0)
+        jsonval_price(v, "ref", &sc->ref, err) != 0)
         goto fail;
     if (parse_book(root, sc, err) != 0)
         goto fail;

@@ -427,20 +427,7 @@ static void write_state(struct daemon *d, const char *path)
         jw_u64(&w, vs->frames);
         jw_key(&w, "rejected");
         jw_u64(&w, vs->rejected);
-        jw_key(&w, "rejected_by_reason");
-        jw_obj_begin(&w);
-        for (int r = 0; r < VREJ_COUNT; r++) {
-            jw_key(&w, venue_reject_name((enum venue_reject)r));
-            jw_u64(&w, vs->by_reason[r]);
-        }
-        jw_obj_end(&w);
-        jw_key(&w, "events");
-        jw_obj_begin(&w);
-        for (int t = 0; t < MEV_TYPE_COUNT; t++) {
-            jw_key(&w, mev_type_name((enum mev_type)t));
-            jw_u64(&w, vs->events[t]);
-        }
-        jw_obj_end(&w);
+        venue_stats_json(vs, &w, 0);
         jw_obj_end(&w);
     }
     jw_obj_end(&w);

@@ -362,33 +362,6 @@ static struct bn_sym *find_sym(venue_t *v, const char *s, size_t len)
     return NULL;
 }
 
-/* Parse [["price","qty"],...] at token arr into the scratch array of side
- * (quantities in base units).  Returns the count, or -1 - enum venue_reject. */
-static long parse_levels(venue_t *v, const char *s, const struct jtok *t, int arr,
-                         int side, struct mkt_instr *in, struct book_level **out)
-{
-    struct book_level *lv;
-    uint32_t n, k = 0;
-
-    if (arr < 0 || t[arr].type != JT_ARR)
-        return -1 - VREJ_SCHEMA;
-    n = t[arr].size;
-    lv = venue__levels(v, side, n ? n : 1);
-    if (lv == NULL)
-        return -1 - VREJ_SCHEMA;
-    for (int i = jtok_first(t, arr); k < n; i = jtok_next(t, i), k++) {
-        dec_t q;
-        if (t[i].type != JT_ARR || t[i].size < 2)
-            return -1 - VREJ_SCHEMA;
-        if (jtok_double(s, t, i + 1, &lv[k].price) != 0 || !(lv[k].price > 0) ||
-            jtok_dec(s, t, jtok_at(t, i, 1), &q) != 0 || q < 0)
-            return -1 - VREJ_NUMBER;
-        lv[k].qty = market_to_base(in, q);
-    }
-    *out = lv;
-    return (long)n;
-}
-
 static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
                     int d, int64_t now)
 {
@@ -412,10 +385,10 @@ static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
         return venue__reject(v, VREJ_SCHEMA, "depthUpdate without U/u/pu", s, len, now);
     if (jtok_i64(s, t, k[4], &e.E) != 0)
         e.E = 0;
-    nb = parse_levels(v, s, t, k[5], BOOK_BID, st->in, &bids);
+    nb = venue__parse_levels(v, s, k[5], BOOK_BID, st->in, &bids);
     if (nb < 0)
         return venue__reject(v, (enum venue_reject)(-1 - nb), "depthUpdate bids", s, len, now);
-    na = parse_levels(v, s, t, k[6], BOOK_ASK, st->in, &asks);
+    na = venue__parse_levels(v, s, k[6], BOOK_ASK, st->in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "depthUpdate asks", s, len, now);
     e.nb = (uint32_t)nb;
@@ -466,10 +439,10 @@ static int on_snapshot(venue_t *v, const char *url, const char *s, size_t len,
     }
     if (jtok_i64(s, t, jtok_get(s, t, 0, "lastUpdateId"), &lid) != 0)
         return venue__reject(v, VREJ_SCHEMA, "snapshot without lastUpdateId", s, len, now);
-    nb = parse_levels(v, s, t, jtok_get(s, t, 0, "bids"), BOOK_BID, st->in, &bids);
+    nb = venue__parse_levels(v, s, jtok_get(s, t, 0, "bids"), BOOK_BID, st->in, &bids);
     if (nb < 0)
         return venue__reject(v, (enum venue_reject)(-1 - nb), "snapshot bids", s, len, now);
-    na = parse_levels(v, s, t, jtok_get(s, t, 0, "asks"), BOOK_ASK, st->in, &asks);
+    na = venue__parse_levels(v, s, jtok_get(s, t, 0, "asks"), BOOK_ASK, st->in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "snapshot asks", s, len, now);
 

@@ -148,33 +148,6 @@ static void book_broken(venue_t *v, struct by_sym *st, const char *why, int64_t 
 
 /* ---- parsing ------------------------------------------------------------------- */
 
-/* Parse [["price","size"],...] into the scratch array of side.  Returns
- * the count, or -1 - enum venue_reject. */
-static long parse_levels(venue_t *v, const char *s, const struct jtok *t, int arr,
-                         int side, struct mkt_instr *in, struct book_level **out)
-{
-    struct book_level *lv;
-    uint32_t n, k = 0;
-
-    if (arr < 0 || t[arr].type != JT_ARR)
-        return -1 - VREJ_SCHEMA;
-    n = t[arr].size;
-    lv = venue__levels(v, side, n ? n : 1);
-    if (lv == NULL)
-        return -1 - VREJ_SCHEMA;
-    for (int i = jtok_first(t, arr); k < n; i = jtok_next(t, i), k++) {
-        dec_t q;
-        if (t[i].type != JT_ARR || t[i].size < 2)
-            return -1 - VREJ_SCHEMA;
-        if (jtok_double(s, t, i + 1, &lv[k].price) != 0 || !(lv[k].price > 0) ||
-            jtok_dec(s, t, jtok_at(t, i, 1), &q) != 0 || q < 0)
-            return -1 - VREJ_NUMBER;
-        lv[k].qty = market_to_base(in, q);
-    }
-    *out = lv;
-    return (long)n;
-}
-
 static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok *t,
                         struct by_sym *st, int64_t ts, int64_t now)
 {
@@ -195,10 +168,10 @@ static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok
         snapshot = u == 1;      /* u == 1: the service restarted */
     else
         return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook type", s, len, now);
-    nb = parse_levels(v, s, t, jtok_get(s, t, d, "b"), BOOK_BID, in, &bids);
+    nb = venue__parse_levels(v, s, jtok_get(s, t, d, "b"), BOOK_BID, in, &bids);
     if (nb < 0)
         return venue__reject(v, (enum venue_reject)(-1 - nb), "orderbook bids", s, len, now);
-    na = parse_levels(v, s, t, jtok_get(s, t, d, "a"), BOOK_ASK, in, &asks);
+    na = venue__parse_levels(v, s, jtok_get(s, t, d, "a"), BOOK_ASK, in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "orderbook asks", s, len, now);
     in->last_ts = now;

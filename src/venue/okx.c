@@ -362,25 +362,10 @@ static void request_rest(venue_t *v, struct okx_book *b, int64_t now)
 static long parse_side(venue_t *v, const struct mkt_instr *in, const char *d,
                        int arr, int side)
 {
-    const struct jtok *t = v->tok;
+    struct book_level *lv;
+    long n = venue__parse_levels(v, d, arr, side, in, &lv);
 
-    if (arr < 0 || t[arr].type != JT_ARR)
-        return -1;
-    struct book_level *lv = venue__levels(v, side, t[arr].size ? t[arr].size : 1);
-    if (lv == NULL)
-        return -1;
-    size_t n = 0;
-    for (int e = jtok_first(t, arr); e >= 0 && n < t[arr].size; e = jtok_next(t, e)) {
-        dec_t q;
-        if (t[e].type != JT_ARR || t[e].size < 2)
-            return -1;
-        if (jtok_double(d, t, e + 1, &lv[n].price) != 0 || !(lv[n].price > 0) ||
-            jtok_dec(d, t, (int)t[e + 1].end, &q) != 0 || q < 0)
-            return -1;
-        lv[n].qty = market_to_base(in, q);
-        n++;
-    }
-    return (long)n;
+    return n < 0 ? -1 : n;
 }
 
 /* Apply the text of a frame's levels to the shadow (cs not OFF). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "liqmon/jsonw.h"
 #include "liqmon/log.h"
 #include "venue_int.h"
 
@@ -166,6 +167,27 @@ const struct venue_stats *venue_get_stats(const venue_t *v)
     return &v->stats;
 }
 
+void venue_stats_json(const struct venue_stats *vs, struct jsonw *w,
+                      int skip_zero)
+{
+    jw_key(w, "rejected_by_reason");
+    jw_obj_begin(w);
+    for (int r = 0; r < VREJ_COUNT; r++) {
+        if (skip_zero && vs->by_reason[r] == 0)
+            continue;
+        jw_key(w, venue_reject_name((enum venue_reject)r));
+        jw_u64(w, vs->by_reason[r]);
+    }
+    jw_obj_end(w);
+    jw_key(w, "events");
+    jw_obj_begin(w);
+    for (int t = 0; t < MEV_TYPE_COUNT; t++) {
+        jw_key(w, mev_type_name((enum mev_type)t));
+        jw_u64(w, vs->events[t]);
+    }
+    jw_obj_end(w);
+}
+
 /* ---- shared chores ---------------------------------------------------- */
 
 int venue__tokens(venue_t *v, const char *data, size_t len)
@@ -198,6 +220,33 @@ struct book_level *venue__levels(venue_t *v, int side, size_t n)
         v->nlv[side] = want;
     }
     return v->lv[side];
+}
+
+long venue__parse_levels(venue_t *v, const char *s, int arr, int side,
+                         const struct mkt_instr *in, struct book_level **out)
+{
+    const struct jtok *t = v->tok;
+    struct book_level *lv;
+    uint32_t n, k = 0;
+
+    if (arr < 0 || t[arr].type != JT_ARR)
+        return -1 - VREJ_SCHEMA;
+    n = t[arr].size;
+    lv = venue__levels(v, side, n ? n : 1);
+    if (lv == NULL)
+        return -1 - VREJ_SCHEMA;
+    for (int i = jtok_first(t, arr); k < n; i = jtok_next(t, i), k++) {
+        dec_t q;
+        if (t[i].type != JT_ARR || t[i].size < 2)
+            return -1 - VREJ_SCHEMA;
+        /* i + 1 is the price; its subtree ends where the qty starts. */
+        if (jtok_double(s, t, i + 1, &lv[k].price) != 0 || !(lv[k].price > 0) ||
+            jtok_dec(s, t, (int)t[i + 1].end, &q) != 0 || q < 0)
+            return -1 - VREJ_NUMBER;
+        lv[k].qty = market_to_base(in, q);
+    }
+    *out = lv;
+    return (long)n;
 }
 
 int venue__reject(venue_t *v, enum venue_reject why, const char *detail,

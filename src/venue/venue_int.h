@@ -60,6 +60,13 @@ int venue__tokens(venue_t *v, const char *data, size_t len);
 /* Make sure the scratch level array of a side holds n levels. */
 struct book_level *venue__levels(venue_t *v, int side, size_t n);
 
+/* Parse a book side given as [[price, qty, ...], ...] (prices and
+ * quantities as strings or numbers; extra fields ignored) at token arr into
+ * the scratch array of side, quantities converted to base units for in.
+ * Returns the count, or -1 - enum venue_reject. */
+long venue__parse_levels(venue_t *v, const char *s, int arr, int side,
+                         const struct mkt_instr *in, struct book_level **out);
+
 /* Count a rejection, log a sample (at most 5 lines per venue per 10 s of
  * the frame clock), return the code venue_on_frame returns. */
 int venue__reject(venue_t *v, enum venue_reject why, const char *detail,
