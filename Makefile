@@ -89,9 +89,12 @@ bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/liqmon
-	install -m 0755 $(BUILD)/liqmond $(BUILD)/liqmonctl $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/liqmon/systemd
+	install -m 0755 $(BUILD)/liqmond $(BUILD)/liqmonctl $(BUILD)/liqmon-venue \
+	    $(DESTDIR)$(PREFIX)/bin/
 	cp -R conf/. $(DESTDIR)$(PREFIX)/share/liqmon/
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/liqmon/
+	install -m 0644 systemd/liqmond.service $(DESTDIR)$(PREFIX)/share/liqmon/systemd/
 
 clean:
 	rm -rf build
