@@ -108,9 +108,12 @@ static void side_step(struct rng *r, struct vs_instr *in, struct vs_level *l,
         if (px == top)
             break;
     }
-    /* fill the tail */
+    /* Fill the tail, spacing growing with depth as in real books (dense
+     * at the top, sparse far out): 100 levels reach about 3% from the
+     * mid, so the cascade ladder's shocks meet real depth. */
     while (*n < in->nlev) {
-        struct vs_level v = { l[*n - 1].px + dir * rng_range(r, 1, 2 * s),
+        int64_t step = 2 * s * (1 + *n / 4);
+        struct vs_level v = { l[*n - 1].px + dir * rng_range(r, 1, step),
                               rand_qty(r, in, price) };
         if (v.px <= 0)
             break;
