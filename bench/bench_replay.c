@@ -133,7 +133,9 @@ static int run_replay(const char *path, int with_engine, struct replay_stats *st
 }
 
 /* One Binance diff frame (two levels), parsed and applied, in a loop. */
-static void bench_depth_diff(void)
+/* Binance diff frames with per_side levels on each side, parsed and
+ * applied in a loop against a 1,000-level book. */
+static void bench_depth_diff(int per_side)
 {
     market_t *m = market_create();
     venue_t *v[VENUE_COUNT];
@@ -141,8 +143,11 @@ static void bench_depth_diff(void)
     lq_err_t err;
     char snap[100000], b[40000], a[40000];
     uint64_t u = 1000;
-    const int n = getenv("BENCH_DIFF_N") ? atoi(getenv("BENCH_DIFF_N")) : 1000000;
+    int n = getenv("BENCH_DIFF_N") ? atoi(getenv("BENCH_DIFF_N")) : 1000000;
+    const size_t fsz = 128 + 48 * (size_t)per_side * 2;
 
+    if (per_side > 1)
+        n /= per_side;
     rs = 7;
     market_load_dir(m, "conf/instruments", 1u << VENUE_BINANCE, &err);
     memset(&io, 0, sizeof(io));
@@ -154,26 +159,34 @@ static void bench_depth_diff(void)
     venue_on_frame(v[VENUE_BINANCE], -1, FRAME_REST,
                    "/fapi/v1/depth?symbol=BTCUSDT&limit=1000", snap, strlen(snap), 1);
     /* Pre-build the frames: the figure is parse + apply, not snprintf. */
-    char (*frames)[200] = malloc((size_t)n * 200);
+    char *frames = malloc((size_t)n * fsz);
     for (int i = 0; i < n; i++) {
-        int k = (int)(rnd() % 40);
-        snprintf(frames[i], 200, "{\"e\":\"depthUpdate\",\"E\":1,\"T\":1,\"s\":\"BTCUSDT\","
-                 "\"U\":%llu,\"u\":%llu,\"pu\":%llu,\"b\":[[\"%.1f\",\"%.3f\"]],"
-                 "\"a\":[[\"%.1f\",\"%.3f\"]]}", (unsigned long long)(u + 1),
-                 (unsigned long long)(u + 1), (unsigned long long)u, lvl(90000, 1, k),
-                 (double)(rnd() % 5000) / 1000, lvl(90000, 0, k),
-                 (double)(1 + rnd() % 5000) / 1000);
+        char *f = frames + (size_t)i * fsz;
+        int w = snprintf(f, fsz, "{\"e\":\"depthUpdate\",\"E\":1,\"T\":1,"
+                         "\"s\":\"BTCUSDT\",\"U\":%llu,\"u\":%llu,\"pu\":%llu,\"b\":[",
+                         (unsigned long long)(u + 1), (unsigned long long)(u + 1),
+                         (unsigned long long)u);
+        for (int side = 0; side < 2; side++) {
+            for (int j = 0; j < per_side; j++) {
+                int k = (int)(rnd() % 40);
+                w += snprintf(f + w, fsz - (size_t)w, "%s[\"%.1f\",\"%.3f\"]",
+                              j ? "," : "", lvl(90000, side == 0, k),
+                              (double)(side ? 1 + rnd() % 5000 : rnd() % 5000) / 1000);
+            }
+            w += snprintf(f + w, fsz - (size_t)w, side ? "]}" : "],\"a\":[");
+        }
         u++;
     }
     double t0 = now_s();
-    for (int i = 0; i < n; i++)
-        venue_on_frame(v[VENUE_BINANCE], 0, FRAME_WS, NULL, frames[i],
-                       strlen(frames[i]), 2 + i);
+    for (int i = 0; i < n; i++) {
+        const char *f = frames + (size_t)i * fsz;
+        venue_on_frame(v[VENUE_BINANCE], 0, FRAME_WS, NULL, f, strlen(f), 2 + i);
+    }
     double dt = now_s() - t0;
     struct mkt_instr *in = market_find(m, VENUE_BINANCE, "BTCUSDT");
-    printf("depth diff parse+apply  %6.0f ns/frame  (2 levels; target <= 500 ns; "
-           "book %s, %llu rejected)\n", dt / n * 1e9,
-           in && in->book_valid ? "valid" : "INVALID",
+    printf("depth diff parse+apply  %6.0f ns/frame  (%2d levels, %4.0f ns/level; "
+           "target <= 500 ns; book %s, %llu rejected)\n", dt / n * 1e9, 2 * per_side,
+           dt / n * 1e9 / (2 * per_side), in && in->book_valid ? "valid" : "INVALID",
            (unsigned long long)venue_get_stats(v[VENUE_BINANCE])->rejected);
     free(frames);
     replay_destroy_venues(v);
@@ -192,7 +205,8 @@ int main(void)
         return 1;
     close(fd);
     log_set_level(LOG_ERROR);
-    bench_depth_diff();
+    bench_depth_diff(1);
+    bench_depth_diff(5);
     if (getenv("BENCH_DIFF_ONLY")) {
         unlink(path);
         return 0;

@@ -75,6 +75,9 @@ void agt_clear(agt_t *t);            /* remove every entry, keep the tree */
 
 /* Insert (key, tie) with weight w and notional n. */
 int agt_insert(agt_t *t, double key, uint32_t tie, dec_t w, double n);
+/* Insert (key, tie), or overwrite its weight and notional if present: one
+ * descent where update-then-insert would take two. */
+int agt_upsert(agt_t *t, double key, uint32_t tie, dec_t w, double n);
 /* Remove (key, tie).  If old is not NULL, the removed entry is copied. */
 int agt_remove(agt_t *t, double key, uint32_t tie, struct agt_entry *old);
 /* Change the weight and notional of an existing (key, tie). */

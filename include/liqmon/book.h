@@ -57,6 +57,11 @@ int book_apply_snapshot(book_t *b, const struct book_level *bids, size_t nb,
  * Returns BOOK_OK, BOOK_CROSSED or a negative code. */
 int book_set_level(book_t *b, enum book_side side, double price, dec_t qty);
 
+/* Set several levels of one side (as book_set_level each), judging
+ * crossing once at the end.  Stops at the first bad level. */
+int book_set_levels(book_t *b, enum book_side side,
+                    const struct book_level *lv, size_t n);
+
 /* Best level of a side; returns 0, or -1 when the side is empty. */
 int book_best(const book_t *b, enum book_side side, struct book_level *out);
 int book_is_crossed(const book_t *b);

@@ -71,7 +71,8 @@ static int valid_price(double p)
     return isfinite(p) && p > 0;
 }
 
-int book_set_level(book_t *b, enum book_side side, double price, dec_t qty)
+/* One level, no crossing check (callers judge crossing once per batch). */
+static int set_level(book_t *b, enum book_side side, double price, dec_t qty)
 {
     agt_t *t = b->side[side];
     double k = key_of(side, price);
@@ -83,13 +84,30 @@ int book_set_level(book_t *b, enum book_side side, double price, dec_t qty)
         /* Removing an absent level is what venues do after a snapshot
          * already dropped it: not an error. */
         agt_remove(t, k, 0, NULL);
-    } else {
-        double n = price * dec_to_double(qty);
-        rc = agt_update(t, k, 0, qty, n);
-        if (rc == AGT_ENOENT)
-            rc = agt_insert(t, k, 0, qty, n);
-        if (rc != AGT_OK)
-            return rc == AGT_ENOMEM ? BOOK_ENOMEM : BOOK_EINVAL;
+        return BOOK_OK;
+    }
+    rc = agt_upsert(t, k, 0, qty, price * dec_to_double(qty));
+    if (rc != AGT_OK)
+        return rc == AGT_ENOMEM ? BOOK_ENOMEM : BOOK_EINVAL;
+    return BOOK_OK;
+}
+
+int book_set_level(book_t *b, enum book_side side, double price, dec_t qty)
+{
+    int rc = set_level(b, side, price, qty);
+
+    if (rc != BOOK_OK)
+        return rc;
+    return book_is_crossed(b) ? BOOK_CROSSED : BOOK_OK;
+}
+
+int book_set_levels(book_t *b, enum book_side side,
+                    const struct book_level *lv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = set_level(b, side, lv[i].price, lv[i].qty);
+        if (rc != BOOK_OK)
+            return rc;
     }
     return book_is_crossed(b) ? BOOK_CROSSED : BOOK_OK;
 }
@@ -104,7 +122,7 @@ static int load_side(book_t *b, enum book_side side,
         if (!valid_price(lv[i].price) || lv[i].qty < 0)
             return lq_err_set(err, "%s[%zu]: price must be > 0 and qty >= 0",
                               names[side], i), BOOK_EINVAL;
-        rc = book_set_level(b, side, lv[i].price, lv[i].qty);
+        rc = set_level(b, side, lv[i].price, lv[i].qty);
         if (rc < 0)
             return lq_err_set(err, "%s[%zu]: out of memory", names[side], i), rc;
     }

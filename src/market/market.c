@@ -159,13 +159,9 @@ int market_apply_delta(struct mkt_instr *in, const struct book_level *bids,
      * counter to know whether the book may have changed. */
     in->book_updates++;
     in->book_seq = seq;
-    for (size_t i = 0; i < nb; i++)
-        if ((rc = book_set_level(in->book, BOOK_BID, bids[i].price, bids[i].qty)) < 0)
-            return rc;
-    for (size_t i = 0; i < na; i++)
-        if ((rc = book_set_level(in->book, BOOK_ASK, asks[i].price, asks[i].qty)) < 0)
-            return rc;
-    return book_is_crossed(in->book) ? BOOK_CROSSED : BOOK_OK;
+    if ((rc = book_set_levels(in->book, BOOK_BID, bids, nb)) < 0)
+        return rc;
+    return book_set_levels(in->book, BOOK_ASK, asks, na);
 }
 
 int market_apply_level(struct mkt_instr *in, enum book_side side,

@@ -272,6 +272,27 @@ void agt_total(const agt_t *t, struct agt_sum *s)
     node_sum(t->root, s);
 }
 
+/* After a weight change under child i: the exact sums move by the exact
+ * difference (count and minimum are unchanged), while the notional sum is
+ * recomputed from the child's parts, as I3 wants, so it cannot drift. */
+static void refresh_weight(struct inner *in, int i, dec_t dw)
+{
+    const struct hdr *c = in->child[i];
+    double n = 0;
+
+    in->w[i] += dw;
+    if (c->leaf) {
+        const struct leaf *l = (const struct leaf *)c;
+        for (int k = 0; k < l->h.n; k++)
+            n += l->nn[k];
+    } else {
+        const struct inner *ci = (const struct inner *)c;
+        for (int k = 0; k < ci->h.n; k++)
+            n += ci->nn[k];
+    }
+    in->nn[i] = n;
+}
+
 /* ---- insert ----------------------------------------------------------- */
 
 /* A split hands back the new right sibling. */
@@ -279,16 +300,24 @@ struct split {
     struct hdr *right;
 };
 
+/* Insert, or with upsert set, overwrite an existing entry (returning 1
+ * instead of AGT_OK so the caller knows the count did not change). */
 static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
-                   double n, struct split *sp)
+                   double n, int upsert, dec_t *dw, struct split *sp)
 {
     sp->right = NULL;
     if (h->leaf) {
         struct leaf *l = (struct leaf *)h, *r;
         int pos = leaf_lower(l, k, tie);
 
-        if (pos < l->h.n && cmp(l->key[pos], l->tie[pos], k, tie) == 0)
-            return AGT_EEXIST;
+        if (pos < l->h.n && cmp(l->key[pos], l->tie[pos], k, tie) == 0) {
+            if (!upsert)
+                return AGT_EEXIST;
+            *dw = w - l->w[pos];
+            l->w[pos] = w;
+            l->nn[pos] = n;
+            return 1;
+        }
         if (l->h.n == AGT_B) {
             int half = AGT_B / 2;
             r = leaf_new(t);
@@ -348,8 +377,13 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
             i = inner_pick(in, k, tie);
         }
     }
-    int rc = ins_rec(t, in->child[i], k, tie, w, n, &csp);
+    int rc = ins_rec(t, in->child[i], k, tie, w, n, upsert, dw, &csp);
 
+    if (rc == 1) {
+        /* Overwritten in place: only the weight moved (as in agt_update). */
+        refresh_weight(in, i, *dw);
+        return 1;
+    }
     /* Refresh even when the insert failed (a duplicate): the lending above
      * may have moved entries, and double sums depend on their grouping. */
     refresh(in, i);
@@ -386,14 +420,18 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
     return AGT_OK;
 }
 
-int agt_insert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
+static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
+                      int upsert)
 {
     struct split sp;
+    dec_t dw = 0;
     int rc;
 
     if (!isfinite(k))
         return AGT_EINVAL;
-    rc = ins_rec(t, t->root, k, tie, w, n, &sp);
+    rc = ins_rec(t, t->root, k, tie, w, n, upsert, &dw, &sp);
+    if (rc == 1)
+        return AGT_OK;            /* overwritten in place */
     if (rc != AGT_OK)
         return rc;
     if (sp.right) {
@@ -409,6 +447,16 @@ int agt_insert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
     }
     t->count++;
     return AGT_OK;
+}
+
+int agt_insert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
+{
+    return insert_top(t, k, tie, w, n, 0);
+}
+
+int agt_upsert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
+{
+    return insert_top(t, k, tie, w, n, 1);
 }
 
 /* ---- remove ----------------------------------------------------------- */
@@ -530,27 +578,6 @@ int agt_remove(agt_t *t, double k, uint32_t tie, struct agt_entry *old)
 }
 
 /* ---- update / find ---------------------------------------------------- */
-
-/* After a weight change under child i: the exact sums move by the exact
- * difference (count and minimum are unchanged), while the notional sum is
- * recomputed from the child's parts, as I3 wants, so it cannot drift. */
-static void refresh_weight(struct inner *in, int i, dec_t dw)
-{
-    const struct hdr *c = in->child[i];
-    double n = 0;
-
-    in->w[i] += dw;
-    if (c->leaf) {
-        const struct leaf *l = (const struct leaf *)c;
-        for (int k = 0; k < l->h.n; k++)
-            n += l->nn[k];
-    } else {
-        const struct inner *ci = (const struct inner *)c;
-        for (int k = 0; k < ci->h.n; k++)
-            n += ci->nn[k];
-    }
-    in->nn[i] = n;
-}
 
 static int upd_rec(struct hdr *h, double k, uint32_t tie, dec_t w, double n,
                    dec_t *dw)

@@ -76,169 +76,208 @@ static size_t scan_number(const char *p, const char *end)
     return (size_t)(q - p);
 }
 
+/* Recursive descent over one value; the parser state travels in jp.
+ * Every syntax error leaves jp->at on the offending byte (the end of the
+ * text when it ran out), which is what jtok_parse reports. */
+struct jp {
+    const char *s, *p, *end;
+    struct jtok *t;
+    size_t max, n;
+    int depth;
+    const char *at;          /* where the syntax error is */
+};
+
+static inline void skip_ws(struct jp *j)
+{
+    while (j->p < j->end && is_ws(*j->p))
+        j->p++;
+}
+
+static int syntax(struct jp *j, const char *at)
+{
+    j->at = at;
+    return JTOK_ESYNTAX;
+}
+
+static inline struct jtok *new_tok(struct jp *j, uint8_t type)
+{
+    struct jtok *k;
+
+    if (j->n >= j->max)
+        return NULL;
+    k = &j->t[j->n++];
+    k->type = type;
+    k->escaped = 0;
+    k->start = (uint32_t)(j->p - j->s);
+    k->len = 0;
+    k->size = 0;
+    return k;
+}
+
+/* A string at j->p (on its opening quote). */
+static int parse_string(struct jp *j)
+{
+    const char *q = j->p + 1, *end = j->end;
+    struct jtok *k = new_tok(j, JT_STR);
+
+    if (k == NULL)
+        return JTOK_ENOTOK;
+    k->start = (uint32_t)(q - j->s);
+    for (;;) {
+        /* Fast path: plain bytes need no further look. */
+        while (q < end && str_plain[(unsigned char)*q])
+            q++;
+        if (q >= end)
+            return syntax(j, q);
+        if (*q == '"')
+            break;
+        if ((unsigned char)*q < 0x20)
+            return syntax(j, q);
+        /* a backslash */
+        k->escaped = 1;
+        q++;
+        if (q >= end)
+            return syntax(j, q);
+        if (*q == 'u') {
+            if (end - q < 5 || hexval(q[1]) < 0 || hexval(q[2]) < 0 ||
+                hexval(q[3]) < 0 || hexval(q[4]) < 0)
+                return syntax(j, q);
+            q += 4;
+        } else if (!strchr("\"\\/bfnrt", *q)) {
+            return syntax(j, q);
+        }
+        q++;
+    }
+    k->len = (uint32_t)(q - j->s) - k->start;
+    k->end = (uint32_t)j->n;
+    j->p = q + 1;
+    return 0;
+}
+
+static int parse_value(struct jp *j);
+
+static int parse_container(struct jp *j, int is_obj)
+{
+    uint32_t me = (uint32_t)j->n;
+    struct jtok *k = new_tok(j, is_obj ? JT_OBJ : JT_ARR);
+    char close = is_obj ? '}' : ']';
+    int rc;
+
+    if (k == NULL)
+        return JTOK_ENOTOK;
+    if (j->depth == JTOK_MAXDEPTH)
+        return JTOK_EDEPTH;
+    j->depth++;
+    j->p++;
+    skip_ws(j);
+    if (j->p < j->end && *j->p == close) {
+        j->p++;
+        goto done;
+    }
+    for (;;) {
+        if (is_obj) {
+            if (j->p >= j->end || *j->p != '"')
+                return syntax(j, j->p);
+            if ((rc = parse_string(j)) != 0)
+                return rc;
+            skip_ws(j);
+            if (j->p >= j->end || *j->p != ':')
+                return syntax(j, j->p);
+            j->p++;
+        }
+        if ((rc = parse_value(j)) != 0)
+            return rc;
+        j->t[me].size++;
+        skip_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            skip_ws(j);
+            continue;
+        }
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            break;
+        }
+        return syntax(j, j->p);
+    }
+done:
+    j->depth--;
+    j->t[me].end = (uint32_t)j->n;
+    return 0;
+}
+
+static int parse_value(struct jp *j)
+{
+    const char *p;
+    struct jtok *k;
+    size_t l;
+
+    skip_ws(j);
+    p = j->p;
+    if (p >= j->end)
+        return syntax(j, p);
+    switch (*p) {
+    case '{':
+        return parse_container(j, 1);
+    case '[':
+        return parse_container(j, 0);
+    case '"':
+        return parse_string(j);
+    case 't':
+        l = 4;
+        if (j->end - p < 4 || memcmp(p, "true", 4) != 0)
+            return syntax(j, p);
+        k = new_tok(j, JT_TRUE);
+        break;
+    case 'f':
+        l = 5;
+        if (j->end - p < 5 || memcmp(p, "false", 5) != 0)
+            return syntax(j, p);
+        k = new_tok(j, JT_FALSE);
+        break;
+    case 'n':
+        l = 4;
+        if (j->end - p < 4 || memcmp(p, "null", 4) != 0)
+            return syntax(j, p);
+        k = new_tok(j, JT_NULL);
+        break;
+    default:
+        if (*p != '-' && (*p < '0' || *p > '9'))
+            return syntax(j, p);
+        l = scan_number(p, j->end);
+        if (l == 0)
+            return syntax(j, p);
+        k = new_tok(j, JT_NUM);
+        break;
+    }
+    if (k == NULL)
+        return JTOK_ENOTOK;
+    k->len = (uint32_t)l;
+    k->end = (uint32_t)j->n;
+    j->p = p + l;
+    return 0;
+}
+
 int jtok_parse(const char *s, size_t len, struct jtok *t, size_t max,
                size_t *errpos)
 {
-    const char *p = s, *end = s + len;
-    uint32_t stack[JTOK_MAXDEPTH];
-    int depth = 0;
-    size_t n = 0;
-    /* What the grammar allows next. */
-    enum { VALUE, KEY_OR_CLOSE, KEY, COLON, COMMA_OR_CLOSE, DONE } want = VALUE;
-    int first_in_arr = 0;
+    struct jp j = { s, s, s + len, t, max, 0, 0, NULL };
+    int rc;
 
     if (len > UINT32_MAX)
         return JTOK_ETOOBIG;
-    for (;;) {
-        while (p < end && is_ws(*p))
-            p++;
-        if (p >= end)
-            break;
-        char c = *p;
-
-        if (want == DONE)
-            goto syntax;
-        if (want == COLON) {
-            if (c != ':')
-                goto syntax;
-            p++;
-            want = VALUE;
-            continue;
-        }
-        if (want == COMMA_OR_CLOSE) {
-            struct jtok *top = &t[stack[depth - 1]];
-            if (c == ',') {
-                p++;
-                want = top->type == JT_OBJ ? KEY : VALUE;
-                first_in_arr = 0;
-                continue;
-            }
-            if ((c == '}' && top->type == JT_OBJ) ||
-                (c == ']' && top->type == JT_ARR)) {
-                p++;
-                goto close;
-            }
-            goto syntax;
-        }
-        if (want == KEY_OR_CLOSE && c == '}') {
-            p++;
-            goto close;
-        }
-        if (want == VALUE && first_in_arr && c == ']') {
-            p++;
-            goto close;
-        }
-        if ((want == KEY || want == KEY_OR_CLOSE) && c != '"')
-            goto syntax;
-
-        /* A value (or a key). */
-        if (n >= max)
-            return JTOK_ENOTOK;
-        struct jtok *k = &t[n];
-        memset(k, 0, sizeof(*k));
-        int is_key = want == KEY || want == KEY_OR_CLOSE;
-        if (depth > 0 && !is_key) {
-            struct jtok *top = &t[stack[depth - 1]];
-            if (top->type == JT_ARR)
-                top->size++;
-        }
-        if (c == '{' || c == '[') {
-            if (depth == JTOK_MAXDEPTH)
-                return JTOK_EDEPTH;
-            k->type = c == '{' ? JT_OBJ : JT_ARR;
-            k->start = (uint32_t)(p - s);
-            stack[depth++] = (uint32_t)n++;
-            p++;
-            want = c == '{' ? KEY_OR_CLOSE : VALUE;
-            first_in_arr = c == '[';
-            continue;
-        }
-        first_in_arr = 0;
-        if (c == '"') {
-            const char *q = ++p;
-            while (q < end && *q != '"') {
-                /* Fast path: plain bytes need no further look. */
-                if (str_plain[(unsigned char)*q]) {
-                    q++;
-                    continue;
-                }
-                if ((unsigned char)*q < 0x20)
-                    goto syntax_at_q;
-                if (*q == '\\') {
-                    k->escaped = 1;
-                    q++;
-                    if (q >= end)
-                        goto syntax_at_q;
-                    if (*q == 'u') {
-                        if (end - q < 5 || hexval(q[1]) < 0 || hexval(q[2]) < 0 ||
-                            hexval(q[3]) < 0 || hexval(q[4]) < 0)
-                            goto syntax_at_q;
-                        q += 4;
-                    } else if (!strchr("\"\\/bfnrt", *q)) {
-                        goto syntax_at_q;
-                    }
-                }
-                q++;
-            }
-            if (q >= end)
-                goto syntax_at_q;
-            k->type = JT_STR;
-            k->start = (uint32_t)(p - s);
-            k->len = (uint32_t)(q - p);
-            k->end = (uint32_t)++n;
-            p = q + 1;
-            if (is_key) {
-                t[stack[depth - 1]].size++;
-                want = COLON;
-                continue;
-            }
-            goto value_done;
-            syntax_at_q:
-            p = q;
-            goto syntax;
-        }
-        if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t l = scan_number(p, end);
-            if (l == 0)
-                goto syntax;
-            k->type = JT_NUM;
-            k->start = (uint32_t)(p - s);
-            k->len = (uint32_t)l;
-            k->end = (uint32_t)++n;
-            p += l;
-            goto value_done;
-        }
-        if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
-            k->type = JT_TRUE;
-            k->len = 4;
-        } else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
-            k->type = JT_FALSE;
-            k->len = 5;
-        } else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-            k->type = JT_NULL;
-            k->len = 4;
-        } else {
-            goto syntax;
-        }
-        k->start = (uint32_t)(p - s);
-        k->end = (uint32_t)++n;
-        p += k->len;
-        goto value_done;
-
-    close:
-        t[stack[depth - 1]].end = (uint32_t)n;
-        depth--;
-        first_in_arr = 0;
-    value_done:
-        want = depth == 0 ? DONE : COMMA_OR_CLOSE;
+    rc = parse_value(&j);
+    if (rc == 0) {
+        skip_ws(&j);
+        if (j.p != j.end)
+            rc = syntax(&j, j.p);
     }
-    if (want != DONE)
-        goto syntax;
-    return (int)n;
-syntax:
-    if (errpos)
-        *errpos = (size_t)(p - s);
-    return JTOK_ESYNTAX;
+    if (rc == JTOK_ESYNTAX) {
+        if (errpos)
+            *errpos = (size_t)(j.at - s);
+        return rc;
+    }
+    return rc < 0 ? rc : (int)j.n;
 }
 
 int jtok_get(const char *s, const struct jtok *t, int obj, const char *key)
