@@ -46,6 +46,17 @@ int replay_run(char *const *files, size_t nfiles,
                const struct replay_opts *opts, struct replay_stats *st,
                lq_err_t *err);
 
+/* First pass over the captures: add to m every instrument that has book
+ * or mark frames and is not there yet, with its file from instruments_dir
+ * (<venue>-<SYMBOL>.json) when there is one, else a bare spec (contract
+ * value 1, no tier table; note() says so: OKX sizes then stay in
+ * contracts).  Returns the number added; -1 when a capture cannot be
+ * read, -2 for a bad instrument file (err says which). */
+int replay_discover(char *const *files, size_t nfiles, market_t *m,
+                    const char *instruments_dir,
+                    void (*note)(const char *msg, void *arg), void *arg,
+                    lq_err_t *err);
+
 /* Create an adapter (production defaults; replay never connects) for
  * every venue that has instruments in m, all with io (copied; its send /
  * http_get / reconnect may be NULL: replay needs none).  Entries of

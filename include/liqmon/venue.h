@@ -116,6 +116,13 @@ void venue_tick(venue_t *v, int64_t now);
 
 const struct venue_stats *venue_get_stats(const venue_t *v);
 
+/* The instrument a book or mark frame of venue id is about (the venue's
+ * own symbol), for tools that discover instruments in a capture.  1 and
+ * out filled, or 0 (not a book/mark frame, or not understood).  Not
+ * thread-safe (a static token buffer). */
+int venue_frame_symbol(enum venue_id id, enum frame_src src, const char *url,
+                       const char *data, size_t len, char *out, size_t size);
+
 struct jsonw;
 /* Write "rejected_by_reason": {...}, "events": {...} as members of the
  * JSON object open in w (zero reasons left out when skip_zero). */

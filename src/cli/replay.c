@@ -25,6 +25,12 @@ static void on_bad(const char *msg, void *arg)
         fprintf(stderr, "liqmonctl replay: %s\n", msg);
 }
 
+static void on_note(const char *msg, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "liqmonctl replay: note: %s\n", msg);
+}
+
 /* Instruments that saw anything from the capture. */
 static int instr_seen(const struct mkt_instr *in)
 {
@@ -196,10 +202,17 @@ int cli_replay(int argc, char **argv)
     }
     if (dir == NULL)
         dir = cli_default_instruments_dir();
+    /* The instruments are the capture's own: a first pass names them, and
+     * their files (tick, lot, contract value) come from dir when present. */
     m = market_create();
-    if (m == NULL || market_load_dir(m, dir, 0, &err) < 0) {
-        fprintf(stderr, "liqmonctl replay: %s\n", m ? err.msg : "out of memory");
-        rc = CLI_EX_DATAERR;
+    if (m == NULL) {
+        rc = CLI_EX_SOFTWARE;
+        goto out;
+    }
+    int found = replay_discover(files, nfiles, m, dir, on_note, NULL, &err);
+    if (found < 0) {
+        fprintf(stderr, "liqmonctl replay: %s\n", err.msg);
+        rc = found == -1 ? CLI_EX_NOINPUT : CLI_EX_DATAERR;
         goto out;
     }
     memset(&io, 0, sizeof(io));

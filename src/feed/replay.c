@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "liqmon/capture.h"
+#include "liqmon/instrument.h"
 #include "liqmon/log.h"
 #include "liqmon/replay.h"
 
@@ -143,4 +144,62 @@ void replay_destroy_venues(venue_t *v[VENUE_COUNT])
         venue_destroy(v[i]);
         v[i] = NULL;
     }
+}
+
+int replay_discover(char *const *files, size_t nfiles, market_t *m,
+                    const char *instruments_dir,
+                    void (*note)(const char *msg, void *arg), void *arg,
+                    lq_err_t *err)
+{
+    int added = 0;
+
+    for (size_t fi = 0; fi < nfiles; fi++) {
+        capture_reader_t *r = capture_open(files[fi], err);
+        struct capture_frame f;
+        int got;
+
+        if (r == NULL)
+            return -1;
+        while ((got = capture_next(r, &f, NULL, NULL, err)) == 1) {
+            char sym[INSTRUMENT_SYMBOL_MAX];
+            struct instrument ins;
+            int rc;
+
+            if (!venue_frame_symbol(f.venue, f.src, f.url, f.data, f.len, sym,
+                                    sizeof(sym)) ||
+                market_find(m, f.venue, sym) != NULL)
+                continue;
+            rc = instruments_dir ? instrument_load_dir(instruments_dir,
+                                                       venue_name(f.venue), sym,
+                                                       &ins, err)
+                                 : 1;
+            if (rc < 0) {
+                capture_close(r);
+                return -2;
+            }
+            if (rc == 1) {
+                char msg[160];
+                memset(&ins, 0, sizeof(ins));
+                snprintf(ins.venue, sizeof(ins.venue), "%s", venue_name(f.venue));
+                snprintf(ins.symbol, sizeof(ins.symbol), "%s", sym);
+                ins.contract_value = DEC_SCALE;
+                snprintf(msg, sizeof(msg), "%s:%s: no instrument file%s", ins.venue,
+                         sym, f.venue == VENUE_OKX ? ": sizes stay in contracts"
+                                                   : "");
+                if (note)
+                    note(msg, arg);
+            }
+            if (market_add(m, f.venue, &ins, err) == NULL) {
+                instrument_fini(&ins);
+                capture_close(r);
+                return -2;
+            }
+            instrument_fini(&ins);
+            added++;
+        }
+        capture_close(r);
+        if (got < 0)
+            return -1;
+    }
+    return added;
 }

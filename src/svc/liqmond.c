@@ -174,8 +174,15 @@ static void log_position_error(const char *msg, void *arg)
     log_msg(LOG_WARN, "positions", "%s", msg);
 }
 
+static void log_note(const char *msg, void *arg)
+{
+    (void)arg;
+    log_msg(LOG_WARN, "replay", "%s", msg);
+}
+
 /* Market from the config's venues and symbols; or, without a config (a
- * replay), every instrument file of the directory. */
+ * replay), the instruments the captures name, with their files from the
+ * directory where there are some. */
 static int build_market(struct daemon *d, const struct opts *o, lq_err_t *err)
 {
     const char *dir = o->instruments ? o->instruments : d->cfg.instruments_dir;
@@ -183,8 +190,9 @@ static int build_market(struct daemon *d, const struct opts *o, lq_err_t *err)
     d->mkt = market_create();
     if (d->mkt == NULL)
         return lq_err_set(err, "out of memory");
-    if (o->config == NULL)
-        return market_load_dir(d->mkt, dir, 0, err) < 0 ? -1 : 0;
+    if (o->config == NULL)     /* a replay: the capture's own instruments */
+        return replay_discover(o->replay, o->nreplay, d->mkt, dir, log_note, NULL,
+                               err) < 0 ? -1 : 0;
     for (int v = 0; v < VENUE_COUNT; v++) {
         const struct config_venue *cv = &d->cfg.venues[v];
         for (size_t i = 0; cv->enabled && i < cv->nsymbols; i++) {

@@ -45,6 +45,14 @@ grep -q "mixed.jsonl:6: not JSON" "$tmp/m.err" && grep -q "mixed.jsonl:7: venue:
 "$CTL" replay /nonexistent.jsonl > /dev/null 2>&1
 [ $? -eq 66 ] && ok "missing capture exits 66" || bad "missing capture exit code"
 
+# Instruments nobody configured are found in the capture itself.
+SOL=tests/fixtures/captures/binance-solusdt-unconfigured.jsonl
+"$CTL" replay --json "$SOL" > "$tmp/sol.json" 2> "$tmp/sol.err"
+grep -q '"binance-usdm:SOLUSDT":{"mark":150.15,"best_bid":150.1,"best_ask":150.2,"bid_levels":3,"ask_levels":2,"book_valid":true}' "$tmp/sol.json" \
+    && grep -q 'binance-usdm:SOLUSDT: no instrument file' "$tmp/sol.err" \
+    && ok "unconfigured instrument discovered from the capture" \
+    || { bad "unconfigured instrument"; cat "$tmp/sol.json" "$tmp/sol.err"; }
+
 # The daemon's replay: same pipeline plus the risk engine, deterministic.
 "$D" --replay "$CAP" --instruments conf/instruments --positions conf/examples/positions.csv \
     --json > "$tmp/d1.json" 2> "$tmp/d.err"
