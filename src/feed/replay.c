@@ -11,6 +11,8 @@
 #include "liqmon/log.h"
 #include "liqmon/replay.h"
 
+#define REPLAY_TS_MAX ((int64_t)4000000000 * 1000000000)
+
 static double mono_s(void)
 {
     struct timespec ts;
@@ -62,6 +64,13 @@ int replay_run(char *const *files, size_t nfiles,
             return -1;
         while ((got = capture_next(r, &f, o.on_bad, o.arg, err)) == 1) {
             venue_t *v = venues[f.venue];
+
+            /* The format allows any int64; the adapters' clock arithmetic
+             * (timeouts, ticks) wants headroom: clamp to 1970..~2096. */
+            if (f.ts < 0)
+                f.ts = 0;
+            else if (f.ts > REPLAY_TS_MAX)
+                f.ts = REPLAY_TS_MAX;
 
             if (st->frames == 0) {
                 st->first_ts = f.ts;

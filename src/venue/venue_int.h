@@ -89,7 +89,13 @@ int venue__send(venue_t *v, int conn, const char *text, size_t len);
 int venue__http_get(venue_t *v, const char *path);
 int venue__reconnect(venue_t *v, int conn, const char *why);
 
-/* Milliseconds since the epoch to ns. */
-static inline int64_t venue__ms(int64_t ms) { return ms * 1000000; }
+/* Milliseconds since the epoch to ns.  A venue time beyond what ns can
+ * hold (garbage: year 2262 and later) becomes 0, "not sent". */
+static inline int64_t venue__ms(int64_t ms)
+{
+    if (ms > INT64_MAX / 1000000 || ms < INT64_MIN / 1000000)
+        return 0;
+    return ms * 1000000;
+}
 
 #endif
