@@ -13,8 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "liqmon/capture.h"
+#include "liqmon/config.h"
+#include "liqmon/fileio.h"
+#include "liqmon/scenario.h"
 #include "liqmon/log.h"
 #include "liqmon/replay.h"
 #include "suites.h"
@@ -243,6 +249,90 @@ START_TEST(test_adapters_survive_garbage)
 }
 END_TEST
 
+/* Scenarios: a mutant either parses (then its results are written and
+ * are JSON) or is refused with a message; never a crash. */
+START_TEST(test_scenarios_survive_garbage)
+{
+    static const char *const files[] = {
+        "tests/fixtures/scenarios/contract-example.json",
+        "conf/examples/scenario-btcusdt.json",
+    };
+    struct trng r;
+    char *buf = malloc(FRAME_MAX * 2);
+    int parsed = 0, refused = 0;
+
+    trng_init(&r, "fuzz-scenarios");
+    for (size_t fi = 0; fi < 2; fi++) {
+        char *text;
+        size_t len;
+        lq_err_t err;
+        ck_assert_int_eq(fileio_read_all(files[fi], FRAME_MAX, &text, &len, &err), 0);
+        for (int i = 0; i < 1500; i++) {
+            struct scenario sc;
+            size_t n = len;
+            memcpy(buf, text, len);
+            mutate(&r, buf, &n);
+            err.msg[0] = '\0';
+            if (scenario_parse(buf, n, &sc, &err) != 0) {
+                ck_assert_msg(err.msg[0] != '\0', "refused without a message");
+                refused++;
+                continue;
+            }
+            FILE *out = tmpfile();
+            ck_assert_ptr_nonnull(out);
+            ck_assert_int_eq(scenario_write_results(&sc, out, i & 1, &err), 0);
+            rewind(out);
+            json_error_t je;
+            json_t *j = json_loadf(out, 0, &je);
+            ck_assert_msg(j != NULL, "results are not JSON: %s", je.text);
+            ck_assert(json_is_array(json_object_get(j, "results")));
+            json_decref(j);
+            fclose(out);
+            scenario_fini(&sc);
+            parsed++;
+        }
+        free(text);
+    }
+    ck_assert_int_gt(parsed, 50);
+    ck_assert_int_gt(refused, 500);
+    free(buf);
+}
+END_TEST
+
+/* Config files: a mutant loads, or fails naming the file. */
+START_TEST(test_config_survives_garbage)
+{
+    struct trng r;
+    char *text, *buf = malloc(FRAME_MAX);
+    size_t len;
+    lq_err_t err;
+    char path[] = "/tmp/liqmon-fuzz-conf-XXXXXX";
+    int fd = mkstemp(path);
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    trng_init(&r, "fuzz-config");
+    ck_assert_int_eq(fileio_read_all("conf/liqmond.conf", FRAME_MAX, &text, &len, &err), 0);
+    for (int i = 0; i < 1500; i++) {
+        struct liqmon_config c;
+        size_t n = len;
+        memcpy(buf, text, len);
+        mutate(&r, buf, &n);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+        fclose(f);
+        config_default(&c);
+        if (config_load(path, &c, &err) != 0)
+            ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0,
+                          "error does not name the file: %s", err.msg);
+    }
+    unlink(path);
+    free(text);
+    free(buf);
+}
+END_TEST
+
 Suite *fuzz_suite(void)
 {
     Suite *s = suite_create("fuzz");
@@ -250,6 +340,8 @@ Suite *fuzz_suite(void)
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_adapters_survive_garbage);
+    tcase_add_test(tc, test_scenarios_survive_garbage);
+    tcase_add_test(tc, test_config_survives_garbage);
     suite_add_tcase(s, tc);
     return s;
 }
