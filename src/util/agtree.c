@@ -56,6 +56,13 @@ struct agt {
     size_t count;
     size_t bytes;
     struct leaf *first, *last;
+    /* Nodes set aside before an insert starts, so that the splits it may
+     * cause (one leaf, at most one inner node per level, a new root)
+     * cannot fail half-way: an insert either fails up front with
+     * AGT_ENOMEM, tree untouched, or completes. */
+    struct inner *spare[AGT_MAXH + 1];
+    int nspare;
+    struct leaf *spare_leaf;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -98,6 +105,48 @@ static void node_free(agt_t *t, struct hdr *h)
         t->bytes -= sizeof(struct leaf);
     }
     free(h);
+}
+
+/* Make sure an insert's splits have their nodes (see struct agt). */
+static int reserve(agt_t *t)
+{
+    int h = 0;
+
+    for (const struct hdr *x = t->root; !x->leaf;
+         x = ((const struct inner *)x)->child[0])
+        h++;
+    if (h + 1 > AGT_MAXH)
+        return AGT_ENOMEM;
+    while (t->nspare < h + 1) {
+        struct inner *in = calloc(1, sizeof(*in));
+        if (in == NULL)
+            return AGT_ENOMEM;
+        t->spare[t->nspare++] = in;
+    }
+    if (t->spare_leaf == NULL) {
+        t->spare_leaf = calloc(1, sizeof(*t->spare_leaf));
+        if (t->spare_leaf == NULL)
+            return AGT_ENOMEM;
+        t->spare_leaf->h.leaf = 1;
+    }
+    return AGT_OK;
+}
+
+static struct leaf *take_leaf(agt_t *t)
+{
+    struct leaf *l = t->spare_leaf;
+
+    t->spare_leaf = NULL;
+    t->bytes += sizeof(*l);
+    return l;
+}
+
+static struct inner *take_inner(agt_t *t)
+{
+    struct inner *in = t->spare[--t->nspare];
+
+    t->bytes += sizeof(*in);
+    return in;
 }
 
 static void node_sum(const struct hdr *h, struct agt_sum *s)
@@ -240,32 +289,50 @@ void agt_destroy(agt_t *t)
 {
     if (t == NULL)
         return;
+    while (t->nspare > 0)
+        free(t->spare[--t->nspare]);
+    free(t->spare_leaf);
     node_free(t, t->root);
     free(t);
 }
 
+/* Give a tree whose nodes were all freed an empty root leaf.  Called
+ * right after freeing at least one node of at least that size, so the
+ * allocation reuses that memory; the spare leaf is the fallback; only
+ * when both fail is there no way to keep the tree valid. */
+static void empty_root(agt_t *t)
+{
+    struct leaf *l = calloc(1, sizeof(*l));
+
+    if (l == NULL && t->spare_leaf != NULL) {
+        l = t->spare_leaf;
+        t->spare_leaf = NULL;
+    }
+    if (l == NULL)
+        abort();
+    l->h.leaf = 1;
+    t->bytes += sizeof(*l);
+    t->root = &l->h;
+    t->first = t->last = l;
+}
+
 void agt_clear(agt_t *t)
 {
-    struct leaf *l;
-
     if (t->root->leaf) {
         t->root->n = 0;
     } else {
-        /* Keep one leaf; allocation of a fresh one could fail. */
         node_free(t, t->root);
-        l = calloc(1, sizeof(*l));
-        if (l == NULL)
-            abort();   /* cannot happen: we just freed a larger block */
-        l->h.leaf = 1;
-        t->bytes += sizeof(*l);
-        t->root = &l->h;
-        t->first = t->last = l;
+        empty_root(t);
     }
     t->count = 0;
 }
 
 size_t agt_count(const agt_t *t) { return t->count; }
-size_t agt_memory(const agt_t *t) { return t->bytes + sizeof(*t); }
+size_t agt_memory(const agt_t *t)
+{
+    return t->bytes + sizeof(*t) + (size_t)t->nspare * sizeof(struct inner) +
+           (t->spare_leaf ? sizeof(struct leaf) : 0);
+}
 
 void agt_total(const agt_t *t, struct agt_sum *s)
 {
@@ -320,9 +387,7 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
         }
         if (l->h.n == AGT_B) {
             int half = AGT_B / 2;
-            r = leaf_new(t);
-            if (r == NULL)
-                return AGT_ENOMEM;
+            r = take_leaf(t);           /* reserved: cannot fail */
             leaf_copy(r, 0, l, half, AGT_B - half);
             r->h.n = AGT_B - half;
             l->h.n = half;
@@ -396,14 +461,7 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
     int pos = i + 1;
     if (in->h.n == AGT_B) {
         int half = AGT_B / 2;
-        r = inner_new(t);
-        if (r == NULL) {
-            /* The child split already happened; undo is not possible
-             * cheaply, and an allocation failure here leaves a child
-             * unreachable.  Treat it as fatal for this tree. */
-            abort();
-        }
-        r->h.leaf = 0;
+        r = take_inner(t);              /* reserved: cannot fail */
         inner_copy(r, 0, in, half, AGT_B - half);
         r->h.n = AGT_B - half;
         in->h.n = half;
@@ -429,15 +487,15 @@ static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
 
     if (!isfinite(k))
         return AGT_EINVAL;
+    if ((rc = reserve(t)) != AGT_OK)
+        return rc;
     rc = ins_rec(t, t->root, k, tie, w, n, upsert, &dw, &sp);
     if (rc == 1)
         return AGT_OK;            /* overwritten in place */
     if (rc != AGT_OK)
         return rc;
     if (sp.right) {
-        struct inner *nr = inner_new(t);
-        if (nr == NULL)
-            abort();   /* see ins_rec: a split cannot be undone */
+        struct inner *nr = take_inner(t);
         nr->child[0] = t->root;
         nr->child[1] = sp.right;
         nr->h.n = 2;
@@ -730,15 +788,8 @@ fail_partial:
 fail:
     free(level);
     /* Leave a valid empty tree behind. */
-    if (t->root == NULL) {
-        struct leaf *l = calloc(1, sizeof(*l));
-        if (l == NULL)
-            abort();
-        l->h.leaf = 1;
-        t->bytes += sizeof(*l);
-        t->root = &l->h;
-        t->first = t->last = l;
-    }
+    if (t->root == NULL)
+        empty_root(t);
     t->count = 0;
     return rc;
 }
