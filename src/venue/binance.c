@@ -476,7 +476,6 @@ static int on_snapshot(venue_t *v, const char *url, const char *s, size_t len,
 static int on_mark(venue_t *v, const char *s, size_t len, const struct jtok *t,
                    int d, int64_t now)
 {
-    struct mkt_event ev;
     struct bn_sym *st;
     int sy = jtok_get(s, t, d, "s");
     int64_t ems = 0;
@@ -494,20 +493,7 @@ static int on_mark(venue_t *v, const char *s, size_t len, const struct jtok *t,
         return venue__reject(v, VREJ_NUMBER, "markPriceUpdate i", s, len, now);
     (void)jtok_i64(s, t, jtok_get(s, t, d, "E"), &ems);
 
-    struct mkt_instr *in = st->in;
-    in->mark = mark;
-    if (it >= 0)
-        in->index = index;
-    in->mark_ts = venue__ms(ems);
-    in->last_ts = now;
-    memset(&ev, 0, sizeof(ev));
-    ev.type = MEV_MARK;
-    ev.instr = in;
-    ev.ts = venue__ms(ems);
-    ev.recv_ts = now;
-    ev.u.mark.mark = mark;
-    ev.u.mark.index = in->index;
-    venue__emit(v, &ev);
+    venue__mark(v, st->in, mark, it >= 0 ? index : 0, venue__ms(ems), now);
     return 0;
 }
 
@@ -552,11 +538,7 @@ static int on_force_order(venue_t *v, const char *s, size_t len, const struct jt
     if (jtok_i64(s, t, jtok_get(s, t, o, "T"), &ms) != 0)
         (void)jtok_i64(s, t, jtok_get(s, t, d, "E"), &ms);
 
-    memset(&ev, 0, sizeof(ev));
-    ev.type = MEV_LIQUIDATION;
-    ev.instr = st->in;
-    ev.ts = venue__ms(ms);
-    ev.recv_ts = now;
+    venue__event(&ev, MEV_LIQUIDATION, st->in, venue__ms(ms), now);
     /* The order's side: a SELL order closes a long. */
     ev.u.liq.liquidated_long = jtok_streq(s, t, side, "SELL");
     ev.u.liq.qty = market_to_base(st->in, z > 0 ? z : q);

@@ -227,7 +227,6 @@ static int on_tickers(venue_t *v, const char *s, size_t len, const struct jtok *
                       struct by_sym *st, int64_t ts, int64_t now)
 {
     struct mkt_instr *in = st->in;
-    struct mkt_event ev;
     int d = jtok_get(s, t, 0, "data"), hm, hi, oi;
     double mark = 0, index = 0;
     dec_t q = 0;
@@ -248,28 +247,10 @@ static int on_tickers(venue_t *v, const char *s, size_t len, const struct jtok *
     /* A delta carries only what changed: merge into the last values. */
     if (hi > 0)
         in->index = index;
-    if (hm > 0) {
-        in->mark = mark;
-        in->mark_ts = ts;
-        memset(&ev, 0, sizeof(ev));
-        ev.type = MEV_MARK;
-        ev.instr = in;
-        ev.ts = ts;
-        ev.recv_ts = now;
-        ev.u.mark.mark = mark;
-        ev.u.mark.index = in->index;
-        venue__emit(v, &ev);
-    }
-    if (oi >= 0) {
-        in->open_interest = market_to_base(in, q);    /* base coin (linear) */
-        memset(&ev, 0, sizeof(ev));
-        ev.type = MEV_OPEN_INTEREST;
-        ev.instr = in;
-        ev.ts = ts;
-        ev.recv_ts = now;
-        ev.u.oi.oi = in->open_interest;
-        venue__emit(v, &ev);
-    }
+    if (hm > 0)
+        venue__mark(v, in, mark, 0, ts, now);
+    if (oi >= 0)     /* base coin (linear) */
+        venue__open_interest(v, in, market_to_base(in, q), ts, now);
     return 0;
 }
 
@@ -302,14 +283,10 @@ static int on_liquidation(venue_t *v, const char *s, size_t len, const struct jt
         struct mkt_event ev;
         int64_t ms = 0;
         dec_t q;
-        memset(&ev, 0, sizeof(ev));
         (void)jtok_i64(s, t, jtok_get(s, t, i, "T"), &ms);
+        venue__event(&ev, MEV_LIQUIDATION, st->in, venue__ms(ms), now);
         (void)jtok_double(s, t, jtok_get(s, t, i, "p"), &ev.u.liq.price);
         (void)jtok_dec(s, t, jtok_get(s, t, i, "v"), &q);
-        ev.type = MEV_LIQUIDATION;
-        ev.instr = st->in;
-        ev.ts = venue__ms(ms);
-        ev.recv_ts = now;
         /* The position's side: "Buy" means a long was liquidated. */
         ev.u.liq.liquidated_long = jtok_streq(s, t, jtok_get(s, t, i, "S"), "Buy");
         ev.u.liq.price_kind = LIQ_PX_BANKRUPTCY;

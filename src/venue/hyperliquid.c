@@ -124,7 +124,6 @@ static int on_ctx(venue_t *v, const char *d, size_t len, int data, int64_t now)
 {
     const struct jtok *t = v->tok;
     struct mkt_instr *in;
-    struct mkt_event ev;
     double mark, oracle = 0;
     dec_t oi;
 
@@ -145,26 +144,10 @@ static int on_ctx(venue_t *v, const char *d, size_t len, int data, int64_t now)
     if (has_oi && (jtok_dec(d, t, oit, &oi) != 0 || oi < 0))
         return venue__reject(v, VREJ_NUMBER, "activeAssetCtx: openInterest", d, len, now);
 
-    in->mark = mark;
-    in->index = oracle;
-    in->mark_ts = now;     /* no venue time in this channel */
-    in->last_ts = now;
-    memset(&ev, 0, sizeof(ev));
-    ev.type = MEV_MARK;
-    ev.instr = in;
-    ev.recv_ts = now;
-    ev.u.mark.mark = mark;
-    ev.u.mark.index = oracle;
-    venue__emit(v, &ev);
-    if (has_oi) {
-        in->open_interest = oi;
-        memset(&ev, 0, sizeof(ev));
-        ev.type = MEV_OPEN_INTEREST;
-        ev.instr = in;
-        ev.recv_ts = now;
-        ev.u.oi.oi = oi;
-        venue__emit(v, &ev);
-    }
+    /* No venue time in this channel: ts 0, the mark is stamped on receipt. */
+    venue__mark(v, in, mark, oracle, 0, now);
+    if (has_oi)
+        venue__open_interest(v, in, oi, 0, now);
     return 0;
 }
 
@@ -197,11 +180,7 @@ static int on_trades(venue_t *v, const char *d, size_t len, int data, int64_t no
                 continue;
             }
             struct mkt_event ev;
-            memset(&ev, 0, sizeof(ev));
-            ev.type = MEV_TRADE;
-            ev.instr = in;
-            ev.ts = venue__ms(ms);
-            ev.recv_ts = now;
+            venue__event(&ev, MEV_TRADE, in, venue__ms(ms), now);
             ev.u.trade.price = px;
             ev.u.trade.qty = sz;
             ev.u.trade.buyer_aggressor = buy;

@@ -775,17 +775,7 @@ static int on_mark(venue_t *v, const char *d, size_t len, int64_t now)
         struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + t[id].start, t[id].len);
         if (in == NULL)
             continue;
-        struct mkt_event ev;
-        memset(&ev, 0, sizeof(ev));
-        in->mark = px;
-        in->mark_ts = venue__ms(ts);
-        in->last_ts = now;
-        ev.type = MEV_MARK;
-        ev.instr = in;
-        ev.ts = venue__ms(ts);
-        ev.recv_ts = now;
-        ev.u.mark.mark = px;
-        venue__emit(v, &ev);
+        venue__mark(v, in, px, 0, venue__ms(ts), now);
         used++;
     }
     return used ? 0 : venue__reject(v, VREJ_UNKNOWN_SYMBOL, "mark-price", d, len, now);
@@ -832,11 +822,7 @@ static int on_liq(venue_t *v, const char *d, size_t len, int64_t now)
             else
                 return venue__reject(v, VREJ_SCHEMA, "liquidation-orders: side", d, len, now);
             struct mkt_event ev;
-            memset(&ev, 0, sizeof(ev));
-            ev.type = MEV_LIQUIDATION;
-            ev.instr = in;
-            ev.ts = venue__ms(ts);
-            ev.recv_ts = now;
+            venue__event(&ev, MEV_LIQUIDATION, in, venue__ms(ts), now);
             ev.u.liq.liquidated_long = liq_long;
             ev.u.liq.price = px;
             ev.u.liq.price_kind = LIQ_PX_BANKRUPTCY;

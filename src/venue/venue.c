@@ -277,15 +277,50 @@ void venue__emit(venue_t *v, struct mkt_event *ev)
         v->io.emit(v->io.arg, ev);
 }
 
+void venue__event(struct mkt_event *ev, enum mev_type type,
+                  struct mkt_instr *in, int64_t ts, int64_t now)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->type = type;
+    ev->instr = in;
+    ev->ts = ts;
+    ev->recv_ts = now;
+}
+
+void venue__mark(venue_t *v, struct mkt_instr *in, double mark, double index,
+                 int64_t ts, int64_t now)
+{
+    struct mkt_event ev;
+
+    in->mark = mark;
+    if (index > 0)
+        in->index = index;
+    in->mark_ts = ts ? ts : now;      /* some channels send no venue time */
+    in->last_ts = now;
+    venue__event(&ev, MEV_MARK, in, ts, now);
+    ev.u.mark.mark = mark;
+    ev.u.mark.index = in->index;
+    venue__emit(v, &ev);
+}
+
+void venue__open_interest(venue_t *v, struct mkt_instr *in, dec_t oi,
+                          int64_t ts, int64_t now)
+{
+    struct mkt_event ev;
+
+    in->open_interest = oi;
+    in->last_ts = now;
+    venue__event(&ev, MEV_OPEN_INTEREST, in, ts, now);
+    ev.u.oi.oi = oi;
+    venue__emit(v, &ev);
+}
+
 static void emit_feed(venue_t *v, struct mkt_instr *in, enum mev_feed_kind k,
                       const char *reason, int64_t now)
 {
     struct mkt_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.type = MEV_FEED;
-    ev.instr = in;
-    ev.recv_ts = now;
+    venue__event(&ev, MEV_FEED, in, 0, now);
     ev.u.feed.kind = k;
     ev.u.feed.reason = reason;
     venue__emit(v, &ev);
@@ -316,11 +351,7 @@ void venue__emit_book(venue_t *v, struct mkt_instr *in, int snapshot,
 {
     struct mkt_event ev;
 
-    memset(&ev, 0, sizeof(ev));
-    ev.type = snapshot ? MEV_BOOK_SNAPSHOT : MEV_BOOK_DELTA;
-    ev.instr = in;
-    ev.ts = ts;
-    ev.recv_ts = now;
+    venue__event(&ev, snapshot ? MEV_BOOK_SNAPSHOT : MEV_BOOK_DELTA, in, ts, now);
     ev.u.book.bids.levels = bids;
     ev.u.book.bids.n = nb;
     ev.u.book.asks.levels = asks;

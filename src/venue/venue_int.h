@@ -73,6 +73,17 @@ int venue__reject(venue_t *v, enum venue_reject why, const char *detail,
                   const char *data, size_t len, int64_t now);
 /* Count and deliver an event (ev->venue filled in). */
 void venue__emit(venue_t *v, struct mkt_event *ev);
+/* A fresh event of type for in: zeroed, venue time ts (0: not sent) and
+ * receive time now filled in.  Fill u, then venue__emit. */
+void venue__event(struct mkt_event *ev, enum mev_type type,
+                  struct mkt_instr *in, int64_t ts, int64_t now);
+/* A mark price: update the market (mark, index when index > 0, times)
+ * and emit MEV_MARK with the latest index known. */
+void venue__mark(venue_t *v, struct mkt_instr *in, double mark, double index,
+                 int64_t ts, int64_t now);
+/* Open interest in base units: update the market and emit it. */
+void venue__open_interest(venue_t *v, struct mkt_instr *in, dec_t oi,
+                          int64_t ts, int64_t now);
 /* Invalidate in's book, emit FEED_BOOK_INVALID with the reason. */
 void venue__invalidate(venue_t *v, struct mkt_instr *in, const char *reason,
                        int64_t now);
