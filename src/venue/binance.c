@@ -622,15 +622,10 @@ static int init(venue_t *v, lq_err_t *err)
     if (p == NULL)
         return lq_err_set(err, "out of memory");
     v->priv = p;
-    for (size_t i = 0; i < cnt; i++)
-        if (market_at(v->mkt, i)->venue == VENUE_BINANCE)
-            n++;
-    if (n > 0) {
-        p->sym = calloc(n, sizeof(*p->sym));
-        if (p->sym == NULL) {
-            lq_err_set(err, "out of memory");
-            goto fail;
-        }
+    p->sym = venue__per_instrument(v, sizeof(*p->sym), &n);
+    if (p->sym == NULL) {
+        lq_err_set(err, "out of memory");
+        goto fail;
     }
     for (size_t i = 0; i < cnt; i++) {
         struct mkt_instr *in = market_at(v->mkt, i);

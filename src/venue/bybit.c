@@ -393,15 +393,10 @@ static int init(venue_t *v, lq_err_t *err)
     }
     p->depth = d;
     p->ping_ns = (v->cfg.ping_interval_s > 0 ? v->cfg.ping_interval_s : 20) * BY_NS;
-    for (size_t i = 0; i < cnt; i++)
-        if (market_at(v->mkt, i)->venue == VENUE_BYBIT)
-            n++;
-    if (n > 0) {
-        p->sym = calloc(n, sizeof(*p->sym));
-        if (p->sym == NULL) {
-            lq_err_set(err, "out of memory");
-            goto fail;
-        }
+    p->sym = venue__per_instrument(v, sizeof(*p->sym), &n);
+    if (p->sym == NULL) {
+        lq_err_set(err, "out of memory");
+        goto fail;
     }
     for (size_t i = 0; i < cnt; i++) {
         struct mkt_instr *in = market_at(v->mkt, i);

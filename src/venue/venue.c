@@ -190,6 +190,16 @@ void venue_stats_json(const struct venue_stats *vs, struct jsonw *w,
 
 /* ---- shared chores ---------------------------------------------------- */
 
+void *venue__per_instrument(const venue_t *v, size_t elem, size_t *n)
+{
+    size_t cnt = 0;
+
+    for (size_t i = 0; i < market_count(v->mkt); i++)
+        cnt += market_at(v->mkt, i)->venue == v->cfg.id;
+    *n = cnt;
+    return calloc(cnt ? cnt : 1, elem);
+}
+
 int venue__tokens(venue_t *v, const char *data, size_t len)
 {
     for (;;) {

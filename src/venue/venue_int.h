@@ -54,6 +54,10 @@ extern const struct venue_ops venue_bybit_ops;
 extern const struct venue_ops venue_okx_ops;
 extern const struct venue_ops venue_hyperliquid_ops;
 
+/* An array of elem-sized zeroed records, one per instrument of this venue
+ * in the market; *n gets the count.  NULL with *n > 0: out of memory. */
+void *venue__per_instrument(const venue_t *v, size_t elem, size_t *n);
+
 /* Tokenize data into v->tok (grown as needed).  Returns the token count,
  * or -1 when data is not JSON. */
 int venue__tokens(venue_t *v, const char *data, size_t len);
