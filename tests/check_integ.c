@@ -397,23 +397,35 @@ static uint64_t resyncs(const json_t *state, const char *key)
     return (uint64_t)json_integer_value(json_object_get(in, "resyncs"));
 }
 
+/* Paths of one daemon run, all inside the test's directory. */
+struct run {
+    char conf[PATH_MAX], state[PATH_MAX], out[PATH_MAX], err[PATH_MAX],
+         daemon[PATH_MAX];
+};
+
+/* Write the config (extra lines go to [daemon]) and start liqmond with
+ * --state-out; a --run-for guards against a test that never stops it. */
+static void start_daemon(struct env *e, struct run *r, const char *extra)
+{
+    snprintf(r->conf, sizeof(r->conf), "%s/liqmond.conf", e->dir);
+    snprintf(r->state, sizeof(r->state), "%s/state.json", e->dir);
+    snprintf(r->out, sizeof(r->out), "%s/liqmond.out", e->dir);
+    snprintf(r->err, sizeof(r->err), "%s/liqmond.err", e->dir);
+    snprintf(r->daemon, sizeof(r->daemon), "%s/liqmond", e->bin);
+    write_config(e, r->conf, extra);
+    char *argv[] = { r->daemon, "--config", r->conf, "--state-out", r->state,
+                     "--run-for", "120", NULL };
+    e->daemon = spawn(argv, r->out, r->err);
+}
+
 START_TEST(test_live_misbehaving_venue)
 {
     struct env e;
-    char conf[PATH_MAX], statef[PATH_MAX], out[PATH_MAX], err[PATH_MAX],
-         daemon[PATH_MAX];
+    struct run r;
     json_t *state = NULL;
 
     setup_env(&e);
-    snprintf(conf, sizeof(conf), "%s/liqmond.conf", e.dir);
-    snprintf(statef, sizeof(statef), "%s/state.json", e.dir);
-    snprintf(out, sizeof(out), "%s/liqmond.out", e.dir);
-    snprintf(err, sizeof(err), "%s/liqmond.err", e.dir);
-    snprintf(daemon, sizeof(daemon), "%s/liqmond", e.bin);
-    write_config(&e, conf, "");
-    char *argv[] = { daemon, "--config", conf, "--state-out", statef,
-                     "--run-for", "120", NULL };
-    e.daemon = spawn(argv, out, err);
+    start_daemon(&e, &r, "");
     sleep_ms(3000);
     ck_assert_int_eq(waitpid(e.daemon, NULL, WNOHANG), 0);
 
@@ -430,9 +442,9 @@ START_TEST(test_live_misbehaving_venue)
     sleep_ms(6500);
     control(&e, "resume", "hyperliquid");
     sleep_ms(3000);
-    ck_assert_msg(waitpid(e.daemon, NULL, WNOHANG) == 0, "liqmond died (see %s)", err);
+    ck_assert_msg(waitpid(e.daemon, NULL, WNOHANG) == 0, "liqmond died (see %s)", r.err);
 
-    freeze_and_compare(&e, statef, &state);
+    freeze_and_compare(&e, r.state, &state);
 
     /* What went wrong was noticed, counted, and recovered from. */
     ck_assert_uint_ge(conn_stat(state, "binance-usdm", NULL, "connects"), 3);
@@ -455,25 +467,17 @@ END_TEST
 START_TEST(test_record_then_replay)
 {
     struct env e;
-    char conf[PATH_MAX], statef[PATH_MAX], state2[PATH_MAX], out[PATH_MAX],
-         err[PATH_MAX], daemon[PATH_MAX], rec[PATH_MAX], extra[PATH_MAX + 32];
+    struct run r;
+    char state2[PATH_MAX], rec[PATH_MAX], extra[PATH_MAX + 32];
     json_t *live = NULL, *replay;
 
     setup_env(&e);
-    snprintf(conf, sizeof(conf), "%s/liqmond.conf", e.dir);
-    snprintf(statef, sizeof(statef), "%s/state.json", e.dir);
     snprintf(state2, sizeof(state2), "%s/state-replay.json", e.dir);
-    snprintf(out, sizeof(out), "%s/liqmond.out", e.dir);
-    snprintf(err, sizeof(err), "%s/liqmond.err", e.dir);
-    snprintf(daemon, sizeof(daemon), "%s/liqmond", e.bin);
     snprintf(rec, sizeof(rec), "%s/capture", e.dir);
     snprintf(extra, sizeof(extra), "record_dir = %s\n", rec);
-    write_config(&e, conf, extra);
-    char *argv[] = { daemon, "--config", conf, "--state-out", statef,
-                     "--run-for", "120", NULL };
-    e.daemon = spawn(argv, out, err);
+    start_daemon(&e, &r, extra);
     sleep_ms(5000);
-    freeze_and_compare(&e, statef, &live);
+    freeze_and_compare(&e, r.state, &live);
 
     /* Replay every hourly file of the recording, in name order. */
     char cmd[PATH_MAX * 3];
@@ -490,12 +494,12 @@ START_TEST(test_record_then_replay)
     }
     fclose(fl);
     ck_assert_int_ge(nf, 1);
-    char *rargv[20] = { daemon, "--config", conf, "--state-out", state2, "--replay" };
+    char *rargv[20] = { r.daemon, "--config", r.conf, "--state-out", state2, "--replay" };
     int ra = 6;
     for (int i = 0; i < nf; i++)
         rargv[ra++] = files[i];
     rargv[ra] = NULL;
-    ck_assert_int_eq(wait_exit(spawn(rargv, out, err), 60000), 0);
+    ck_assert_int_eq(wait_exit(spawn(rargv, r.out, r.err), 60000), 0);
     replay = load_json(state2);
 
     /* Same books, level for level; same events, type for type. */
@@ -544,22 +548,13 @@ END_TEST
 START_TEST(test_planned_replacement_no_gap)
 {
     struct env e;
-    char conf[PATH_MAX], statef[PATH_MAX], out[PATH_MAX], err[PATH_MAX],
-         daemon[PATH_MAX];
+    struct run r;
     json_t *state = NULL;
 
     setup_env(&e);
-    snprintf(conf, sizeof(conf), "%s/liqmond.conf", e.dir);
-    snprintf(statef, sizeof(statef), "%s/state.json", e.dir);
-    snprintf(out, sizeof(out), "%s/liqmond.out", e.dir);
-    snprintf(err, sizeof(err), "%s/liqmond.err", e.dir);
-    snprintf(daemon, sizeof(daemon), "%s/liqmond", e.bin);
-    write_config(&e, conf, "max_connection_age = 5s\n");
-    char *argv[] = { daemon, "--config", conf, "--state-out", statef,
-                     "--run-for", "120", NULL };
-    e.daemon = spawn(argv, out, err);
+    start_daemon(&e, &r, "max_connection_age = 5s\n");
     sleep_ms(12000);
-    freeze_and_compare(&e, statef, &state);
+    freeze_and_compare(&e, r.state, &state);
     const char *venues[] = { "binance-usdm", "bybit-linear", "okx-swap", "hyperliquid" };
     for (int i = 0; i < 4; i++) {
         ck_assert_msg(conn_stat(state, venues[i], NULL, "replacements") >= 1,
