@@ -1440,6 +1440,137 @@ START_TEST(double_random)
 }
 END_TEST
 
+/* ---- regressions found by fuzzing ------------------------------------------- */
+
+/* A backslash followed by a NUL byte inside a string ("\<NUL>", bytes 22 5c
+ * 00 22) was accepted: the escape check ran strchr on the input byte, and
+ * strchr matches the terminator.  Every byte after a backslash, against
+ * jansson. */
+START_TEST(escape_then_nul)
+{
+    static const struct {
+        const char *in;
+        size_t len;
+        size_t errpos;
+    } cases[] = {
+        { "\"\\\0\"", 4, 2 },
+        { "[\"\\\0\"]", 6, 3 },
+        { "{\"a\\\0\":1}", 9, 4 },
+        { "{\"a\":\"xy\\\0\"}", 12, 9 },
+        { "\"\\\0", 3, 2 },
+    };
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const char *in = cases[c].in;
+        size_t n = cases[c].len, ep = (size_t)-1;
+        json_error_t e;
+        int r = jtok_parse(in, n, TOK, MAXTOK, &ep);
+
+        ck_assert_msg(r == JTOK_ESYNTAX, "\"%s\": jtok gives %d", cesc(in, n), r);
+        ck_assert_msg(ep == cases[c].errpos, "\"%s\": errpos %zu, want %zu",
+                      cesc(in, n), ep, cases[c].errpos);
+        ck_assert_ptr_null(ref_load(in, n, &e));
+    }
+    /* Every byte after a backslash: jtok and jansson agree. */
+    for (int b = 0; b < 256; b++) {
+        char in[4] = { '"', '\\', (char)b, '"' };
+        json_error_t e;
+        json_t *j = ref_load(in, 4, &e);
+        int r = jtok_parse(in, 4, TOK, MAXTOK, NULL);
+
+        ck_assert_msg((r == 1) == (j != NULL), "\"%s\": jtok %d, jansson %s",
+                      cesc(in, 4), r, j ? "accepts" : "refuses");
+        ck_assert_int_eq(r == 1, b != 0 && strchr("\"\\/bfnrt", b) != NULL);
+        json_decref(j);
+    }
+}
+END_TEST
+
+/* Numbers of 128 characters or more were tokenized but jtok_double
+ * refused them (a 128-byte copy buffer for strtod): valid JSON refused
+ * without a word.  Any length now reads, correctly rounded. */
+START_TEST(long_numbers)
+{
+    char num[1200], doc[2600];
+    double d, want;
+    dec_t v;
+    int64_t i64;
+
+    /* A 200-digit integer: a number token; a double; out of range for dec
+     * (1e24) and int64. */
+    for (int k = 0; k < 200; k++)
+        num[k] = (char)('1' + k % 9);
+    num[200] = '\0';
+    ck_assert_int_eq(jtok_parse(num, 200, TOK, 4, NULL), 1);
+    ck_assert_int_eq(TOK[0].type, JT_NUM);
+    ck_assert_uint_eq(TOK[0].len, 200);
+    want = strtod(num, NULL);
+    ck_assert_int_eq(jtok_double(num, TOK, 0, &d), 0);
+    ck_assert(memcmp(&d, &want, sizeof(d)) == 0);
+    ck_assert_int_eq(jtok_dec(num, TOK, 0, &v), -1);
+    ck_assert_int_eq(jtok_i64(num, TOK, 0, &i64), -1);
+    /* ... and inside a document, as a string too */
+    snprintf(doc, sizeof(doc), "{\"n\":%s,\"s\":\"%s\"}", num, num);
+    ck_assert_int_eq(jtok_parse(doc, strlen(doc), TOK, 8, NULL), 5);
+    ck_assert_int_eq(TOK[2].type, JT_NUM);
+    ck_assert_int_eq(jtok_double(doc, TOK, 2, &d), 0);
+    ck_assert(memcmp(&d, &want, sizeof(d)) == 0);
+    ck_assert_int_eq(jtok_double(doc, TOK, 4, &d), 0);
+    ck_assert(memcmp(&d, &want, sizeof(d)) == 0);
+
+    /* 0.000...1 with 150 digits: 1e-149; rounds to 0 at 8 places. */
+    strcpy(num, "0.");
+    memset(num + 2, '0', 148);
+    strcpy(num + 150, "1");
+    ck_assert_uint_eq(strlen(num), 151);
+    ck_assert_int_eq(jtok_parse(num, 151, TOK, 4, NULL), 1);
+    ck_assert_int_eq(TOK[0].type, JT_NUM);
+    ck_assert_uint_eq(TOK[0].len, 151);
+    ck_assert_int_eq(jtok_double(num, TOK, 0, &d), 0);
+    ck_assert_double_eq(d, strtod(num, NULL));
+    ck_assert_double_eq(d, 1e-149);
+    v = 7;
+    ck_assert_int_eq(jtok_dec(num, TOK, 0, &v), 0);
+    ck_assert(v == 0);
+    snprintf(doc, sizeof(doc), "[\"-%s\"]", num);
+    ck_assert_int_eq(jtok_parse(doc, strlen(doc), TOK, 4, NULL), 2);
+    ck_assert_int_eq(jtok_double(doc, TOK, 1, &d), 0);
+    ck_assert_double_eq(d, -1e-149);
+
+    /* Every digit counts: 2^53 + 1 is halfway between two doubles, and a
+     * 1 in the 300th fraction digit breaks the tie upwards. */
+    strcpy(num, "9007199254740993.");
+    memset(num + 17, '0', 299);
+    strcpy(num + 316, "1");
+    ck_assert_int_eq(jtok_parse(num, strlen(num), TOK, 4, NULL), 1);
+    ck_assert_int_eq(jtok_double(num, TOK, 0, &d), 0);
+    ck_assert_double_eq(d, 9007199254740994.0);
+    num[316] = '\0';                                  /* exactly halfway: even */
+    ck_assert_int_eq(jtok_parse(num, strlen(num), TOK, 4, NULL), 1);
+    ck_assert_int_eq(jtok_double(num, TOK, 0, &d), 0);
+    ck_assert_double_eq(d, 9007199254740992.0);
+
+    /* Long with an exponent; long beyond the double range is a range
+     * error, as a short one is. */
+    snprintf(doc, sizeof(doc), "1.%0300de-5", 0);
+    double_vs_strtod(doc, doc);
+    memset(num, '9', 400);
+    num[400] = '\0';
+    ck_assert_int_eq(jtok_parse(num, 400, TOK, 4, NULL), 1);
+    ck_assert_int_eq(jtok_double(num, TOK, 0, &d), -1);
+    /* Still the JSON grammar at any length. */
+    snprintf(doc, sizeof(doc), "\"%0200d \"", 1);
+    ck_assert_int_eq(jtok_parse(doc, strlen(doc), TOK, 4, NULL), 1);
+    ck_assert_int_eq(jtok_double(doc, TOK, 0, &d), -1);
+    ck_assert_int_eq(jtok_parse_double("0x1p3", 5, &d), -1);
+    memset(num, '1', 300);
+    memcpy(num + 300, "e+2", 4);
+    ck_assert_int_eq(jtok_parse_double(num, 303, &d), 0);
+    ck_assert_double_eq(d, strtod(num, NULL));
+    ck_assert_int_eq(jtok_parse_double(num, 302, &d), -1);     /* "...e+" */
+}
+END_TEST
+
 Suite *jtok_suite(void)
 {
     Suite *s = suite_create("jtok");
@@ -1455,6 +1586,8 @@ Suite *jtok_suite(void)
     tcase_add_test(tc, i64_values);
     tcase_add_test(tc, dec_values);
     tcase_add_test(tc, double_values);
+    tcase_add_test(tc, escape_then_nul);
+    tcase_add_test(tc, long_numbers);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("random");

@@ -546,10 +546,19 @@ START_TEST(test_csv_row_errors)
           "symbol: quoted fields are not supported (fields are plain "
           "tokens, without commas)" },
         { "ok2,,binance-usdm,BTCUSDT,short,0.5,90000,,95000", NULL },
-        /* A long bad value is quoted short, control bytes as '?'. */
+        /* A long bad value is quoted short, control bytes escaped. */
         { "s3,a,binance-usdm,BTCUSDT,lo\001ng-and-then-some-more-text-to-"
           "make-it-long,0.5,90000,4500,",
-          "side: unknown side 'lo?ng-and-then-some-more-text-to-make-it...' "
+          "side: unknown side 'lo\\x01ng-and-then-some-more-text-to-make-it...' "
+          "(expected long or short)" },
+        /* ... never cut inside a UTF-8 sequence (the 40th byte starts one) */
+        { "s4,a,binance-usdm,BTCUSDT,0123456789012345678901234567890123456789\xc3\xa9"
+          "x,0.5,90000,4500,",
+          "side: unknown side '0123456789012345678901234567890123456789...' "
+          "(expected long or short)" },
+        { "s5,a,binance-usdm,BTCUSDT,012345678901234567890123456789012345678\xc3\xa9"
+          "x,0.5,90000,4500,",
+          "side: unknown side '012345678901234567890123456789012345678...' "
           "(expected long or short)" },
     };
 
@@ -630,6 +639,57 @@ START_TEST(test_jsonl_row_errors)
     };
 
     run_bad("bad.jsonl", NULL, c, sizeof(c) / sizeof(c[0]));
+}
+END_TEST
+
+/* Messages are one line without raw control bytes (found by fuzzing):
+ * jansson's diagnosis of a JSON Lines row quotes input bytes raw ("invalid
+ * escape near '"\<ESC>'"), and a value or a file name can carry them too.
+ * They come out escaped (\t, \x1b), like every lq_err message. */
+START_TEST(test_messages_one_line)
+{
+    static const char rows[] =
+        /* jansson's text quotes the raw byte after the backslash */
+        "{\"id\":\"\\\x1b\"}\n"
+        "{\"id\":\"\\\t\",\"venue\":\"v\"}\n"
+        "{\"id\":\"\\\x0b\"}\n"
+        "{\"id\":\"\\\x7f\"}\n"
+        /* ... or after a number */
+        "{\"id\":1\x01}\n"
+        /* a raw CR inside a line (only a final one ends it) */
+        "{\"id\":\"\\\r\"}\n"
+        /* decoded values quoted by the row checks */
+        "{\"id\":\"a\",\"venue\":\"v\",\"symbol\":\"S\",\"side\":\"lo\\nng\"}\n"
+        "{\"id\":\"a\",\"venue\":\"v\\u001b[2J\",\"symbol\":\"S\"}\n";
+    static const char *const want[] = {
+        ":1: line 1, column 9: invalid escape near '\"\\\\x1b'",
+        ":2: line 1, column 9: invalid escape near '\"\\\\t'",
+        ":3: line 1, column 9: invalid escape near '\"\\\\x0b'",
+        ":4: line 1, column 9: invalid escape near '\"\\\\x7f'",
+        ":5: line 1, column *",
+        ":6: line 1, column 9: invalid escape near '\"\\\\r'",
+        ":7: side: unknown side 'lo\\nng' (expected long or short)",
+        ":8: venue: 'v\\x1b[2J' must not contain spaces, control characters, "
+        "'/', '\\' or ':'",
+    };
+
+    ck_assert_int_eq(load_str("ctl.jsonl", rows), 0);
+    ck_assert_uint_eq(G->nrows, 0);
+    ck_assert_uint_eq(G->nerr, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < G->nerr; i++) {
+        for (const unsigned char *p = (const unsigned char *)G->err[i]; *p; p++)
+            ck_assert_msg(*p >= 0x20 && *p != 0x7f, "error %zu: raw byte 0x%02x in '%s'",
+                          i, *p, G->err[i]);
+        err_is(i, want[i]);
+    }
+    ck_assert_msg(strstr(G->err[4], "\\x01") != NULL, "%s", G->err[4]);
+
+    /* A file name with a control byte is shown escaped too. */
+    ck_assert_int_eq(load_str("a\tb.jsonl", "{\"id\":\"x\"}\n"), 0);
+    ck_assert_uint_eq(G->nerr, 1);
+    ck_assert_msg(strstr(G->err[0], "a\\tb.jsonl:1: venue: missing") != NULL, "%s",
+                  G->err[0]);
+    ck_assert_ptr_null(strchr(G->err[0], '\t'));
 }
 END_TEST
 
@@ -1135,6 +1195,7 @@ Suite *posfile_suite(void)
     tcase_add_test(tc, test_header_errors);
     tcase_add_test(tc, test_csv_row_errors);
     tcase_add_test(tc, test_jsonl_row_errors);
+    tcase_add_test(tc, test_messages_one_line);
     tcase_add_test(tc, test_json_strings_and_nesting);
     tcase_add_test(tc, test_long_lines);
     tcase_add_test(tc, test_buffer_boundaries);

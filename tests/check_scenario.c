@@ -271,6 +271,113 @@ START_TEST(bad_scenarios)
 }
 END_TEST
 
+/* Messages are one line without raw control bytes (found by fuzzing):
+ * jansson's error text quotes input bytes raw ("invalid escape near
+ * '"\<LF>'"), and values decoded from JSON escapes ("b\nuy") can hold
+ * control bytes too; liqmonctl sim printed them as they were. */
+static void assert_one_line(const char *msg)
+{
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+        ck_assert_msg(*p >= 0x20 && *p != 0x7f,
+                      "raw byte 0x%02x at %zu in message \"%s\"", *p,
+                      (size_t)((const char *)p - msg), msg);
+}
+
+static void expect_one_line(const char *from, const char *to, const char *where,
+                            const char *shown)
+{
+    char *text = variant(from, to);
+    struct scenario sc;
+    lq_err_t err;
+
+    memset(&sc, 0, sizeof(sc));
+    err.msg[0] = '\0';
+    ck_assert_msg(scenario_parse(text, strlen(text), &sc, &err) != 0,
+                  "accepted a scenario with %s -> %s", from, to);
+    assert_one_line(err.msg);
+    ck_assert_msg(strstr(err.msg, where) != NULL, "message \"%s\" does not name \"%s\"",
+                  err.msg, where);
+    ck_assert_msg(strstr(err.msg, shown) != NULL, "message \"%s\" does not show \"%s\"",
+                  err.msg, shown);
+    scenario_fini(&sc);
+    free(text);
+}
+
+START_TEST(messages_one_line)
+{
+    /* jansson: a raw newline right after a backslash, at the error point */
+    expect_one_line("\"side\": \"short\"", "\"side\": \"\\\nshort\"", "line 6",
+                    "invalid escape near '\"\\\\n'");
+    expect_one_line("\"side\": \"short\"", "\"side\": \"\\\rshort\"", "line 5", "\\r");
+    expect_one_line("\"side\": \"short\"", "\"side\": \"\\\tshort\"", "line 5", "\\t");
+    expect_one_line("\"side\": \"short\"", "\"side\": \"\\\x1bshort\"", "line 5", "\\x1b");
+    expect_one_line("\"side\": \"short\"", "\"side\": \"\\\x7fshort\"", "line 5", "\\x7f");
+    expect_one_line("\"ref\": 100.0", "\"ref\": 100.0\x01", "line 1", "\\x01");
+    /* scenario.c's own messages quoting a decoded value */
+    expect_one_line("\"side\": \"short\"", "\"side\": \"b\\nuy\\u0007\"",
+                    "positions[1].side", "'b\\nuy\\x07'");
+    expect_one_line("[\"down\", \"up\"]", "[\"down\", \"u\\r\\np\"]", "sides[1]",
+                    "'u\\r\\np'");
+    /* valid UTF-8 stays as it is; C1 controls and broken UTF-8 do not */
+    expect_one_line("\"side\": \"short\"", "\"side\": \"\xc3\xa9t\xc3\xa9\"",
+                    "positions[1].side", "'\xc3\xa9t\xc3\xa9'");
+    expect_one_line("\"side\": \"short\"", "\"side\": \"\\u0085\\u2028x\"",
+                    "positions[1].side", "'\\xc2\\x85\\xe2\\x80\\xa8x'");
+}
+END_TEST
+
+/* The shared sanitiser and the lq_err functions that apply it. */
+START_TEST(err_sanitize)
+{
+    lq_err_t err;
+    char buf[16];
+
+    lq_err_set(&err, "a%sb", "\n\t\r\x01\x7f\\");
+    ck_assert_str_eq(err.msg, "a\\n\\t\\r\\x01\\x7f\\b");
+    lq_err_prefix(&err, "p\n%d", 1);
+    ck_assert_str_eq(err.msg, "p\\n1: a\\n\\t\\r\\x01\\x7f\\b");
+    /* idempotent: already clean text is left alone */
+    lq_err_prefix(&err, "q");
+    ck_assert_str_eq(err.msg, "q: p\\n1: a\\n\\t\\r\\x01\\x7f\\b");
+    /* UTF-8: kept when valid and printable; escaped byte by byte when not */
+    lq_err_set(&err, "%s", "\xc3\xa9|\xe2\x82\xac|\xf0\x9f\x98\x80|\xff|\xc3|\xed\xa0\x80|\xc2\x9f|\xe2\x80\xa9");
+    ck_assert_str_eq(err.msg, "\xc3\xa9|\xe2\x82\xac|\xf0\x9f\x98\x80|\\xff|\\xc3|"
+                              "\\xed\\xa0\\x80|\\xc2\\x9f|\\xe2\\x80\\xa9");
+    /* a full buffer: truncated between escapes, never inside one */
+    strcpy(buf, "abcdefghij\n");
+    ck_assert_uint_eq(lq_err_sanitize(buf, sizeof(buf)), 12);
+    ck_assert_str_eq(buf, "abcdefghij\\n");
+    strcpy(buf, "abcdefghijkl\n");
+    ck_assert_uint_eq(lq_err_sanitize(buf, sizeof(buf)), 14);
+    ck_assert_str_eq(buf, "abcdefghijkl\\n");
+    strcpy(buf, "abcdefghijklmn\n");
+    ck_assert_uint_eq(lq_err_sanitize(buf, sizeof(buf)), 14);
+    ck_assert_str_eq(buf, "abcdefghijklmn");
+    strcpy(buf, "abcdefghijk\x01");
+    ck_assert_uint_eq(lq_err_sanitize(buf, sizeof(buf)), 15);
+    ck_assert_str_eq(buf, "abcdefghijk\\x01");
+    strcpy(buf, "abcdefghijkl\x01");
+    ck_assert_uint_eq(lq_err_sanitize(buf, sizeof(buf)), 12);
+    ck_assert_str_eq(buf, "abcdefghijkl");
+    /* a long message of control bytes fills lq_err_t and stays terminated */
+    {
+        char raw[600];
+        memset(raw, '\x01', sizeof(raw) - 1);
+        raw[sizeof(raw) - 1] = '\0';
+        lq_err_set(&err, "%s", raw);
+        ck_assert_uint_eq(strlen(err.msg), 508);
+        assert_one_line(err.msg);
+        lq_err_prefix(&err, "x\ty");
+        ck_assert_uint_le(strlen(err.msg), sizeof(err.msg) - 1);
+        assert_one_line(err.msg);
+        ck_assert_int_eq(strncmp(err.msg, "x\\ty: \\x01", 10), 0);
+    }
+    /* NULL is allowed, as everywhere */
+    ck_assert_int_eq(lq_err_set(NULL, "x"), -1);
+    lq_err_prefix(NULL, "x");
+}
+END_TEST
+
 Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -280,6 +387,8 @@ Suite *scenario_suite(void)
     tcase_add_test(tc, example_with_entries_runs);
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, bad_scenarios);
+    tcase_add_test(tc, messages_one_line);
+    tcase_add_test(tc, err_sanitize);
     suite_add_tcase(s, tc);
     return s;
 }

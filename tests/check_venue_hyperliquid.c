@@ -285,6 +285,58 @@ START_TEST(t_garbage_counted)
 }
 END_TEST
 
+/* Trades with a price or size <= 0 were emitted as trades (found by
+ * fuzzing).  Like every other adapter, a non-positive number rejects the
+ * frame as VREJ_NUMBER, and a frame is used whole or not at all: one bad
+ * trade among good ones emits none. */
+static int trade_frame(const char *px, const char *sz)
+{
+    char f[512];
+
+    snprintf(f, sizeof f, "{\"channel\":\"trades\",\"data\":[{\"coin\":\"ETH\",\"side\":\"B\","
+             "\"px\":\"%s\",\"sz\":\"%s\",\"time\":1700000000000,\"hash\":\"0x0\",\"tid\":1}]}",
+             px, sz);
+    return feed(f, T0);
+}
+
+START_TEST(t_trade_non_positive_rejected)
+{
+    const struct venue_stats *st = venue_get_stats(V);
+    static const char *const bad[][2] = {
+        { "-5", "0" }, { "0", "1" }, { "-0", "1" }, { "0.0", "1" }, { "-3000.5", "0.1" },
+        { "3000.5", "0" }, { "3000.5", "-0.1" }, { "3000.5", "0.000000001" },
+        { "3000.5", "-0" },
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(trade_frame(bad[i][0], bad[i][1]) == 1 + VREJ_NUMBER,
+                      "px %s sz %s not rejected as a number", bad[i][0], bad[i][1]);
+    ck_assert_int_eq(count_ev(MEV_TRADE), 0);
+    ck_assert_uint_eq(st->rejected, sizeof(bad) / sizeof(bad[0]));
+    ck_assert_uint_eq(st->by_reason[VREJ_NUMBER], sizeof(bad) / sizeof(bad[0]));
+    /* also as JSON numbers, not strings */
+    ck_assert_int_eq(feed("{\"channel\":\"trades\",\"data\":[{\"coin\":\"ETH\",\"side\":\"A\","
+                          "\"px\":-5,\"sz\":0,\"time\":1700000000000}]}", T0),
+                     1 + VREJ_NUMBER);
+    /* a good trade then a bad one: the frame is refused whole */
+    ck_assert_int_eq(feed("{\"channel\":\"trades\",\"data\":["
+                          "{\"coin\":\"ETH\",\"side\":\"B\",\"px\":\"3000.5\",\"sz\":\"0.1\",\"time\":1},"
+                          "{\"coin\":\"ETH\",\"side\":\"A\",\"px\":\"3000\",\"sz\":\"0\",\"time\":2}]}", T0),
+                     1 + VREJ_NUMBER);
+    /* even when the bad trade is for a coin we do not watch */
+    ck_assert_int_eq(feed("{\"channel\":\"trades\",\"data\":["
+                          "{\"coin\":\"ETH\",\"side\":\"B\",\"px\":\"3000.5\",\"sz\":\"0.1\",\"time\":1},"
+                          "{\"coin\":\"MATIC\",\"side\":\"A\",\"px\":\"-1\",\"sz\":\"5\",\"time\":2}]}", T0),
+                     1 + VREJ_NUMBER);
+    ck_assert_int_eq(count_ev(MEV_TRADE), 0);
+    /* positive ones still go through */
+    ck_assert_int_eq(trade_frame("3000.5", "0.1"), 0);
+    ck_assert_int_eq(trade_frame("0.00000001", "0.00000001"), 0);
+    ck_assert_int_eq(count_ev(MEV_TRADE), 2);
+    ck_assert(last_ev(MEV_TRADE)->q == D("0.00000001"));
+}
+END_TEST
+
 Suite *venue_hyperliquid_suite(void)
 {
     Suite *s = suite_create("venue_hyperliquid");
@@ -296,6 +348,7 @@ Suite *venue_hyperliquid_suite(void)
     tcase_add_test(tc, t_crossed_then_good);
     tcase_add_test(tc, t_ping_cadence);
     tcase_add_test(tc, t_garbage_counted);
+    tcase_add_test(tc, t_trade_non_positive_rejected);
     suite_add_tcase(s, tc);
     return s;
 }

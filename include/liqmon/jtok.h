@@ -78,8 +78,9 @@ static inline int jtok_next(const struct jtok *t, int i)
 /* 1 when token i is a string equal to lit (raw compare). */
 int jtok_streq(const char *s, const struct jtok *t, int i, const char *lit);
 
-/* Numbers from a JT_NUM or a JT_STR holding a JSON number ("0.001").
- * Return 0 or -1 (wrong type, not a number, out of range). */
+/* Numbers from a JT_NUM or a JT_STR holding a JSON number ("0.001"), of
+ * any length.  Return 0 or -1 (wrong type, not a number, out of range:
+ * dec beyond DEC_MAX_UNITS, double beyond DBL_MAX, int64). */
 int jtok_dec(const char *s, const struct jtok *t, int i, dec_t *out);
 int jtok_double(const char *s, const struct jtok *t, int i, double *out);
 int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out);
@@ -91,7 +92,9 @@ int jtok_strcpy(const char *s, const struct jtok *t, int i, char *buf,
 
 /* Parse decimal text as a double, correctly rounded: a fast exact path
  * for up to 19 digits and |exponent| <= 22 (Clinger), strtod otherwise.
- * Same grammar as dec_parse.  Returns 0 or -1. */
+ * Same grammar as dec_parse, at any length (a text of 128 bytes or more
+ * is copied to the heap for strtod).  Returns 0, or -1 when the text is
+ * not a number or its value is beyond the double range. */
 int jtok_parse_double(const char *p, size_t len, double *out);
 
 #endif

@@ -83,13 +83,16 @@ struct pf {
 
 /* ---- messages ---------------------------------------------------------- */
 
-/* A value as messages quote it: at most 40 bytes, control bytes as '?'. */
+/* A value as messages quote it: at most 40 bytes (cut before a UTF-8
+ * sequence rather than inside one).  Raw: row_error escapes control bytes
+ * in the whole message, as lq_err does (lq_err_sanitize). */
 static const char *show(const char *p, size_t n, char out[64])
 {
-    size_t i, k = n > 40 ? 40 : n;
+    size_t k = n > 40 ? 40 : n;
 
-    for (i = 0; i < k; i++)
-        out[i] = (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i];
+    for (int b = 0; b < 3 && k > 0 && k < n && ((unsigned char)p[k] & 0xc0) == 0x80; b++)
+        k--;
+    memcpy(out, p, k);
     if (k < n)
         memcpy(out + k, "...", 4);
     else
@@ -120,6 +123,9 @@ static int row_error(struct pf *f, size_t line, const char *col,
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
+    /* One line, no raw bytes: jansson's diagnosis quotes the input raw,
+     * and so do values and the file's name. */
+    lq_err_sanitize(msg, sizeof(msg));
     f->on_error(msg, f->arg);
     return -1;
 }

@@ -247,6 +247,9 @@ int scenario_parse(const char *text, size_t len, struct scenario *sc,
     memset(sc, 0, sizeof(*sc));
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
+        /* jansson's text quotes input bytes raw ("invalid escape near
+         * '"\<LF>'"); lq_err_set escapes them (lq_err_sanitize), so the
+         * message stays one line. */
         lq_err_set(err, "line %d, column %d: %s", jerr.line, jerr.column,
                    jerr.text);
         goto fail;

@@ -138,12 +138,19 @@ static int parse_string(struct jp *j)
         q++;
         if (q >= end)
             return syntax(j, q);
-        if (*q == 'u') {
+        /* A switch, not strchr() on the set: strchr would also find the
+         * set's terminator, so "\<NUL>" passed for an escape. */
+        switch (*q) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+        case 'r': case 't':
+            break;
+        case 'u':
             if (end - q < 5 || hexval(q[1]) < 0 || hexval(q[2]) < 0 ||
                 hexval(q[3]) < 0 || hexval(q[4]) < 0)
                 return syntax(j, q);
             q += 4;
-        } else if (!strchr("\"\\/bfnrt", *q)) {
+            break;
+        default:
             return syntax(j, q);
         }
         q++;
@@ -301,6 +308,19 @@ int jtok_get(const char *s, const struct jtok *t, int obj, const char *key)
     return -1;
 }
 
+/* key (a C string) equals the span ks[0..n)?  Not strncmp: that stops at
+ * a NUL in either, and the key's byte n would then be read past its end;
+ * here the key is never read past its terminator, whatever the span holds. */
+static inline int key_eq(const char *key, const char *ks, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (key[i] != ks[i] || key[i] == '\0')
+            return 0;
+    return key[n] == '\0';
+}
+
 int jtok_getn(const char *s, const struct jtok *t, int obj,
               const char *const *keys, int *out, int n)
 {
@@ -318,7 +338,7 @@ int jtok_getn(const char *s, const struct jtok *t, int obj,
         for (int k = 0; k < n; k++) {
             /* First match wins, as with jtok_get. */
             if (out[k] < 0 && keys[k][0] == (t[i].len ? ks[0] : '\0') &&
-                strncmp(keys[k], ks, t[i].len) == 0 && keys[k][t[i].len] == '\0') {
+                key_eq(keys[k], ks, t[i].len)) {
                 out[k] = v;
                 found++;
                 break;
@@ -366,12 +386,38 @@ static const double pow10_exact[23] = {
     1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
 };
 
+/* strtod on a copy of the text (it needs a terminator, and the text is a
+ * span of a larger buffer).  Any length: a number of 128 characters or
+ * more is rare but valid JSON, and strtod needs every digit to round
+ * correctly, so a long one is copied to the heap rather than refused. */
+static int parse_double_slow(const char *p, size_t len, double *out)
+{
+    char small[128], *buf;
+    dec_t dummy;
+    double d;
+
+    /* Validate the grammar first (strtod accepts hex, inf, spaces). */
+    if (dec_parse(p, len, &dummy) == DEC_ESYNTAX)
+        return -1;
+    buf = len < sizeof(small) ? small : malloc(len + 1);
+    if (buf == NULL)
+        return -1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    d = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    if (!isfinite(d))
+        return -1;
+    *out = d;
+    return 0;
+}
+
 int jtok_parse_double(const char *p, size_t len, double *out)
 {
     const char *q = p, *end = p + len;
     uint64_t m = 0;
     int digits = 0, neg = 0, exp10 = 0, any = 0;
-    char buf[128];
 
     if (q < end && *q == '-') {
         neg = 1;
@@ -427,18 +473,7 @@ int jtok_parse_double(const char *p, size_t len, double *out)
         return 0;
     }
 slow:
-    {
-        dec_t dummy;
-        if (len >= sizeof(buf))
-            return -1;
-        /* Validate the grammar first (strtod accepts hex, inf, spaces). */
-        if (dec_parse(p, len, &dummy) == DEC_ESYNTAX)
-            return -1;
-        memcpy(buf, p, len);
-        buf[len] = '\0';
-        *out = strtod(buf, NULL);
-        return isfinite(*out) ? 0 : -1;
-    }
+    return parse_double_slow(p, len, out);
 }
 
 int jtok_double(const char *s, const struct jtok *t, int i, double *out)

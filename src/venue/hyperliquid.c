@@ -166,8 +166,10 @@ static int on_trades(venue_t *v, const char *d, size_t len, int data, int64_t no
             double px;
             dec_t sz;
             int64_t ms;
-            if (jtok_double(d, t, jtok_get(d, t, e, "px"), &px) != 0 ||
-                jtok_dec(d, t, jtok_get(d, t, e, "sz"), &sz) != 0 ||
+            /* A trade has a price and a size > 0 (as in every adapter);
+             * one that has not rejects the frame. */
+            if (jtok_double(d, t, jtok_get(d, t, e, "px"), &px) != 0 || !(px > 0) ||
+                jtok_dec(d, t, jtok_get(d, t, e, "sz"), &sz) != 0 || sz <= 0 ||
                 jtok_i64(d, t, jtok_get(d, t, e, "time"), &ms) != 0)
                 return venue__reject(v, VREJ_NUMBER, "trades: field", d, len, now);
             int buy = jtok_streq(d, t, sd, "B");
