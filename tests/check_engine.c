@@ -172,6 +172,92 @@ START_TEST(test_every_tick_fresh)
 }
 END_TEST
 
+/* alert-rules.md, position_liquidated: on each event the engine marks the
+ * positions whose d <= 0 and leaves them out of that very event's ladder;
+ * a changed position is back in. */
+START_TEST(test_liquidated_out_of_ladder)
+{
+    struct fixture f;
+    pindex_t *ix;
+    struct book_level bids[20], asks[20];
+    const uint32_t *liq;
+    size_t n;
+    uint32_t h99, h98, hs;
+
+    setup(&f);
+    ix = engine_pindex(f.e, f.in);
+    for (int i = 0; i < 20; i++) {
+        bids[i].price = 99.95 - i * 0.5;
+        bids[i].qty = 100000000;                 /* 1 */
+        asks[i].price = 100.05 + i * 0.5;
+        asks[i].qty = 100000000;
+    }
+    ck_assert_int_eq(market_apply_snapshot(f.in, bids, 20, asks, 20, 1), BOOK_OK);
+    struct pos_spec s = { 0 };
+    s.id = "L99";
+    s.side = POS_LONG;
+    s.qty = 500000000;                            /* 5 */
+    s.liq_price = 99;
+    ck_assert_int_eq(pindex_insert(ix, &s, &h99, NULL), PINDEX_OK);
+    s.id = "L98";
+    s.liq_price = 98;
+    ck_assert_int_eq(pindex_insert(ix, &s, &h98, NULL), PINDEX_OK);
+    s.id = "S101";
+    s.side = POS_SHORT;
+    s.liq_price = 101;
+    ck_assert_int_eq(pindex_insert(ix, &s, &hs, NULL), PINDEX_OK);
+
+    f.in->mark = 100;
+    emit(&f, MEV_MARK, 1);
+    engine_liquidated(f.e, f.in, &n);
+    ck_assert_uint_eq(n, 0);
+    /* 1% down reaches L99 (and its 5 sold cascade to L98) */
+    ck_assert_uint_eq(engine_ladder(f.e, f.in)->rows[2].liquidated, 2);
+
+    /* The mark crosses L99 exactly (d == 0 is liquidated) */
+    f.in->mark = 99;
+    emit(&f, MEV_MARK, 2);
+    liq = engine_liquidated(f.e, f.in, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(liq[0], h99);
+    assert_fresh(&f, 0);
+    for (size_t r = 0; r < engine_ladder(f.e, f.in)->nrows; r++) {
+        const struct cascade_row *row = &engine_ladder(f.e, f.in)->rows[r];
+        if (row->side == CASCADE_DOWN)
+            ck_assert_uint_le(row->liquidated, 1);   /* L98 at most */
+    }
+    struct pos_view v;
+    ck_assert_int_eq(pindex_get(ix, h99, &v), PINDEX_OK);
+    ck_assert(v.liquidated && !v.in_cascade);
+    ck_assert_uint_eq(engine_get_stats(f.e)->liquidated, 1);
+
+    /* The next event does not report it again */
+    f.in->mark = 99.5;
+    emit(&f, MEV_MARK, 3);
+    engine_liquidated(f.e, f.in, &n);
+    ck_assert_uint_eq(n, 0);
+
+    /* A short crossed from below: LP <= ref */
+    f.in->mark = 101.2;
+    emit(&f, MEV_MARK, 4);
+    liq = engine_liquidated(f.e, f.in, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(liq[0], hs);
+
+    /* Changed (a new LP below the price): tracked in the cascade again */
+    s.id = "L99";
+    s.side = POS_LONG;
+    s.liq_price = 95;
+    ck_assert_int_eq(pindex_update(ix, h99, &s, NULL), PINDEX_OK);
+    emit(&f, MEV_MARK, 5);
+    ck_assert_int_eq(pindex_get(ix, h99, &v), PINDEX_OK);
+    ck_assert(!v.liquidated && v.in_cascade);
+    assert_fresh(&f, 0);
+    ck_assert_int_eq(pindex_check(ix), 0);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(test_unchanged_tick_skipped)
 {
     struct fixture f;
@@ -388,6 +474,7 @@ Suite *engine_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_every_tick_fresh);
     tcase_add_test(tc, test_unchanged_tick_skipped);
+    tcase_add_test(tc, test_liquidated_out_of_ladder);
     tcase_add_test(tc, test_invalid_book_stops_ladder);
     tcase_add_test(tc, test_load_positions);
     tcase_add_test(tc, test_replay_ladders_fresh);

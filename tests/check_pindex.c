@@ -22,6 +22,7 @@
 #include <check.h>
 
 #include "liqmon/dec.h"
+#include "liqmon/agtree.h"
 #include "liqmon/pindex.h"
 #include "liqmon/tiers.h"
 #include "suites.h"
@@ -745,6 +746,110 @@ START_TEST(ties_inclusive)
 }
 END_TEST
 
+struct seen {
+    uint32_t h[4096];
+    double lp[4096];
+    size_t n;
+};
+
+static int note_lp(uint32_t h, double lp, void *arg)
+{
+    struct seen *s = arg;
+
+    ck_assert(s->n < 4096);
+    s->h[s->n] = h;
+    s->lp[s->n++] = lp;
+    return 0;
+}
+
+/* A position the venue liquidated leaves the cascade and the ranges, stays
+ * tracked, and comes back when changed; range visits from a cursor equal
+ * a brute-force filter, whatever the tree did in between. */
+START_TEST(liquidated_and_ranges)
+{
+    pindex_t *ix = pindex_create(NULL);
+    struct trng r;
+    lq_err_t err;
+    uint32_t h[600];
+    double lps[600];
+    int side_of[600], liq[600] = { 0 };
+    struct agt_cursor cur[2];
+    char id[24];
+
+    memset(cur, 0, sizeof(cur));
+    trng_init(&r, "pindex_liq_ranges");
+    for (int i = 0; i < 600; i++) {
+        side_of[i] = (int)trng_below(&r, 2);
+        /* on a grid half the time: ties */
+        lps[i] = trng_below(&r, 2) ? 90 + (double)trng_below(&r, 20)
+                                   : 90 + 20 * trng_unit(&r);
+        snprintf(id, sizeof(id), "p%d", i);
+        struct pos_spec s = S(id, side_of[i] ? POS_SHORT : POS_LONG, 0.5, 100, 0, lps[i]);
+        ck_assert_int_eq(pindex_insert(ix, &s, &h[i], &err), PINDEX_OK);
+    }
+    for (int round = 0; round < 400; round++) {
+        int k = (int)trng_below(&r, 600);
+        uint64_t v = pindex_version(ix), sv = pindex_spec_version(ix);
+        struct pos_view pv;
+        if (trng_below(&r, 3) == 0) {
+            ck_assert_int_eq(pindex_set_liquidated(ix, h[k]), PINDEX_OK);
+            ck_assert(pindex_version(ix) == v + !liq[k]);
+            ck_assert(pindex_spec_version(ix) == sv);    /* not a change of terms */
+            liq[k] = 1;
+            ck_assert_int_eq(pindex_get(ix, h[k], &pv), PINDEX_OK);
+            ck_assert(pv.liquidated && !pv.in_cascade);
+        } else if (trng_below(&r, 4) == 0) {
+            snprintf(id, sizeof(id), "p%d", k);
+            lps[k] = 90 + 20 * trng_unit(&r);
+            struct pos_spec s = S(id, side_of[k] ? POS_SHORT : POS_LONG, 0.5, 100, 0,
+                                  lps[k]);
+            ck_assert_int_eq(pindex_update(ix, h[k], &s, &err), PINDEX_OK);
+            ck_assert(pindex_spec_version(ix) == sv + 1);
+            liq[k] = 0;                               /* changed: back in */
+            ck_assert_int_eq(pindex_get(ix, h[k], &pv), PINDEX_OK);
+            ck_assert(!pv.liquidated && pv.in_cascade);
+        }
+        ck_assert_int_eq(pindex_check(ix), 0);
+        /* a range near the previous one (a walking price) or anywhere */
+        for (int side = 0; side < 2; side++) {
+            double lo = 89 + 22 * trng_unit(&r), hi = lo + 3 * trng_unit(&r);
+            double at = lo + (hi - lo) * trng_unit(&r);
+            struct seen got = { .n = 0 };
+            size_t want = 0;
+            struct pindex_sum sum;
+            if (trng_below(&r, 5) == 0)
+                hi = lo;                              /* a single price */
+            if (trng_below(&r, 5) == 0)
+                lo = hi = 90 + (double)trng_below(&r, 20);  /* exactly a tie */
+            pindex_foreach_lp_range_cur(ix, side ? POS_SHORT : POS_LONG, lo, hi, at,
+                                        &cur[side], note_lp, &got);
+            for (int i = 0; i < 600; i++)
+                want += side_of[i] == side && !liq[i] && lps[i] >= lo && lps[i] <= hi;
+            TCHECK(got.n == want, "seed %llu round %d side %d [%.17g, %.17g]: %zu "
+                   "visited, %zu in range", (unsigned long long)test_seed(), round,
+                   side, lo, hi, got.n, want);
+            for (size_t i = 0; i < got.n; i++) {
+                int k2 = -1;
+                for (int j = 0; j < 600; j++)
+                    if (h[j] == got.h[i])
+                        k2 = j;
+                TCHECK(k2 >= 0 && !liq[k2] && side_of[k2] == side && lps[k2] == got.lp[i],
+                       "seed %llu: visited a position out of range or liquidated",
+                       (unsigned long long)test_seed());
+            }
+            /* the reached sums leave liquidated positions out too */
+            pindex_reached(ix, side ? POS_SHORT : POS_LONG, side ? 1e9 : 0, &sum);
+            want = 0;
+            for (int i = 0; i < 600; i++)
+                want += side_of[i] == side && !liq[i];
+            TCHECK(sum.count == want, "seed %llu: reached %llu, want %zu",
+                   (unsigned long long)test_seed(), (unsigned long long)sum.count, want);
+        }
+    }
+    pindex_destroy(ix);
+}
+END_TEST
+
 Suite *pindex_suite(void)
 {
     Suite *s = suite_create("pindex");
@@ -753,6 +858,7 @@ Suite *pindex_suite(void)
     tcase_add_test(tc, validation);
     tcase_add_test(tc, nonpositive_lp);
     tcase_add_test(tc, ties_inclusive);
+    tcase_add_test(tc, liquidated_and_ranges);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("random");

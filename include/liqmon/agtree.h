@@ -121,6 +121,23 @@ int agt_min_gt(const agt_t *t, double k, struct agt_entry *e);
 size_t agt_copy_desc(const agt_t *t, double k, uint32_t tie,
                      struct agt_entry *out, size_t max);
 
+/* A remembered place in a tree, so that a caller watching a price that
+ * moves little between ticks finds its range by walking a few entries
+ * instead of descending from the root.  Zero-initialise it; it is used
+ * only while the tree has not changed shape since (insert, remove, clear;
+ * weight updates keep it good), else the visit descends as usual. */
+struct agt_cursor {
+    const void *leaf;
+    int pos;
+    uint64_t gen;
+};
+/* Visit the entries with lo <= key <= hi in ascending order (fn must not
+ * change the tree; non-0 stops), then leave cur at key `at`. */
+int agt_visit_range_cur(const agt_t *t, double lo, double hi, double at,
+                        struct agt_cursor *cur,
+                        int (*fn)(const struct agt_entry *e, void *arg),
+                        void *arg);
+
 /* Visit every entry in ascending order; stop early when fn returns non-0. */
 typedef int (*agt_visit_fn)(const struct agt_entry *e, void *arg);
 int agt_foreach(const agt_t *t, agt_visit_fn fn, void *arg);

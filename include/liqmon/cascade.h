@@ -86,4 +86,10 @@ int cascade_ladder(const book_t *book, const pindex_t *ix, double ref,
 
 const char *cascade_dir_name(enum cascade_dir d);   /* "down" / "up" */
 
+struct jsonw;
+/* A row as a JSON object, the contract's result row field for field: the
+ * one shape of a ladder row everywhere (sim, replay summary, alerts'
+ * details, state, the control API). */
+void cascade_row_json(struct jsonw *w, const struct cascade_row *r);
+
 #endif

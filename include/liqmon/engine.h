@@ -63,6 +63,7 @@ struct engine_stats {
     uint64_t ladders;          /* ladders computed */
     uint64_t skipped;          /* ticks whose inputs had not changed */
     uint64_t invalid;          /* ticks on an invalid book / no ref */
+    uint64_t liquidated;       /* positions marked liquidated (d <= 0) */
 };
 
 typedef struct engine engine_t;
@@ -98,6 +99,22 @@ const struct engine_stats *engine_get_stats(const engine_t *e);
 void engine_measure_latency(engine_t *e, int on);
 /* The histogram of those latencies (ns). */
 const struct lathist *engine_latency(const engine_t *e);
+
+/* The instrument's reference price now: its mark, else the mid of its
+ * book while the book is valid; 0 when it has neither.  *is_mark (may be
+ * NULL) says which. */
+double engine_ref(const engine_t *e, const struct mkt_instr *in, int *is_mark);
+
+/* Liquidation by the venue (alert-rules.md, position_liquidated): on each
+ * event of an instrument the engine first lets the adapter apply it, then
+ * marks every position whose d <= 0 at the reference price (longs with
+ * LP >= ref, shorts with LP <= ref) as liquidated, which takes it out of
+ * every cascade from that event on (pindex_set_liquidated), then runs the
+ * ladder.  These are the handles marked by the instrument's latest event,
+ * in LP order, nearest first; valid until its next event.  A position
+ * stays liquidated until it is changed or reloaded. */
+const uint32_t *engine_liquidated(const engine_t *e, const struct mkt_instr *in,
+                                  size_t *n);
 
 /* Called after each ladder run (and when a ladder turns invalid). */
 typedef void (*engine_listener_fn)(void *arg, const struct mkt_instr *in,

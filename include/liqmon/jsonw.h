@@ -41,6 +41,8 @@ void jw_dec(struct jsonw *w, dec_t v);
 void jw_u64(struct jsonw *w, unsigned long long v);
 void jw_bool(struct jsonw *w, int b);
 void jw_null(struct jsonw *w);
+/* A value already rendered as JSON (trusted: written by this program). */
+void jw_raw(struct jsonw *w, const char *json);
 
 /* Format d in the shortest round-trip form into buf (>= 32 bytes). */
 int jw_fmt_double(double d, char *buf, size_t size);

@@ -59,7 +59,9 @@ struct pos_view {
     int has_margin;
     double margin;           /* when has_margin */
     double lp;               /* computed or given liquidation price */
-    int in_cascade;          /* 0 when LP is not > 0 / not finite */
+    int in_cascade;          /* 0 when LP is not > 0 / not finite, or
+                                liquidated */
+    int liquidated;          /* the venue closed it (pindex_set_liquidated) */
 };
 
 typedef struct pindex pindex_t;
@@ -88,12 +90,20 @@ int pindex_remove(pindex_t *ix, uint32_t handle);
 int pindex_find(const pindex_t *ix, const char *id, uint32_t *handle_out);
 int pindex_get(const pindex_t *ix, uint32_t handle, struct pos_view *out);
 
+/* The venue liquidated the position: it stays tracked (and reported) but
+ * leaves the cascade until pindex_update changes it.  Idempotent. */
+int pindex_set_liquidated(pindex_t *ix, uint32_t handle);
+
 /* Install a new tier table (copied) and recompute every margin-based LP. */
 int pindex_set_tiers(pindex_t *ix, const struct tier_table *tiers);
 
 /* A counter bumped by every change (insert, update, remove, new tiers):
  * callers compare it to know whether cached results are still good. */
 uint64_t pindex_version(const pindex_t *ix);
+
+/* The same, not bumped by pindex_set_liquidated: says whether the set of
+ * positions or their terms changed (alerts re-scan then). */
+uint64_t pindex_spec_version(const pindex_t *ix);
 
 /* Positions tracked on a side (in the cascade or not). */
 size_t pindex_count(const pindex_t *ix, enum pos_side side);
@@ -120,6 +130,22 @@ int pindex_next_lp(const pindex_t *ix, enum pos_side side, double p,
 typedef int (*pindex_visit_fn)(const struct pos_view *v, void *arg);
 int pindex_foreach_reached(const pindex_t *ix, enum pos_side side, double p,
                            pindex_visit_fn fn, void *arg);
+/* Visit the positions in the cascade with lo <= LP <= hi, highest LP
+ * first for longs, lowest first for shorts; stops when fn returns non-0. */
+int pindex_foreach_lp_range(const pindex_t *ix, enum pos_side side, double lo,
+                            double hi, pindex_visit_fn fn, void *arg);
+/* The same, walking from a cursor left near `at` by the previous call
+ * (agtree.h: a price watched tick by tick moves a few entries at most),
+ * and leaving it at `at` (an LP) for the next.  The callback gets only
+ * the handle and LP (the index's records stay cold; pindex_get for the
+ * rest).  Order: ascending keys (longs: LP up; shorts: LP down). */
+struct agt_cursor;
+typedef int (*pindex_lp_fn)(uint32_t handle, double lp, void *arg);
+int pindex_foreach_lp_range_cur(const pindex_t *ix, enum pos_side side,
+                                double lo, double hi, double at,
+                                struct agt_cursor *cur, pindex_lp_fn fn,
+                                void *arg);
+
 /* Visit every position (in the cascade or not) in handle order. */
 int pindex_foreach(const pindex_t *ix, pindex_visit_fn fn, void *arg);
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "liqmon/cascade.h"
+#include "liqmon/jsonw.h"
 
 const char *cascade_dir_name(enum cascade_dir d)
 {
@@ -138,4 +139,42 @@ int cascade_ladder(const book_t *book, const pindex_t *ix, double ref,
         }
     }
     return CASCADE_OK;
+}
+
+void cascade_row_json(struct jsonw *w, const struct cascade_row *r)
+{
+    jw_obj_begin(w);
+    jw_key(w, "side");
+    jw_str(w, cascade_dir_name(r->side));
+    jw_key(w, "shock");
+    jw_double(w, r->shock);
+    jw_key(w, "start_price");
+    jw_double(w, r->start_price);
+    jw_key(w, "rounds");
+    jw_u64(w, r->rounds);
+    jw_key(w, "liquidated");
+    jw_u64(w, r->liquidated);
+    jw_key(w, "liquidated_qty");
+    jw_dec(w, r->liquidated_qty);
+    jw_key(w, "liquidated_notional");
+    jw_double(w, r->liquidated_notional);
+    jw_key(w, "final_price");
+    jw_double(w, r->final_price);
+    jw_key(w, "move_pct");
+    jw_double(w, r->move_pct);
+    jw_key(w, "amplification");
+    if (r->has_amplification)
+        jw_double(w, r->amplification);
+    else
+        jw_null(w);
+    jw_key(w, "exhausted");
+    jw_bool(w, r->exhausted);
+    jw_key(w, "unfilled_qty");
+    jw_dec(w, r->unfilled_qty);
+    jw_key(w, "vwap");
+    if (r->has_vwap)
+        jw_double(w, r->vwap);
+    else
+        jw_null(w);
+    jw_obj_end(w);
 }

@@ -19,6 +19,9 @@ struct eng_instr {
     uint64_t last_book_updates;
     uint64_t last_pos_version;
     int has_run;
+    /* Positions marked liquidated by the latest event (engine_liquidated). */
+    uint32_t *liq;
+    size_t nliq, capliq;
 };
 
 struct engine {
@@ -92,8 +95,10 @@ void engine_destroy(engine_t *e)
 {
     if (e == NULL)
         return;
-    for (size_t i = 0; e->ei && i < e->n; i++)
+    for (size_t i = 0; e->ei && i < e->n; i++) {
         pindex_destroy(e->ei[i].ix);
+        free(e->ei[i].liq);
+    }
     free(e->ei);
     free(e);
 }
@@ -149,27 +154,89 @@ static void set_invalid(engine_t *e, struct eng_instr *ei, const char *why,
         notify(e, ei, cause);
 }
 
+/* cascade-model.md: the latest mark; the book mid where there is none. */
+static double ref_of(const struct mkt_instr *in, int *is_mark)
+{
+    struct book_level bid, ask;
+
+    if (is_mark)
+        *is_mark = 1;
+    if (in->mark > 0)
+        return in->mark;
+    if (is_mark)
+        *is_mark = 0;
+    if (!in->book_valid || book_best(in->book, BOOK_BID, &bid) != 0 ||
+        book_best(in->book, BOOK_ASK, &ask) != 0)
+        return 0;
+    return (bid.price + ask.price) / 2;
+}
+
+double engine_ref(const engine_t *e, const struct mkt_instr *in, int *is_mark)
+{
+    return find(e, in) ? ref_of(in, is_mark) : 0;
+}
+
+const uint32_t *engine_liquidated(const engine_t *e, const struct mkt_instr *in,
+                                  size_t *n)
+{
+    struct eng_instr *ei = find(e, in);
+
+    *n = ei ? ei->nliq : 0;
+    return ei ? ei->liq : NULL;
+}
+
+static int collect_liq(const struct pos_view *v, void *arg)
+{
+    struct eng_instr *ei = arg;
+
+    if (ei->nliq == ei->capliq) {
+        size_t cap = ei->capliq ? 2 * ei->capliq : 16;
+        uint32_t *p = realloc(ei->liq, cap * sizeof(*p));
+        if (p == NULL)
+            return 1;
+        ei->liq = p;
+        ei->capliq = cap;
+    }
+    ei->liq[ei->nliq++] = v->handle;
+    return 0;
+}
+
+/* Positions whose d <= 0 at ref: longs with LP >= ref, shorts with LP <=
+ * ref.  Exactly the contract's d <= 0, because for finite ref > 0 the
+ * sign of (ref - LP) / ref is the sign of ref - LP (IEEE subtraction is
+ * exact in sign and zero only when equal).  They are collected first and
+ * marked after, since marking changes the trees being visited. */
+static void mark_liquidated(engine_t *e, struct eng_instr *ei)
+{
+    double ref = ref_of(ei->in, NULL);
+
+    ei->nliq = 0;
+    if (!(ref > 0))
+        return;
+    for (int side = 0; side < 2; side++) {
+        size_t from = ei->nliq;
+        pindex_foreach_reached(ei->ix, (enum pos_side)side, ref, collect_liq, ei);
+        for (size_t i = from; i < ei->nliq; i++)
+            pindex_set_liquidated(ei->ix, ei->liq[i]);
+    }
+    e->st.liquidated += ei->nliq;
+}
+
 static void run(engine_t *e, struct eng_instr *ei, int64_t ts,
                 const struct mkt_event *cause)
 {
     struct mkt_instr *in = ei->in;
-    struct book_level bid, ask;
     double ref;
-    int is_mark = 1;
+    int is_mark;
 
     if (!in->book_valid) {
         set_invalid(e, ei, "book not valid", cause);
         return;
     }
-    ref = in->mark;
+    ref = ref_of(in, &is_mark);
     if (!(ref > 0)) {
-        if (book_best(in->book, BOOK_BID, &bid) != 0 ||
-            book_best(in->book, BOOK_ASK, &ask) != 0) {
-            set_invalid(e, ei, "no mark price and no book mid", cause);
-            return;
-        }
-        ref = (bid.price + ask.price) / 2;
-        is_mark = 0;
+        set_invalid(e, ei, "no mark price and no book mid", cause);
+        return;
     }
     if (ei->has_run && ref == ei->last_ref &&
         in->book_updates == ei->last_book_updates &&
@@ -232,6 +299,9 @@ void engine_on_event(engine_t *e, const struct mkt_event *ev)
     }
     if (ei == NULL)
         return;
+    /* alert-rules.md: apply (the adapter did), mark the positions the
+     * venue has closed, then run the ladder without them. */
+    mark_liquidated(e, ei);
     switch (ev->type) {
     case MEV_MARK:
     case MEV_BOOK_SNAPSHOT:

@@ -27,6 +27,7 @@
 #define F_MARGIN  0x2u
 #define F_INTREE  0x4u
 #define F_LIVE    0x8u
+#define F_LIQ     0x10u    /* liquidated by the venue: out of the trees */
 
 struct prec {
     dec_t qty;
@@ -51,6 +52,7 @@ struct pindex {
     size_t count[2];
     agt_t *tree[2];
     uint64_t version;              /* bumped by every change */
+    uint64_t spec_version;         /* the same, but not by liquidations */
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -259,6 +261,8 @@ static int tree_add(pindex_t *ix, uint32_t h)
     r->flags &= ~F_INTREE;
     if (!isfinite(r->lp) || r->lp <= 0)
         return 0;            /* never liquidated: tracked, not indexed */
+    if (r->flags & F_LIQ)
+        return 0;            /* already closed by the venue */
     rc = agt_insert(ix->tree[side_of(r)], tree_key(r), h, r->qty,
                     dec_to_double(r->qty) * r->lp);
     if (rc != AGT_OK)
@@ -276,6 +280,7 @@ static void tree_del(pindex_t *ix, uint32_t h)
     r->flags &= ~F_INTREE;
 }
 
+/* A changed position starts afresh: F_LIQ is not kept (pindex.h). */
 static void rec_fill(struct prec *r, const struct pos_spec *s)
 {
     r->qty = s->qty;
@@ -373,6 +378,7 @@ int pindex_insert(pindex_t *ix, const struct pos_spec *spec,
     }
     ix->hash[slot] = h + 1;
     ix->version++;
+    ix->spec_version++;
     ix->live++;
     ix->count[side_of(r)]++;
     if (handle_out)
@@ -402,6 +408,7 @@ int pindex_update(pindex_t *ix, uint32_t h, const struct pos_spec *spec,
         return rc;
     tree_del(ix, h);
     ix->version++;
+    ix->spec_version++;
     ix->count[side_of(r)]--;
     rec_fill(r, spec);
     r->lp = rec_lp(ix, r);
@@ -425,6 +432,7 @@ int pindex_remove(pindex_t *ix, uint32_t h)
     hash_delete(ix, hash_slot(ix, id, hash_str(id)));
     tree_del(ix, h);
     ix->version++;
+    ix->spec_version++;
     ix->count[side_of(r)]--;
     ix->live--;
     ix->garbage += rec_strlen(ix, r);
@@ -461,6 +469,21 @@ int pindex_get(const pindex_t *ix, uint32_t h, struct pos_view *v)
     v->margin = r->margin;
     v->lp = r->lp;
     v->in_cascade = (r->flags & F_INTREE) != 0;
+    v->liquidated = (r->flags & F_LIQ) != 0;
+    return PINDEX_OK;
+}
+
+int pindex_set_liquidated(pindex_t *ix, uint32_t h)
+{
+    struct prec *r = live_rec(ix, h);
+
+    if (r == NULL)
+        return PINDEX_ENOENT;
+    if (r->flags & F_LIQ)
+        return PINDEX_OK;
+    tree_del(ix, h);
+    r->flags |= F_LIQ;
+    ix->version++;
     return PINDEX_OK;
 }
 
@@ -473,6 +496,7 @@ int pindex_set_tiers(pindex_t *ix, const struct tier_table *tiers)
     tiers_fini(&ix->tiers);
     ix->tiers = nt;
     ix->version++;
+    ix->spec_version++;
     for (uint32_t h = 0; h < ix->npool; h++) {
         struct prec *r = &ix->pool[h];
         if (!(r->flags & F_LIVE) || !(r->flags & F_MARGIN))
@@ -490,6 +514,11 @@ int pindex_set_tiers(pindex_t *ix, const struct tier_table *tiers)
 uint64_t pindex_version(const pindex_t *ix)
 {
     return ix->version;
+}
+
+uint64_t pindex_spec_version(const pindex_t *ix)
+{
+    return ix->spec_version;
 }
 
 size_t pindex_count(const pindex_t *ix, enum pos_side side)
@@ -520,27 +549,31 @@ int pindex_next_lp(const pindex_t *ix, enum pos_side side, double p,
     return 0;
 }
 
-int pindex_foreach_reached(const pindex_t *ix, enum pos_side side, double p,
-                           pindex_visit_fn fn, void *arg)
+/* Visit a side's tree entries with kmin <= key <= kmax, largest key
+ * first.  Batches start small and grow: a range holding none or a few
+ * (the common case on every tick: alerts, liquidation marking) costs one
+ * descent and copies no more than a handful. */
+static int visit_keys(const pindex_t *ix, enum pos_side side, double kmin,
+                      double kmax, pindex_visit_fn fn, void *arg)
 {
     struct agt_entry buf[128];
-    double kp = side == POS_LONG ? p : -p, k = INFINITY;
+    double k = kmax;
     uint32_t tie = UINT32_MAX;
+    size_t want = 4;
 
-    /* Largest key first: the order in which a moving price reaches them. */
     for (;;) {
-        size_t got = agt_copy_desc(ix->tree[side], k, tie, buf, 128);
+        size_t got = agt_copy_desc(ix->tree[side], k, tie, buf, want);
         for (size_t i = 0; i < got; i++) {
             struct pos_view v;
             int rc;
-            if (buf[i].key < kp)
+            if (buf[i].key < kmin)
                 return 0;
             pindex_get(ix, buf[i].tie, &v);
             rc = fn(&v, arg);
             if (rc)
                 return rc;
         }
-        if (got < 128)
+        if (got < want)
             return 0;
         k = buf[got - 1].key;
         tie = buf[got - 1].tie;
@@ -550,7 +583,53 @@ int pindex_foreach_reached(const pindex_t *ix, enum pos_side side, double p,
             k = nextafter(k, -INFINITY);
             tie = UINT32_MAX;
         }
+        if (want < 128)
+            want *= 2;
     }
+}
+
+int pindex_foreach_reached(const pindex_t *ix, enum pos_side side, double p,
+                           pindex_visit_fn fn, void *arg)
+{
+    return visit_keys(ix, side, side == POS_LONG ? p : -p, INFINITY, fn, arg);
+}
+
+struct cur_ctx {
+    enum pos_side side;
+    pindex_lp_fn fn;
+    void *arg;
+};
+
+static int cur_visit(const struct agt_entry *e, void *arg)
+{
+    struct cur_ctx *c = arg;
+
+    return c->fn(e->tie, c->side == POS_LONG ? e->key : -e->key, c->arg);
+}
+
+int pindex_foreach_lp_range_cur(const pindex_t *ix, enum pos_side side,
+                                double lo, double hi, double at,
+                                struct agt_cursor *cur, pindex_lp_fn fn,
+                                void *arg)
+{
+    struct cur_ctx c = { side, fn, arg };
+
+    if (!(lo <= hi))
+        return 0;
+    /* shorts are keyed by -lp: the range flips */
+    return side == POS_LONG
+           ? agt_visit_range_cur(ix->tree[side], lo, hi, at, cur, cur_visit, &c)
+           : agt_visit_range_cur(ix->tree[side], -hi, -lo, -at, cur, cur_visit, &c);
+}
+
+int pindex_foreach_lp_range(const pindex_t *ix, enum pos_side side, double lo,
+                            double hi, pindex_visit_fn fn, void *arg)
+{
+    if (!(lo <= hi))
+        return 0;
+    /* shorts are keyed by -lp: the range flips */
+    return side == POS_LONG ? visit_keys(ix, side, lo, hi, fn, arg)
+                            : visit_keys(ix, side, -hi, -lo, fn, arg);
 }
 
 int pindex_foreach(const pindex_t *ix, pindex_visit_fn fn, void *arg)
@@ -583,7 +662,7 @@ int pindex_check(const pindex_t *ix)
         live++;
         count[side_of(r)]++;
         CHECK(pindex_find(ix, rec_id(ix, r), &found) == 0 && found == h); /* P1 */
-        int want = isfinite(r->lp) && r->lp > 0;
+        int want = isfinite(r->lp) && r->lp > 0 && !(r->flags & F_LIQ);
         CHECK(want == ((r->flags & F_INTREE) != 0));                     /* P2 */
         if (want) {
             intree[side_of(r)]++;

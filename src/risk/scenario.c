@@ -309,44 +309,6 @@ void scenario_fini(struct scenario *sc)
     memset(sc, 0, sizeof(*sc));
 }
 
-static void write_row(struct jsonw *w, const struct cascade_row *r)
-{
-    jw_obj_begin(w);
-    jw_key(w, "side");
-    jw_str(w, cascade_dir_name(r->side));
-    jw_key(w, "shock");
-    jw_double(w, r->shock);
-    jw_key(w, "start_price");
-    jw_double(w, r->start_price);
-    jw_key(w, "rounds");
-    jw_u64(w, r->rounds);
-    jw_key(w, "liquidated");
-    jw_u64(w, r->liquidated);
-    jw_key(w, "liquidated_qty");
-    jw_dec(w, r->liquidated_qty);
-    jw_key(w, "liquidated_notional");
-    jw_double(w, r->liquidated_notional);
-    jw_key(w, "final_price");
-    jw_double(w, r->final_price);
-    jw_key(w, "move_pct");
-    jw_double(w, r->move_pct);
-    jw_key(w, "amplification");
-    if (r->has_amplification)
-        jw_double(w, r->amplification);
-    else
-        jw_null(w);
-    jw_key(w, "exhausted");
-    jw_bool(w, r->exhausted);
-    jw_key(w, "unfilled_qty");
-    jw_dec(w, r->unfilled_qty);
-    jw_key(w, "vwap");
-    if (r->has_vwap)
-        jw_double(w, r->vwap);
-    else
-        jw_null(w);
-    jw_obj_end(w);
-}
-
 static void write_trace(struct jsonw *w, const struct cascade_row *r,
                         const struct cascade_trace *tr)
 {
@@ -423,7 +385,7 @@ int scenario_write_results(const struct scenario *sc, FILE *out,
     jw_key(&w, "results");
     jw_arr_begin(&w);
     for (i = 0; i < nrows; i++)
-        write_row(&w, &rows[i]);
+        cascade_row_json(&w, &rows[i]);
     jw_arr_end(&w);
     jw_key(&w, "positions");
     jw_arr_begin(&w);

@@ -56,6 +56,9 @@ struct agt {
     size_t count;
     size_t bytes;
     struct leaf *first, *last;
+    /* Bumped by every change of shape (insert, remove, clear): a cursor
+     * (agt_cursor) is good only while it matches. */
+    uint64_t gen;
     /* Nodes set aside before an insert starts, so that the splits it may
      * cause (one leaf, at most one inner node per level, a new root)
      * cannot fail half-way: an insert either fails up front with
@@ -325,6 +328,7 @@ void agt_clear(agt_t *t)
         empty_root(t);
     }
     t->count = 0;
+    t->gen++;
 }
 
 size_t agt_count(const agt_t *t) { return t->count; }
@@ -481,6 +485,7 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
 static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
                       int upsert)
 {
+    t->gen++;         /* even a failed insert may have reserved nodes */
     struct split sp;
     dec_t dw = 0;
     int rc;
@@ -620,6 +625,7 @@ static int rem_rec(agt_t *t, struct hdr *h, double k, uint32_t tie,
 
 int agt_remove(agt_t *t, double k, uint32_t tie, struct agt_entry *old)
 {
+    t->gen++;
     int rc = rem_rec(t, t->root, k, tie, old);
 
     if (rc != AGT_OK)
@@ -1108,4 +1114,84 @@ int agt_check(const agt_t *t)
     if (t->root->leaf)
         CHECK((const struct leaf *)t->root == t->first);
     return 0;
+}
+
+/* ---- cursors ---------------------------------------------------------- */
+
+/* The insertion point of k: the first entry with key > k, as (leaf, index
+ * 0..n).  From a valid cursor it walks (a watched price moves little
+ * between ticks, so this is a few steps); otherwise one descent. */
+static void seek_gt(const agt_t *t, struct agt_cursor *c, double k)
+{
+    const struct leaf *l;
+    int i;
+
+    if (c->leaf != NULL && c->gen == t->gen) {
+        l = c->leaf;
+        i = c->pos;
+        for (;;) {                  /* back while the entry before is > k */
+            if (i > 0 && l->key[i - 1] > k) {
+                i--;
+            } else if (i == 0 && l->prev != NULL &&
+                       l->prev->key[l->prev->h.n - 1] > k) {
+                l = l->prev;
+                i = l->h.n - 1;
+            } else {
+                break;
+            }
+        }
+        for (;;) {                  /* forward while the entry at is <= k */
+            if (i < l->h.n && l->key[i] <= k)
+                i++;
+            else if (i == l->h.n && l->next != NULL && l->next->key[0] <= k)
+                l = l->next, i = 0;
+            else
+                break;
+        }
+    } else {
+        const struct hdr *h = t->root;
+        while (!h->leaf) {
+            const struct inner *in = (const struct inner *)h;
+            h = in->child[inner_pick(in, k, UINT32_MAX)];
+        }
+        l = (const struct leaf *)h;
+        i = 0;
+        while (i < l->h.n && l->key[i] <= k)
+            i++;
+        /* an insertion point at a leaf's end is the next leaf's start;
+         * keep it here (both walks above handle either) */
+    }
+    c->leaf = l;
+    c->pos = i;
+    c->gen = t->gen;
+}
+
+int agt_visit_range_cur(const agt_t *t, double lo, double hi, double at,
+                        struct agt_cursor *cur, agt_visit_fn fn, void *arg)
+{
+    const struct leaf *l;
+    int i, rc = 0;
+
+    if (t->count == 0) {
+        cur->leaf = NULL;
+        return 0;
+    }
+    seek_gt(t, cur, nextafter(lo, -INFINITY));   /* first entry >= lo */
+    l = cur->leaf;
+    i = cur->pos;
+    while (l != NULL && rc == 0) {
+        struct agt_entry e;
+        if (i == l->h.n) {
+            l = l->next;
+            i = 0;
+            continue;
+        }
+        if (l->key[i] > hi)
+            break;
+        leaf_entry(l, i, &e);
+        rc = fn(&e, arg);
+        i++;
+    }
+    seek_gt(t, cur, at);
+    return rc;
 }

@@ -173,3 +173,9 @@ void jw_null(struct jsonw *w)
     sep(w);
     put(w, "null", 4);
 }
+
+void jw_raw(struct jsonw *w, const char *json)
+{
+    sep(w);
+    put(w, json, strlen(json));
+}
