@@ -28,11 +28,12 @@ ALL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
 LIBS     := $(PKG_LIBS) -lm
 
 # Library objects: everything but the programs' main files, in data-flow
-# order (util -> feed -> venue -> market -> risk).  Shared by both binaries, the
-# tests and the benchmarks.
+# order (util -> feed -> venue -> market -> risk -> alert -> sink).  Shared by
+# both binaries, the tests and the benchmarks.
 LIB_SRCS := $(wildcard src/util/*.c) $(wildcard src/feed/*.c) \
             $(wildcard src/venue/*.c) $(wildcard src/market/*.c) \
-            $(wildcard src/risk/*.c) \
+            $(wildcard src/risk/*.c) $(wildcard src/alert/*.c) \
+            $(wildcard src/sink/*.c) \
             $(filter-out src/svc/liqmond.c,$(wildcard src/svc/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
