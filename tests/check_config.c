@@ -143,6 +143,65 @@ START_TEST(documented_file)
     ck_assert_str_eq(h->symbols[1], "ETH");
     ck_assert_str_eq(h->vc.ws_url, "wss://api.hyperliquid.xyz/ws");
     ck_assert_int_eq(h->vc.ping_interval_s, 50);
+
+    /* [alerts]: every value the contract's default */
+    struct alert_config ad;
+    alert_config_default(&ad);
+    ck_assert(memcmp(&c.alerts, &ad, sizeof(ad)) == 0);
+    ck_assert_str_eq(c.alert_log, "/var/log/liqmon/alerts.jsonl");
+    ck_assert_str_eq(c.store_path, "/var/lib/liqmon/liqmon.db");
+    ck_assert_int_eq(c.snapshot_interval_ms, 60000);
+    ck_assert_int_eq(c.retention_days, 30);
+    ck_assert_uint_eq(c.store_queue_max, 65536);
+}
+END_TEST
+
+/* The contract's defaults (alert-rules.md), and each key reaching its field. */
+START_TEST(alerts_section)
+{
+    struct liqmon_config c;
+    lq_err_t err;
+
+    ck_assert_int_eq(load("[alerts]\n", &c, &err), 0);
+    ck_assert(c.alerts.warn == 0.05 && c.alerts.crit == 0.02 && c.alerts.margin == 0.005);
+    ck_assert(c.alerts.clear_after == 30000000000LL);
+    ck_assert(c.alerts.amp == 2.0 && c.alerts.notional == 0 && !c.alerts.exhausted_trips);
+    ck_assert(c.alerts.crit_shock == 0.02 && c.alerts.warn_shock == 0.05);
+    ck_assert(c.alerts.invalid_after == 5000000000LL);
+    ck_assert(c.alerts.invalid_critical_after == 60000000000LL);
+    ck_assert(c.alerts.down_critical_after == 60000000000LL);
+    ck_assert(c.alerts.cluster_window == 60000000000LL);
+    ck_assert(c.alerts.cluster_notional == 1e6);
+    ck_assert_int_eq(load("[alerts]\nwarn = 0.08\ncrit = 0.03\nmargin = 0.01\n"
+                          "clear_after = 90s\namp = 3\nnotional = 5e6\n"
+                          "exhausted_trips = true\ncrit_shock = 0.01\n"
+                          "warn_shock = 0.03\ninvalid_after = 2s\n"
+                          "invalid_critical_after = 2m\ndown_critical_after = 250ms\n"
+                          "cluster_window = 5m\ncluster_notional = 250000\n"
+                          "log = /tmp/a.jsonl\n[store]\npath = /tmp/s.db\n"
+                          "snapshot_interval = 0\nretention_days = 0\n"
+                          "queue_max = 2048\nbusy_timeout = 1s\n", &c, &err), 0);
+    ck_assert(c.alerts.warn == 0.08 && c.alerts.crit == 0.03 && c.alerts.margin == 0.01);
+    ck_assert(c.alerts.clear_after == 90000000000LL && c.alerts.amp == 3);
+    ck_assert(c.alerts.notional == 5e6 && c.alerts.exhausted_trips);
+    ck_assert(c.alerts.crit_shock == 0.01 && c.alerts.warn_shock == 0.03);
+    ck_assert(c.alerts.invalid_after == 2000000000LL);
+    ck_assert(c.alerts.invalid_critical_after == 120000000000LL);
+    ck_assert(c.alerts.down_critical_after == 250000000LL);
+    ck_assert(c.alerts.cluster_window == 300000000000LL);
+    ck_assert(c.alerts.cluster_notional == 250000);
+    ck_assert_str_eq(c.alert_log, "/tmp/a.jsonl");
+    ck_assert_str_eq(c.store_path, "/tmp/s.db");
+    ck_assert_int_eq(c.snapshot_interval_ms, 0);
+    ck_assert_int_eq(c.retention_days, 0);
+    ck_assert_uint_eq(c.store_queue_max, 2048);
+    ck_assert_int_eq(c.store_busy_timeout_ms, 1000);
+    /* checks across keys, after the file: named with the section */
+    expect_error("[alerts]\ncrit = 0.06\n", "[alerts] crit: must not exceed warn", 0);
+    expect_error("[alerts]\ncrit_shock = 0.1\n",
+                 "[alerts] crit_shock: must not exceed warn_shock", 0);
+    expect_error("[alerts]\nbogus = 1\n", "unknown key 'bogus' in [alerts]", 2);
+    expect_error("[store]\nbogus = 1\n", "unknown key 'bogus' in [store]", 2);
 }
 END_TEST
 
@@ -310,13 +369,13 @@ END_TEST
 START_TEST(bad_structure)
 {
     expect_error("[daemon]\n[bogus]\n",
-                 "unknown section [bogus] (expected [daemon], [risk] or [venue NAME])", 2);
+                 "unknown section [bogus] (expected [daemon], [risk], [alerts], [store] or [venue NAME])", 2);
     expect_error("[Daemon]\n",
-                 "unknown section [Daemon] (expected [daemon], [risk] or [venue NAME])", 1);
+                 "unknown section [Daemon] (expected [daemon], [risk], [alerts], [store] or [venue NAME])", 1);
     expect_error("[venue]\n",
-                 "unknown section [venue] (expected [daemon], [risk] or [venue NAME])", 1);
+                 "unknown section [venue] (expected [daemon], [risk], [alerts], [store] or [venue NAME])", 1);
     expect_error("[venuebybit-linear]\n",
-                 "unknown section [venuebybit-linear] (expected [daemon], [risk] or "
+                 "unknown section [venuebybit-linear] (expected [daemon], [risk], [alerts], [store] or "
                  "[venue NAME])", 1);
     expect_error("\n[daemon\n", "a section header must look like [name]", 2);
     expect_error("[daemon] x\n", "a section header must look like [name]", 1);
@@ -363,7 +422,23 @@ START_TEST(bad_values)
         { "daemon", "max_connection_age", "must be a duration between 5s and 24h",
           { "4s", "25h", "1d", "0", NULL } },
         { "daemon", "status_interval", "must be 0 (off) or a duration between 1s and 24h",
-          { "25h", "-1s", "1w", "x", "500ms", NULL } },
+          { "25h", "-1s", "1w", "x", "500ms", "0.5ms", "1.0005s", NULL } },
+        { "alerts", "warn", "must be a fraction between 0 and 1 (0.05 is 5%)",
+          { "5%", "-0.1", "1.5", "", "nan", "0.05x", NULL } },
+        { "alerts", "amp", "must be a number between 1 and 1e6",
+          { "0.5", "x2", "inf", NULL } },
+        { "alerts", "clear_after", "must be a duration between 0s and 24h",
+          { "25h", "-1s", "0.5ms", "x", NULL } },
+        { "alerts", "cluster_window", "must be a duration between 1s and 24h",
+          { "0", "999ms", NULL } },
+        { "alerts", "exhausted_trips", "must be true or false",
+          { "yes", "1", "", NULL } },
+        { "store", "snapshot_interval", "must be 0 (off) or a duration between 1s and 24h",
+          { "500ms", "25h", "x", NULL } },
+        { "store", "retention_days", "must be 0 (keep everything) or 1 to 36500 days",
+          { "-1", "30d", "36501", NULL } },
+        { "store", "queue_max", "must be between 1024 and 16777216 messages",
+          { "1023", "lots", NULL } },
         { "venue okx-swap", "ping_interval", "must be a duration between 1s and 10m",
           { "999ms", "11m", "0", "5 s", NULL } },
         { "venue bybit-linear", "book_depth", "must be 1, 50, 200, 500 or 1000",
@@ -513,6 +588,7 @@ Suite *config_suite(void)
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_add_test(tc, documented_file);
     tcase_add_test(tc, defaults);
+    tcase_add_test(tc, alerts_section);
     tcase_add_test(tc, comments_and_spacing);
     tcase_add_test(tc, units);
     suite_add_tcase(s, tc);

@@ -830,8 +830,10 @@ START_TEST(test_backoff_grows)
     ck_assert_uint_eq(st.connects, 0);
     ck_assert_int_eq(st.connected, 0);
     ck_assert_str_ne(st.last_error, "");
-    /* never up, so never down */
-    ck_assert_int_eq(t.nev, 0);
+    /* never up, yet down (alert-rules.md feed_down): said once, on the
+     * first failed attempt, not on every retry */
+    ck_assert_int_eq(t.nev, 1);
+    ck_assert_int_eq(t.ev[0].ev, FEED_EV_DOWN);
     tc_finish(&t);
 }
 END_TEST

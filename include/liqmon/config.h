@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 
+#include "liqmon/alert.h"
 #include "liqmon/engine.h"
 #include "liqmon/err.h"
 #include "liqmon/market.h"
@@ -47,6 +48,15 @@ struct liqmon_config {
     int status_interval_s;              /* periodic status line; 0 off */
     struct engine_config engine;
     struct config_venue venues[VENUE_COUNT];
+    /* [alerts]: the alert-rules.md thresholds, and the alert log. */
+    struct alert_config alerts;
+    char alert_log[CONFIG_PATH_MAX];    /* "" : no alert log file */
+    /* [store] */
+    char store_path[CONFIG_PATH_MAX];   /* "" : no store */
+    long long snapshot_interval_ms;     /* 0: no snapshots */
+    int retention_days;                 /* 0: keep everything */
+    size_t store_queue_max;
+    int store_busy_timeout_ms;
 };
 
 /* Built-in defaults: production venue URLs, no venue enabled. */

@@ -64,6 +64,12 @@ int replay_discover(char *const *files, size_t nfiles, market_t *m,
  * created so far are destroyed). */
 int replay_create_venues(market_t *m, const struct venue_io *io,
                          venue_t *out[VENUE_COUNT], lq_err_t *err);
+/* The same with each venue's settings from cfgs[venue id] (a config's
+ * [venue ...] sections: book_depth, liq_route ... reach the replay), or
+ * the production defaults when cfgs is NULL. */
+int replay_create_venues_cfg(market_t *m, const struct venue_io *io,
+                             const struct venue_config *cfgs,
+                             venue_t *out[VENUE_COUNT], lq_err_t *err);
 void replay_destroy_venues(venue_t *v[VENUE_COUNT]);
 
 #endif

@@ -106,6 +106,9 @@ struct fconn {
     uint64_t replace_after;       /* uv_now before which no replacement */
     int up;                       /* a websocket is open */
     int healthy;                  /* data flowed since up */
+    int down_said;                /* FEED_EV_DOWN emitted for a connection
+                                     that never came up (said once, until
+                                     it is healthy) */
     struct feed_conn_stats st;
     char last_error[160];
 };
@@ -407,10 +410,17 @@ static void link_lost(struct flink *l, const char *why, const char *detail,
         c->st.healthy = 0;
         c->st.disconnects++;
         log_msg(LOG_WARN, MOD, "%s: disconnected (%s)", c->name, c->last_error);
+        c->down_said = 1;
         conn_emit(c, NULL, FEED_EV_DOWN, c->last_error);
     } else if (!was_open) {
         log_msg(LOG_INFO, MOD, "%s: connect failed (%s)", c->name,
                 c->last_error);
+        /* A feed that never comes up is down too (alert-rules.md,
+         * feed_down): say so once, not on every retry. */
+        if (!c->down_said) {
+            c->down_said = 1;
+            conn_emit(c, NULL, FEED_EV_DOWN, c->last_error);
+        }
     }
     if (c->cur == NULL && !f->stopping)
         conn_schedule_retry(c, backoff_ms(f, c->attempts++));
@@ -566,6 +576,7 @@ static void link_deliver(struct flink *l)
         }
         if (!c->healthy && l == c->cur) {
             c->healthy = 1;
+            c->down_said = 0;
             c->st.healthy = 1;
             conn_emit(c, l, FEED_EV_HEALTHY, NULL);
             if (l->dead)

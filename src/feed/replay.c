@@ -129,6 +129,13 @@ int replay_run(char *const *files, size_t nfiles,
 int replay_create_venues(market_t *m, const struct venue_io *io,
                          venue_t *out[VENUE_COUNT], lq_err_t *err)
 {
+    return replay_create_venues_cfg(m, io, NULL, out, err);
+}
+
+int replay_create_venues_cfg(market_t *m, const struct venue_io *io,
+                             const struct venue_config *cfgs,
+                             venue_t *out[VENUE_COUNT], lq_err_t *err)
+{
     for (int i = 0; i < VENUE_COUNT; i++)
         out[i] = NULL;
     for (size_t i = 0; i < market_count(m); i++) {
@@ -136,7 +143,10 @@ int replay_create_venues(market_t *m, const struct venue_io *io,
         struct venue_config cfg;
         if (out[id])
             continue;
-        venue_config_default(id, &cfg);
+        if (cfgs != NULL)
+            cfg = cfgs[id];
+        else
+            venue_config_default(id, &cfg);
         out[id] = venue_create(&cfg, m, io, err);
         if (out[id] == NULL) {
             lq_err_prefix(err, "%s", venue_name(id));

@@ -5,8 +5,10 @@
  * and reports "<file>:<line>: <key>: <what is allowed> (got '<value>')".
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,11 @@ void config_default(struct liqmon_config *c)
     c->max_age_s = 23 * 3600;
     c->status_interval_s = 60;
     engine_config_default(&c->engine);
+    alert_config_default(&c->alerts);
+    c->snapshot_interval_ms = 60000;
+    c->retention_days = 30;
+    c->store_queue_max = 65536;
+    c->store_busy_timeout_ms = 5000;
     for (int v = 0; v < VENUE_COUNT; v++)
         venue_config_default((enum venue_id)v, &c->venues[v].vc);
 }
@@ -58,15 +65,21 @@ static int parse_duration_ms(const char *s, long long *ms)
     if (errno || end == s || !(v >= 0 && v <= 1e12))
         return -1;
     if (strcmp(end, "ms") == 0)
-        *ms = (long long)v;
+        ;
     else if (strcmp(end, "s") == 0 || *end == '\0')
-        *ms = (long long)(v * 1000);
+        v *= 1000;
     else if (strcmp(end, "m") == 0)
-        *ms = (long long)(v * 60000);
+        v *= 60000;
     else if (strcmp(end, "h") == 0)
-        *ms = (long long)(v * 3600000);
+        v *= 3600000;
     else
         return -1;
+    /* Fix (found by fuzzing): "0.5ms" truncated to 0 (off) before the
+     * caller's range check saw it.  Durations are whole milliseconds; a
+     * value that is not is refused, never rounded into another meaning. */
+    if (v != floor(v))
+        return -1;
+    *ms = (long long)v;
     return 0;
 }
 
@@ -268,6 +281,133 @@ static int set_venue(struct ctx *c, struct config_venue *cv, const char *k,
                       c->line, k, venue_name(vc->id));
 }
 
+static int parse_fraction(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* [alerts]: alert-rules.md's keys with its defaults (alert_config_default). */
+static int set_alerts(struct ctx *c, struct liqmon_config *cf, const char *k,
+                      const char *v)
+{
+    struct alert_config *a = &cf->alerts;
+    static const struct {
+        const char *key;
+        size_t off;
+        double lo, hi;
+        const char *allowed;
+    } fracs[] = {
+        { "warn", offsetof(struct alert_config, warn), 0, 1,
+          "must be a fraction between 0 and 1 (0.05 is 5%)" },
+        { "crit", offsetof(struct alert_config, crit), 0, 1,
+          "must be a fraction between 0 and 1 (0.02 is 2%)" },
+        { "margin", offsetof(struct alert_config, margin), 0, 1,
+          "must be a fraction between 0 and 1" },
+        { "amp", offsetof(struct alert_config, amp), 1, 1e6,
+          "must be a number between 1 and 1e6" },
+        { "notional", offsetof(struct alert_config, notional), 0, 1e15,
+          "must be 0 (off) or a notional up to 1e15" },
+        { "crit_shock", offsetof(struct alert_config, crit_shock), 0, 1,
+          "must be a fraction between 0 and 1" },
+        { "warn_shock", offsetof(struct alert_config, warn_shock), 0, 1,
+          "must be a fraction between 0 and 1" },
+        { "cluster_notional", offsetof(struct alert_config, cluster_notional),
+          1, 1e15, "must be a notional between 1 and 1e15" },
+    };
+    static const struct {
+        const char *key;
+        size_t off;
+        long long lo, hi;
+        const char *allowed;
+    } durs[] = {
+        { "clear_after", offsetof(struct alert_config, clear_after), 0, 86400000,
+          "must be a duration between 0s and 24h" },
+        { "invalid_after", offsetof(struct alert_config, invalid_after), 0,
+          86400000, "must be a duration between 0s and 24h" },
+        { "invalid_critical_after",
+          offsetof(struct alert_config, invalid_critical_after), 0, 86400000,
+          "must be a duration between 0s and 24h" },
+        { "down_critical_after", offsetof(struct alert_config, down_critical_after),
+          0, 86400000, "must be a duration between 0s and 24h" },
+        { "cluster_window", offsetof(struct alert_config, cluster_window), 1000,
+          86400000, "must be a duration between 1s and 24h" },
+    };
+    long long x;
+    double d;
+
+    for (size_t i = 0; i < sizeof(fracs) / sizeof(fracs[0]); i++) {
+        if (strcmp(k, fracs[i].key) != 0)
+            continue;
+        if (parse_fraction(v, fracs[i].lo, fracs[i].hi, &d) != 0)
+            return BAD(c, k, fracs[i].allowed, v);
+        *(double *)((char *)a + fracs[i].off) = d;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
+        if (strcmp(k, durs[i].key) != 0)
+            continue;
+        if (parse_duration_ms(v, &x) || x < durs[i].lo || x > durs[i].hi)
+            return BAD(c, k, durs[i].allowed, v);
+        *(int64_t *)((char *)a + durs[i].off) = (int64_t)x * 1000000;
+        return 0;
+    }
+    if (strcmp(k, "exhausted_trips") == 0) {
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+            return BAD(c, k, "must be true or false", v);
+        a->exhausted_trips = strcmp(v, "true") == 0;
+        return 0;
+    }
+    if (strcmp(k, "log") == 0)
+        return copy_str(cf->alert_log, sizeof(cf->alert_log), v)
+               ? BAD(c, k, "path too long", v) : 0;
+    return lq_err_set(c->err, "%s:%d: unknown key '%s' in [alerts]", c->path,
+                      c->line, k);
+}
+
+static int set_store(struct ctx *c, struct liqmon_config *cf, const char *k,
+                     const char *v)
+{
+    long long x;
+
+    if (strcmp(k, "path") == 0)
+        return copy_str(cf->store_path, sizeof(cf->store_path), v)
+               ? BAD(c, k, "path too long", v) : 0;
+    if (strcmp(k, "snapshot_interval") == 0) {
+        if (parse_duration_ms(v, &x) || x > 86400000 || (x > 0 && x < 1000))
+            return BAD(c, k, "must be 0 (off) or a duration between 1s and 24h", v);
+        cf->snapshot_interval_ms = x;
+        return 0;
+    }
+    if (strcmp(k, "retention_days") == 0) {
+        if (parse_int(v, &x) || x < 0 || x > 36500)
+            return BAD(c, k, "must be 0 (keep everything) or 1 to 36500 days", v);
+        cf->retention_days = (int)x;
+        return 0;
+    }
+    if (strcmp(k, "queue_max") == 0) {
+        if (parse_int(v, &x) || x < 1024 || x > 16777216)
+            return BAD(c, k, "must be between 1024 and 16777216 messages", v);
+        cf->store_queue_max = (size_t)x;
+        return 0;
+    }
+    if (strcmp(k, "busy_timeout") == 0) {
+        if (parse_duration_ms(v, &x) || x < 100 || x > 600000)
+            return BAD(c, k, "must be a duration between 100ms and 10m", v);
+        cf->store_busy_timeout_ms = (int)x;
+        return 0;
+    }
+    return lq_err_set(c->err, "%s:%d: unknown key '%s' in [store]", c->path,
+                      c->line, k);
+}
+
 static char *trim(char *s)
 {
     char *e;
@@ -285,7 +425,7 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
     char *text = NULL, *line, *next;
     size_t len;
     struct ctx c = { path, 0, err };
-    enum { NONE, DAEMON, RISK, VENUE } sect = NONE;
+    enum { NONE, DAEMON, RISK, VENUE, ALERTS, STORE } sect = NONE;
     struct config_venue *cv = NULL;
     int rc = -1;
     /* Fix (found by check_config): the checks after the last line named no
@@ -326,6 +466,10 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
                 sect = DAEMON;
             } else if (strcmp(name, "risk") == 0) {
                 sect = RISK;
+            } else if (strcmp(name, "alerts") == 0) {
+                sect = ALERTS;
+            } else if (strcmp(name, "store") == 0) {
+                sect = STORE;
             } else if (strncmp(name, "venue", 5) == 0 && isspace((unsigned char)name[5])) {
                 int v = venue_from_name(trim(name + 5));
                 if (v < 0) {
@@ -341,7 +485,8 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
                 cv->enabled = 1;
             } else {
                 lq_err_set(err, "%s:%d: unknown section [%s] (expected [daemon], "
-                           "[risk] or [venue NAME])", path, c.line, name);
+                           "[risk], [alerts], [store] or [venue NAME])", path,
+                           c.line, name);
                 goto out;
             }
             continue;
@@ -360,7 +505,9 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
         }
         if ((sect == DAEMON && set_daemon(&c, cf, k, v) != 0) ||
             (sect == RISK && set_risk(&c, cf, k, v) != 0) ||
-            (sect == VENUE && set_venue(&c, cv, k, v) != 0))
+            (sect == VENUE && set_venue(&c, cv, k, v) != 0) ||
+            (sect == ALERTS && set_alerts(&c, cf, k, v) != 0) ||
+            (sect == STORE && set_store(&c, cf, k, v) != 0))
             goto out;
         if (sect == DAEMON && strncmp(k, "backoff_", 8) == 0)
             backoff_line = c.line;
@@ -372,6 +519,16 @@ int config_load(const char *path, struct liqmon_config *cf, lq_err_t *err)
         else
             lq_err_set(err, "%s: backoff_min must not exceed backoff_max", path);
         goto out;
+    }
+    {
+        lq_err_t aerr;
+        /* Checks across keys ("crit must not exceed warn"), once the
+         * whole section is known; "alerts.crit: ..." -> "[alerts] crit: ...". */
+        if (alert_config_check(&cf->alerts, &aerr) != 0) {
+            lq_err_set(err, "%s: [alerts] %s", path,
+                       aerr.msg + (strncmp(aerr.msg, "alerts.", 7) == 0 ? 7 : 0));
+            goto out;
+        }
     }
     for (int v = 0; v < VENUE_COUNT; v++) {
         if (cf->venues[v].enabled && cf->venues[v].nsymbols == 0) {

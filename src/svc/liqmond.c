@@ -21,7 +21,9 @@
 #include "liqmon/engine.h"
 #include "liqmon/feed.h"
 #include "liqmon/jsonw.h"
+#include "liqmon/fileio.h"
 #include "liqmon/log.h"
+#include "liqmon/pipeline.h"
 #include "liqmon/replay.h"
 #include "liqmon/version.h"
 
@@ -29,6 +31,7 @@
 #define EX_DATAERR 65
 #define EX_NOINPUT 66
 #define EX_SOFTWARE 70
+#define EX_CANTCREAT 73
 #define EX_CONFIG 78
 
 struct opts {
@@ -37,6 +40,8 @@ struct opts {
     const char *instruments;
     const char *record;
     const char *state_out;
+    const char *alert_log;
+    const char *store;
     double run_for;
     char **replay;
     size_t nreplay;
@@ -50,12 +55,14 @@ struct daemon {
     struct liqmon_config cfg;
     market_t *mkt;
     engine_t *eng;
+    pipeline_t *pipe;
     venue_t *venues[VENUE_COUNT];
     feed_t *feed;
     capture_writer_t *rec;
     uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup, sigusr1;
     uv_timer_t status;
+    uv_timer_t tick;
     uv_timer_t run_for;
     const struct opts *o;
     int stopping;
@@ -65,14 +72,18 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: liqmond --config FILE [--positions FILE] [--record DIR]\n"
+"               [--alert-log FILE] [--store FILE]\n"
 "       liqmond --replay FILE... [--config FILE | --instruments DIR]\n"
-"               [--positions FILE] [--speed X] [--json]\n"
+"               [--positions FILE] [--alert-log FILE] [--store FILE]\n"
+"               [--speed X] [--json]\n"
 "       liqmond --check-config --config FILE\n"
 "\n"
 "  --config FILE       configuration (conf/liqmond.conf documents every key)\n"
 "  --positions FILE    tracked positions (CSV or JSON Lines); overrides the\n"
 "                      config's [daemon] positions\n"
 "  --record DIR        record every frame received into hourly capture files\n"
+"  --alert-log FILE    alerts as JSON Lines (overrides [alerts] log)\n"
+"  --store FILE        the SQLite store (overrides [store] path)\n"
 "  --replay FILE...    run captures through the adapters, books and risk\n"
 "                      engine on the capture's clock, then print a summary\n"
 "  --instruments DIR   instrument files (replay without a config)\n"
@@ -102,6 +113,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->instruments = argv[++i];
         } else if (strcmp(a, "--state-out") == 0 && has) {
             o->state_out = argv[++i];
+        } else if (strcmp(a, "--alert-log") == 0 && has) {
+            o->alert_log = argv[++i];
+        } else if (strcmp(a, "--store") == 0 && has) {
+            o->store = argv[++i];
         } else if (strcmp(a, "--run-for") == 0 && has) {
             char *end;
             o->run_for = strtod(argv[++i], &end);
@@ -165,7 +180,7 @@ static void on_event(void *arg, const struct mkt_event *ev)
                 kinds[ev->u.feed.kind], ev->u.feed.reason ? ": " : "",
                 ev->u.feed.reason ? ev->u.feed.reason : "");
     }
-    engine_on_event(d->eng, ev);
+    pipeline_on_event(d->pipe, ev);
 }
 
 static void log_position_error(const char *msg, void *arg)
@@ -234,8 +249,88 @@ static int build_engine(struct daemon *d, const struct opts *o, lq_err_t *err)
     return 0;
 }
 
+/* FNV-1a 64 of the config file: which config a run had (store runs). */
+static void config_hash(const char *path, char out[17])
+{
+    char *text = NULL;
+    size_t len = 0;
+    uint64_t h = 1469598103934665603ULL;
+
+    out[0] = '\0';
+    if (path == NULL || fileio_read_all(path, (size_t)1 << 20, &text, &len, NULL) != 0)
+        return;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    free(text);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Alerts and sinks: one wiring for live and replay. */
+static int build_pipeline(struct daemon *d, const struct opts *o, int argc,
+                          char **argv, lq_err_t *err)
+{
+    struct pipeline_config pc;
+    char hash[17], cmd[1024];
+    size_t n = 0;
+
+    cmd[0] = '\0';
+    for (int i = 0; i < argc && n + 2 < sizeof(cmd); i++)
+        n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", argv[i]);
+    config_hash(o->config, hash);
+    pipeline_config_default(&pc);
+    pc.alerts = d->cfg.alerts;
+    pc.alert_log = o->alert_log ? o->alert_log
+                                : (d->cfg.alert_log[0] ? d->cfg.alert_log : NULL);
+    /* Human alert lines on stderr (journald keeps their priority); a
+     * replay prints its summary on stdout and the lines too, so a person
+     * sees what a desk would have seen. */
+    pc.human_fd = 2;
+    pc.store.path = o->store ? o->store
+                             : (d->cfg.store_path[0] ? d->cfg.store_path : NULL);
+    pc.store.retention_days = d->cfg.retention_days;
+    pc.store.queue_max = d->cfg.store_queue_max;
+    pc.store.busy_timeout_ms = d->cfg.store_busy_timeout_ms;
+    pc.snapshot_interval = (int64_t)d->cfg.snapshot_interval_ms * 1000000;
+    pc.mode = o->nreplay ? "replay" : "live";
+    pc.config_hash = hash[0] ? hash : NULL;
+    pc.argv = cmd;
+    d->pipe = pipeline_create(d->mkt, d->eng, &pc, err);
+    if (d->pipe == NULL)
+        return -1;
+    /* live: the event clock is the wall clock; a replay's starts with
+     * its first frame */
+    pipeline_store_positions(d->pipe, "load", "file", o->nreplay ? 0 : now_ns());
+    return 0;
+}
+
+/* The run's counters for the store's run record. */
+static void close_pipeline(struct daemon *d)
+{
+    struct jsonw w;
+    lq_err_t err;
+
+    if (d->pipe == NULL)
+        return;
+    jw_init(&w);
+    jw_obj_begin(&w);
+    jw_key(&w, "events");
+    jw_u64(&w, engine_get_stats(d->eng)->events);
+    jw_key(&w, "ladders");
+    jw_u64(&w, engine_get_stats(d->eng)->ladders);
+    jw_key(&w, "alerts");
+    jw_u64(&w, alerts_get_stats(pipeline_alerts(d->pipe))->records);
+    jw_key(&w, "snapshots");
+    jw_u64(&w, pipeline_get_stats(d->pipe)->snapshots);
+    jw_obj_end(&w);
+    if (pipeline_close(d->pipe, jw_failed(&w) ? NULL : w.buf, &err) != 0)
+        log_msg(LOG_ERROR, "liqmond", "store: %s", err.msg);
+    jw_fini(&w);
+    d->pipe = NULL;
+}
+
 static void teardown(struct daemon *d)
 {
+    close_pipeline(d);
     for (int v = 0; v < VENUE_COUNT; v++)
         venue_destroy(d->venues[v]);
     engine_destroy(d->eng);
@@ -490,13 +585,20 @@ static int run_replay(struct daemon *d, const struct opts *o)
     struct replay_stats st;
     lq_err_t err;
 
+    struct venue_config vcs[VENUE_COUNT];
+
     memset(&io, 0, sizeof(io));
     io.emit = on_event;
     io.arg = d;
-    if (replay_create_venues(d->mkt, &io, d->venues, &err) != 0) {
+    /* With a config, its venue settings (book_depth, liq_route ...). */
+    for (int v = 0; v < VENUE_COUNT; v++)
+        vcs[v] = d->cfg.venues[v].vc;
+    if (replay_create_venues_cfg(d->mkt, &io, o->config ? vcs : NULL, d->venues,
+                                 &err) != 0) {
         fprintf(stderr, "liqmond: %s\n", err.msg);
         return EX_SOFTWARE;
     }
+    pipeline_set_venues(d->pipe, d->venues);
     memset(&ro, 0, sizeof(ro));
     ro.speed = o->speed;
     ro.progress = 1;
@@ -525,7 +627,10 @@ static void stop_daemon(struct daemon *d)
         write_state(d, d->o->state_out);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->sigusr1, NULL);
     uv_close((uv_handle_t *)&d->status, NULL);
+    uv_close((uv_handle_t *)&d->tick, NULL);
     uv_close((uv_handle_t *)&d->run_for, NULL);
     feed_stop(d->feed);
 }
@@ -534,6 +639,24 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     log_msg(LOG_INFO, "liqmond", "signal %d: shutting down", signum);
     stop_daemon(h->data);
+}
+
+/* SIGHUP: reopen the alert log for logrotate.  SIGUSR1: a status line now.
+ * Neither may kill the daemon (their default action would). */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    log_msg(LOG_INFO, "liqmond", "signal %d: reopening the alert log", signum);
+    pipeline_reopen(d->pipe);
+}
+
+/* The event clock's wall tick: a silent feed still ages (alert-rules.md). */
+static void on_tick(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    pipeline_tick(d->pipe, now_ns());
 }
 
 static void on_run_for(uv_timer_t *t)
@@ -639,11 +762,20 @@ static int run_live(struct daemon *d, const struct opts *o)
             goto stop;
         }
     }
+    pipeline_set_venues(d->pipe, d->venues);
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     d->sigint.data = d->sigterm.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_signal_init(&d->loop, &d->sigusr1);
+    d->sighup.data = d->sigusr1.data = d;
+    uv_signal_start(&d->sighup, on_hup, SIGHUP);
+    uv_signal_start(&d->sigusr1, on_hup, SIGUSR1);
+    uv_timer_init(&d->loop, &d->tick);
+    d->tick.data = d;
+    uv_timer_start(&d->tick, on_tick, 1000, 1000);
     uv_timer_init(&d->loop, &d->status);
     d->status.data = d;
     if (d->cfg.status_interval_s > 0)
@@ -721,6 +853,11 @@ int main(int argc, char **argv)
     if (build_market(&d, &o, &err) != 0 || build_engine(&d, &o, &err) != 0) {
         fprintf(stderr, "liqmond: %s\n", err.msg);
         rc = EX_CONFIG;
+        goto out;
+    }
+    if (build_pipeline(&d, &o, argc, argv, &err) != 0) {
+        fprintf(stderr, "liqmond: %s\n", err.msg);
+        rc = EX_CANTCREAT;
         goto out;
     }
     rc = o.nreplay ? run_replay(&d, &o) : run_live(&d, &o);
