@@ -12,6 +12,12 @@
 int cli_positions(int argc, char **argv);
 int cli_replay(int argc, char **argv);
 
+/* pm.c: post-mortem queries over the daemon's SQLite store. */
+int cli_alerts(int argc, char **argv);
+int cli_timeline(int argc, char **argv);
+int cli_snapshots(int argc, char **argv);
+int cli_stats(int argc, char **argv);
+
 /* conf/instruments when run from a source tree, else the installed copy. */
 const char *cli_default_instruments_dir(void);
 

@@ -3,6 +3,7 @@
  *
  *   liqmonctl sim FILE|-            simulate a cascade scenario
  *   liqmonctl positions check FILE  validate a positions file
+ *   liqmonctl alerts|timeline|snapshots|stats   post-mortems (pm.c)
  *
  * Exit codes follow sysexits.h: 0 ok, 64 usage, 65 bad input data,
  * 66 cannot open input, 70 internal error (out of memory).
@@ -37,6 +38,20 @@ static void usage(FILE *f)
 "                            run capture files through the venue adapters and\n"
 "                            print frames, events, rejections per venue and\n"
 "                            each instrument's last state\n"
+"\n"
+"Post-mortem queries over the daemon's store (read-only; --store DB\n"
+"overrides $LIQMON_STORE, else ./liqmon.db; COMMAND --help for each):\n"
+"  alerts [--since T] [--until T] [--venue V] [--instrument I] [--kind K]\n"
+"         [--severity S] [--state firing|resolved] [--run N] [--limit N]\n"
+"         [--json]          the alert records, as a table or JSON Lines\n"
+"  timeline --instrument I [--from T] [--to T] [--run N] [--json]\n"
+"                            alerts, snapshots, liquidation prints and feed\n"
+"                            events of one instrument, in time order\n"
+"  snapshots --instrument I [--from T] [--to T] [--run N] [--rows]\n"
+"            [--json]        its snapshots; --rows adds the ladder rows\n"
+"  stats [--json]            rows and time span per table, file size, runs\n"
+"  Times: 2026-11-30T12:00:00Z, '2026-11-30 12:00', 2026-11-30, an optional\n"
+"  +HH:MM offset; -15m, -2h, -7d (before now); or ns since the epoch.\n"
 "\n"
 "Exit status: 0 ok, 64 usage error, 65 bad input, 66 cannot read input,\n"
 "70 internal error.\n");
@@ -121,6 +136,14 @@ int main(int argc, char **argv)
         return cli_replay(argc - 1, argv + 1);
     if (strcmp(argv[1], "positions") == 0)
         return cli_positions(argc - 1, argv + 1);
+    if (strcmp(argv[1], "alerts") == 0)
+        return cli_alerts(argc - 1, argv + 1);
+    if (strcmp(argv[1], "timeline") == 0)
+        return cli_timeline(argc - 1, argv + 1);
+    if (strcmp(argv[1], "snapshots") == 0)
+        return cli_snapshots(argc - 1, argv + 1);
+    if (strcmp(argv[1], "stats") == 0)
+        return cli_stats(argc - 1, argv + 1);
     fprintf(stderr, "liqmonctl: unknown command '%s' (see liqmonctl --help)\n",
             argv[1]);
     return CLI_EX_USAGE;
