@@ -215,6 +215,13 @@ struct ainstr {
     /* Positions: open addressing on handle, power-of-two capacity. */
     struct pstate *pos;
     size_t poscap, posn;
+    /* A byte per position handle mirroring its state (PB_*), so that the
+     * band visits, which mostly meet positions whose crossing changes
+     * nothing, decide that from a small dense array instead of the
+     * table: at 1e5 positions it stays in cache where the table does
+     * not.  Kept in step with pos by pos_add / pos_forget / pb_sync. */
+    unsigned char *pb;
+    size_t npb;
     /* Unsettled states: evaluated at the next evaluation. */
     uint32_t *next;
     size_t nnext, capnext;
@@ -486,11 +493,45 @@ static struct pstate *pos_add(struct ainstr *ai, uint32_t h)
     }
 }
 
+#define PB_STATE 0x4          /* a state exists (table entry) */
+#define PB_BUSY  0x8          /* a hold runs or it is unsettled */
+#define PB_LEVEL 0x3          /* its level */
+
+/* Mirror p's state into its byte.  On out of memory the byte map is
+ * dropped and every visit goes through the table (pb == NULL). */
+static void pb_sync(struct ainstr *ai, const struct pstate *p, int exists)
+{
+    uint32_t h = p->handle;
+
+    if (h >= ai->npb) {
+        size_t n = ai->npb ? ai->npb : 1024;
+        unsigned char *nb;
+        while (n <= h)
+            n *= 2;
+        nb = ai->pb || ai->npb == 0 ? realloc(ai->pb, n) : NULL;
+        if (nb == NULL) {
+            free(ai->pb);
+            ai->pb = NULL;
+            ai->npb = (size_t)-1;      /* never again: table only */
+            return;
+        }
+        memset(nb + ai->npb, 0, n - ai->npb);
+        ai->pb = nb;
+        ai->npb = n;
+    }
+    if (ai->pb == NULL)
+        return;
+    ai->pb[h] = !exists ? 0 : (unsigned char)(PB_STATE | (p->m.level & PB_LEVEL) |
+                                              (p->m.hold_start >= 0 || p->unsettled
+                                               ? PB_BUSY : 0));
+}
+
 /* Remove with backward-shift deletion (linear probing stays valid). */
 static void pos_forget(struct ainstr *ai, struct pstate *p)
 {
     size_t mask = ai->poscap - 1, i = (size_t)(p - ai->pos), j = i;
 
+    pb_sync(ai, p, 0);
     ai->pos[i].used = 0;
     ai->posn--;
     for (;;) {
@@ -601,6 +642,7 @@ static void eval_position(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
     p->unsettled = p->m.hold_start < 0 && asked != p->m.level;
     if (p->unsettled && !p->in_next)
         next_add(ai, p);
+    pb_sync(ai, p, 1);
     if (before >= 0 && pindex_get(ix, h, &pv) == PINDEX_OK) {
         dec_format(v->qty, qty);
         if (p->m.level == ALERT_NONE)
@@ -720,7 +762,26 @@ static int zone_visit(const struct pos_view *v, void *arg)
 static int band_visit(uint32_t h, double lp, void *arg)
 {
     struct zone_ctx *z = arg;
-    struct pstate *p = pos_find(z->ai, h);
+    struct pstate *p;
+
+    /* Most positions a band meets crossed a breakpoint that does not
+     * matter at their level (crit while critical, warn + margin while
+     * none ...): settled, they ask their own level again and nothing
+     * changes.  Decide that from the byte map; only the rest go to the
+     * table and eval_position. */
+    if (z->ai->pb != NULL) {
+        unsigned b = h < z->ai->npb ? z->ai->pb[h] : 0;
+        if (!(b & PB_BUSY)) {
+            const struct alert_config *c = &z->a->cfg;
+            const double thr[3] = { 0, c->warn, c->crit };
+            double d = z->side == POS_LONG ? (z->ref - lp) / z->ref
+                                           : (lp - z->ref) / z->ref;
+            int current = (b & PB_STATE) ? (int)(b & PB_LEVEL) : ALERT_NONE;
+            if (ask_below(d, thr, c->margin, current) == current)
+                return 0;
+        }
+    }
+    p = pos_find(z->ai, h);
 
     if (p == NULL || p->epoch != z->a->epoch)
         eval_position(z->a, z->ai, z->ix, h, z->side, lp, p, z->ref, z->t);
@@ -1369,6 +1430,8 @@ void alerts_positions_reset(alerts_t *a, int64_t t)
         free(ai->pos);
         ai->pos = NULL;
         ai->poscap = ai->posn = 0;
+        if (ai->pb != NULL)
+            memset(ai->pb, 0, ai->npb);
         ai->nliqd = 0;
         ai->nnext = 0;
         ai->duehead = ai->nodues = 0;
@@ -1425,6 +1488,7 @@ void alerts_destroy(alerts_t *a)
         free(a->ai[i].pos);
         free(a->ai[i].next);
         free(a->ai[i].liqd);
+        free(a->ai[i].pb);
         free(a->ai[i].dues);
         for (int s = 0; s < 2; s++) {
             free(a->ai[i].side[s].ts);
