@@ -204,7 +204,7 @@ int main(void)
     if (fd < 0)
         return 1;
     close(fd);
-    log_set_level(LOG_ERROR);
+    log_set_level(LL_ERROR);
     bench_depth_diff(1);
     bench_depth_diff(5);
     if (getenv("BENCH_DIFF_ONLY")) {

@@ -277,7 +277,7 @@ int main(void)
     double r, t0, t1;
     store_t *s;
 
-    log_set_level(LOG_WARN);        /* no "new store" line per phase */
+    log_set_level(LL_WARN);        /* no "new store" line per phase */
     snprintf(dbpath, sizeof(dbpath), "%s/bench_store-%d.db",
              tmp && *tmp ? tmp : "/tmp", (int)getpid());
     fill_ladder(90000);

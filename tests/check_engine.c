@@ -404,7 +404,7 @@ START_TEST(test_replay_ladders_fresh)
     struct trng r;
     char *files[] = { "tests/fixtures/captures/vsim-4venues.jsonl.gz" };
 
-    log_set_level(LOG_ERROR);
+    log_set_level(LL_ERROR);
     trng_init(&r, "engine-replay");
     c.m = market_create();
     ck_assert_int_eq(market_load_dir(c.m, "conf/instruments", 0, &err), 8);
@@ -442,7 +442,7 @@ START_TEST(test_replay_ladders_fresh)
     replay_destroy_venues(v);
     engine_destroy(c.e);
     market_destroy(c.m);
-    log_set_level(LOG_INFO);
+    log_set_level(LL_INFO);
 }
 END_TEST
 

@@ -197,7 +197,7 @@ START_TEST(test_adapters_survive_garbage)
     char *buf = malloc(FRAME_MAX);
     uint64_t fed = 0, rejected = 0;
 
-    log_set_level(LOG_ERROR);
+    log_set_level(LL_ERROR);
     trng_init(&r, "fuzz-adapters");
     load_corpus();
     for (int round = 0; round < 60; round++) {
@@ -245,7 +245,7 @@ START_TEST(test_adapters_survive_garbage)
     ck_assert_uint_gt(rejected, fed / 10);
     free(buf);
     free_corpus();
-    log_set_level(LOG_INFO);
+    log_set_level(LL_INFO);
 }
 END_TEST
 

@@ -62,7 +62,7 @@ static char tmpdir[4096];
 static void quiet_hook(enum log_level lv, const char *line, void *arg)
 {
     (void)arg;
-    if (lv <= LOG_WARN)
+    if (lv <= LL_WARN)
         fprintf(stderr, "%s\n", line);
 }
 
@@ -93,7 +93,7 @@ static void tmp_teardown(void)
     }
     rmdir(tmpdir);
     log_set_hook(NULL, NULL);
-    log_set_level(LOG_INFO);
+    log_set_level(LL_INFO);
 }
 
 static const char *tpath(const char *name)
@@ -1103,7 +1103,7 @@ START_TEST(retention)
     uint64_t alert_id = 0, logged = 0, print_stmts = 0;
     int waited = 0;
 
-    log_set_level(LOG_DEBUG);
+    log_set_level(LL_DEBUG);
     log_set_hook(cap_hook, NULL);
     cfg_init(&c, "ret.db");
     c.retention_days = 1;

@@ -222,7 +222,7 @@ int cli_replay(int argc, char **argv)
         goto out;
     }
     /* Rejections are counted and summarised below; no sampled log lines. */
-    log_set_level(LOG_ERROR);
+    log_set_level(LL_ERROR);
     memset(&o, 0, sizeof(o));
     o.progress = 1;
     o.on_bad = on_bad;

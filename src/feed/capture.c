@@ -537,7 +537,7 @@ static void writer_open_hour(capture_writer_t *w, int64_t ts)
     w->f = fopen(path, "a");
     w->hour = hour;
     if (w->f == NULL)
-        log_msg(LOG_ERROR, "capture", "%s: %s", path, strerror(errno));
+        log_msg(LL_ERROR, "capture", "%s: %s", path, strerror(errno));
     else {
         pthread_mutex_lock(&w->mu);
         w->st.files++;

@@ -281,7 +281,7 @@ static void lws_log_bridge(int level, const char *line)
 
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
-    log_msg(level & LLL_ERR ? LOG_WARN : LOG_INFO, "lws", "%.*s", (int)n, line);
+    log_msg(level & LLL_ERR ? LL_WARN : LL_INFO, "lws", "%.*s", (int)n, line);
 }
 
 static void handle_closed(uv_handle_t *h)
@@ -379,12 +379,12 @@ static void link_lost(struct flink *l, const char *why, const char *detail,
         c->next = NULL;
         link_release(l);
         c->replace_after = uv_now(f->loop) + backoff_ms(f, c->replace_attempts++);
-        log_msg(LOG_WARN, MOD, "%s: replacement connection lost (%s)", c->name,
+        log_msg(LL_WARN, MOD, "%s: replacement connection lost (%s)", c->name,
                 c->last_error);
         return;
     }
     if (l != c->cur) {
-        log_msg(LOG_ERROR, MOD, "%s: lost a link it does not own", c->name);
+        log_msg(LL_ERROR, MOD, "%s: lost a link it does not own", c->name);
         link_release(l);
         return;
     }
@@ -398,7 +398,7 @@ static void link_lost(struct flink *l, const char *why, const char *detail,
         c->cur = c->next;
         c->next = NULL;
         if (c->cur->established) {
-            log_msg(LOG_INFO, MOD, "%s: lost (%s); the replacement takes over",
+            log_msg(LL_INFO, MOD, "%s: lost (%s); the replacement takes over",
                     c->name, c->last_error);
             return;
         }
@@ -409,11 +409,11 @@ static void link_lost(struct flink *l, const char *why, const char *detail,
         c->st.connected = 0;
         c->st.healthy = 0;
         c->st.disconnects++;
-        log_msg(LOG_WARN, MOD, "%s: disconnected (%s)", c->name, c->last_error);
+        log_msg(LL_WARN, MOD, "%s: disconnected (%s)", c->name, c->last_error);
         c->down_said = 1;
         conn_emit(c, NULL, FEED_EV_DOWN, c->last_error);
     } else if (!was_open) {
-        log_msg(LOG_INFO, MOD, "%s: connect failed (%s)", c->name,
+        log_msg(LL_INFO, MOD, "%s: connect failed (%s)", c->name,
                 c->last_error);
         /* A feed that never comes up is down too (alert-rules.md,
          * feed_down): say so once, not on every retry. */
@@ -495,7 +495,7 @@ static void retry_cb(uv_timer_t *t)
         return;
     if (link_start(c, 0) != 0) {
         c->st.failures++;
-        log_msg(LOG_WARN, MOD, "%s: %s", c->name, c->last_error);
+        log_msg(LL_WARN, MOD, "%s: %s", c->name, c->last_error);
         conn_schedule_retry(c, backoff_ms(f, c->attempts++));
     }
 }
@@ -523,7 +523,7 @@ static void dog_cb(uv_timer_t *t)
                 link_lost(l, "connect timeout", NULL, 1);
         } else if (now - l->t_rx >= stale) {
             c->st.stale++;
-            log_msg(LOG_WARN, MOD, "%s: stale: no message for %" PRIu64 " ms",
+            log_msg(LL_WARN, MOD, "%s: stale: no message for %" PRIu64 " ms",
                     c->name, now - l->t_rx);
             conn_emit(c, l, FEED_EV_STALE, "no message");
             if (l->dead)            /* dropped by the callback */
@@ -538,7 +538,7 @@ static void dog_cb(uv_timer_t *t)
     if (f->cfg.max_age_s > 0 && c->cur && c->cur->established && !c->next &&
         now - c->cur->t_open >= (uint64_t)f->cfg.max_age_s * 1000 &&
         now >= c->replace_after && !f->stopping) {
-        log_msg(LOG_INFO, MOD, "%s: connection %d s old: opening its replacement",
+        log_msg(LL_INFO, MOD, "%s: connection %d s old: opening its replacement",
                 c->name, f->cfg.max_age_s);
         if (link_start(c, 1) != 0)
             c->replace_after = now + backoff_ms(f, c->replace_attempts++);
@@ -571,7 +571,7 @@ static void link_deliver(struct flink *l)
                 link_detach(old, 1);
                 link_release(old);
             }
-            log_msg(LOG_INFO, MOD, "%s: replacement delivers; old connection closed",
+            log_msg(LL_INFO, MOD, "%s: replacement delivers; old connection closed",
                     c->name);
         }
         if (!c->healthy && l == c->cur) {
@@ -600,7 +600,7 @@ static int link_rx(struct flink *l, struct lws *wsi, const void *in, size_t len)
 
     if (l->rx_len + len > max) {
         c->st.oversized++;
-        log_msg(LOG_WARN, MOD, "%s: message over %zu bytes: dropped, reconnecting",
+        log_msg(LL_WARN, MOD, "%s: message over %zu bytes: dropped, reconnecting",
                 c->name, max);
         link_lost(l, "oversized message", NULL, 0);
         return -1;
@@ -714,7 +714,7 @@ static int req_append(struct freq *r, const void *in, size_t len)
     if (r->too_big)
         return 0;
     if (r->len + len > max) {
-        log_msg(LOG_WARN, MOD, "GET %s: body over %zu bytes", r->url, max);
+        log_msg(LL_WARN, MOD, "GET %s: body over %zu bytes", r->url, max);
         r->too_big = 1;
         return -1;
     }
@@ -836,7 +836,7 @@ static int req_callback(struct freq *r, struct lws *wsi,
         req_finish(r, 1);
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        log_msg(LOG_WARN, MOD, "GET %s: %s", r->url, in ? (const char *)in : "error");
+        log_msg(LL_WARN, MOD, "GET %s: %s", r->url, in ? (const char *)in : "error");
         req_finish(r, 0);
         return 0;
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
@@ -888,7 +888,7 @@ static int feed_lws_cb(struct lws *wsi, enum lws_callback_reasons reason,
         c->last_error[0] = '\0';
         if (!c->up)
             c->up = 1;
-        log_msg(LOG_INFO, MOD, "%s: connected to %s%s", c->name,
+        log_msg(LL_INFO, MOD, "%s: connected to %s%s", c->name,
                 c->url.hostport, l == c->next ? " (replacement)" : "");
         conn_emit(c, l, FEED_EV_OPEN, l == c->next ? "replacement" : NULL);
         if (l->dead) {
@@ -1096,7 +1096,7 @@ void feed_destroy(feed_t *f)
         return;
     if (!f->stopping || f->handles_open != 0) {
         /* the loop still points into f: leaking beats a use after free */
-        log_msg(LOG_ERROR, MOD, "feed_destroy before feed_stop + uv_run "
+        log_msg(LL_ERROR, MOD, "feed_destroy before feed_stop + uv_run "
                 "(%d handles open): leaking the feed", f->handles_open);
         return;
     }
@@ -1185,7 +1185,7 @@ int feed_send(feed_t *f, int h, const char *text, size_t len)
     if (l == NULL || !l->established || l->dead || l->wsi == NULL)
         return -1;
     if (l->tx_bytes + len > FEED_TX_MAX_BYTES) {
-        log_msg(LOG_WARN, MOD, "%s: send queue full: message dropped", c->name);
+        log_msg(LL_WARN, MOD, "%s: send queue full: message dropped", c->name);
         return -1;
     }
     m = malloc(sizeof(*m) + LWS_PRE + len);
@@ -1212,7 +1212,7 @@ int feed_reconnect(feed_t *f, int h, const char *why)
     if (c == NULL || f->stopping)
         return -1;
     snprintf(reason, sizeof(reason), "reconnect: %s", why ? why : "asked");
-    log_msg(LOG_INFO, MOD, "%s: %s", c->name, reason);
+    log_msg(LL_INFO, MOD, "%s: %s", c->name, reason);
     if (c->next)
         link_lost(c->next, reason, NULL, 1);
     if (c->cur)
@@ -1332,9 +1332,9 @@ static void venue_body_cb(void *arg, const char *url, int status,
         return;
     if (status < 200 || status > 299) {
         if (status == 0)
-            log_msg(LOG_WARN, MOD, "%s: GET %s failed", venue_name(s->id), url);
+            log_msg(LL_WARN, MOD, "%s: GET %s failed", venue_name(s->id), url);
         else
-            log_msg(LOG_WARN, MOD, "%s: GET %s: HTTP %d: %.*s", venue_name(s->id),
+            log_msg(LL_WARN, MOD, "%s: GET %s: HTTP %d: %.*s", venue_name(s->id),
                     url, status, len > 200 ? 200 : (int)len, body ? body : "");
         return;         /* the adapter retries from venue_tick */
     }
@@ -1356,7 +1356,7 @@ static int vio_http_get(void *arg, const char *path)
         snprintf(url, sizeof(url), "%s", path);
     } else {
         if (s->rest_url[0] == '\0') {
-            log_msg(LOG_WARN, MOD, "%s: GET %s: no REST base URL "
+            log_msg(LL_WARN, MOD, "%s: GET %s: no REST base URL "
                     "(feed_set_rest_url)", venue_name(s->id), path);
             return -1;
         }
@@ -1365,7 +1365,7 @@ static int vio_http_get(void *arg, const char *path)
             return -1;
     }
     if (http_start(s->f, url, path, venue_body_cb, s, &err) != 0) {
-        log_msg(LOG_WARN, MOD, "%s: %s", venue_name(s->id), err.msg);
+        log_msg(LL_WARN, MOD, "%s: %s", venue_name(s->id), err.msg);
         return -1;
     }
     return 0;

@@ -23,7 +23,7 @@ static double mono_s(void)
 static void log_bad(const char *msg, void *arg)
 {
     (void)arg;
-    log_msg(LOG_WARN, "replay", "%s", msg);
+    log_msg(LL_WARN, "replay", "%s", msg);
 }
 
 static void show_progress(const char *file, uint64_t pos, uint64_t size,

@@ -162,12 +162,12 @@ int alertlog_write(alertlog_t *l, const struct alert_record *r)
     if (rc == 0) {
         l->st.written++;
         if (l->failing)
-            log_msg(LOG_INFO, "alertlog", "%s: writing again", l->path);
+            log_msg(LL_INFO, "alertlog", "%s: writing again", l->path);
         l->failing = 0;
     } else {
         l->st.failed++;
         if (!l->failing)
-            log_msg(LOG_ERROR, "alertlog", "%s: cannot write alert %llu: %s "
+            log_msg(LL_ERROR, "alertlog", "%s: cannot write alert %llu: %s "
                     "(the store still gets it; said once until writes work)",
                     l->path, (unsigned long long)r->id, strerror(errno));
         l->failing = 1;

@@ -1136,7 +1136,7 @@ static void store_fail(store_t *s, const char *why)
     pthread_cond_broadcast(&s->done_cv);
     pthread_mutex_unlock(&s->mu);
     if (!was)
-        log_msg(LOG_ERROR, STORE_MOD, "%s: writer stopped, records from now "
+        log_msg(LL_ERROR, STORE_MOD, "%s: writer stopped, records from now "
                 "on are lost: %s: %s", s->path, why, s->errbuf);
 }
 
@@ -1170,7 +1170,7 @@ static enum store_class store_commit(store_t *s, const struct store_msg *first,
             s->w_rows += rows;          /* published by store_write */
             s->w_batches++;
             if (s->in_error) {
-                log_msg(LOG_INFO, STORE_MOD, "%s: writing again after %d "
+                log_msg(LL_INFO, STORE_MOD, "%s: writing again after %d "
                         "failed attempts", s->path, attempts);
                 s->in_error = 0;
             }
@@ -1186,7 +1186,7 @@ static enum store_class store_commit(store_t *s, const struct store_msg *first,
             return STORE_FATAL;
         }
         if (!s->in_error) {
-            log_msg(LOG_ERROR, STORE_MOD, "%s: %s; keeping the records and "
+            log_msg(LL_ERROR, STORE_MOD, "%s: %s; keeping the records and "
                     "retrying", s->path, s->errbuf);
             s->in_error = 1;
         }
@@ -1221,7 +1221,7 @@ static void store_write(store_t *s, struct store_msg *batch, size_t n)
         for (m = batch, i = 0; i < n; i++, m = m->next) {
             cls = store_commit(s, m, 1);
             if (cls == STORE_DATA) {
-                log_msg(LOG_WARN, STORE_MOD, "%s: record refused, not "
+                log_msg(LL_WARN, STORE_MOD, "%s: record refused, not "
                         "stored: %s", s->path, s->errbuf);
                 lost++;
             } else if (cls == STORE_FATAL) {
@@ -1334,7 +1334,7 @@ static int store_walk_step(store_t *s, struct store_walk *w, int64_t cutoff,
     rc = SQLITE_OK;
     *deleted = sqlite3_changes(s->db);
     if (*deleted > 0)
-        log_msg(LOG_DEBUG, STORE_MOD, "%s: retention: %d rows from %s",
+        log_msg(LL_DEBUG, STORE_MOD, "%s: retention: %d rows from %s",
                 s->path, *deleted, w->table);
     if (nrow == 2) {
         /* The row after hi is the next chunk's lo. */
@@ -1401,7 +1401,7 @@ static void store_prune(store_t *s)
     s->st.pruned += pruned;
     pthread_mutex_unlock(&s->mu);
     if (s->prune_error) {
-        log_msg(LOG_INFO, STORE_MOD, "%s: retention working again", s->path);
+        log_msg(LL_INFO, STORE_MOD, "%s: retention working again", s->path);
         s->prune_error = 0;
     }
     return;
@@ -1409,7 +1409,7 @@ fail:
     store_rollback(s);
     store_count_error(s);
     if (!s->prune_error) {
-        log_msg(LOG_ERROR, STORE_MOD, "%s: retention failed, retrying: %s",
+        log_msg(LL_ERROR, STORE_MOD, "%s: retention failed, retrying: %s",
                 s->path, s->errbuf);
         s->prune_error = 1;
     }
@@ -1458,12 +1458,12 @@ static void store_checkpoint(store_t *s)
     rc = sqlite3_wal_checkpoint_v2(s->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                    NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        log_msg(LOG_DEBUG, STORE_MOD, "%s: checkpoint: %s", s->path,
+        log_msg(LL_DEBUG, STORE_MOD, "%s: checkpoint: %s", s->path,
                 sqlite3_errmsg(s->ckdb));
     now = store_mono_ns();
     if (stat(s->wal_path, &sb) != 0 || sb.st_size <= s->wal_max_bytes) {
         if (s->wal_over)
-            log_msg(LOG_INFO, STORE_MOD, "%s: WAL back under %" PRId64
+            log_msg(LL_INFO, STORE_MOD, "%s: WAL back under %" PRId64
                     " bytes", s->path, s->wal_max_bytes);
         s->wal_over = 0;
         return;
@@ -1475,10 +1475,10 @@ static void store_checkpoint(store_t *s)
                                    NULL, NULL);
     if (rc == SQLITE_OK) {
         if (s->wal_over)
-            log_msg(LOG_INFO, STORE_MOD, "%s: WAL truncated", s->path);
+            log_msg(LL_INFO, STORE_MOD, "%s: WAL truncated", s->path);
         s->wal_over = 0;
     } else if (!s->wal_over) {
-        log_msg(LOG_WARN, STORE_MOD, "%s: WAL is %lld bytes, over %" PRId64
+        log_msg(LL_WARN, STORE_MOD, "%s: WAL is %lld bytes, over %" PRId64
                 ", and cannot be truncated yet (%s: a reader on an old "
                 "snapshot, or a writer that never pauses); retrying every "
                 "second", s->path,
@@ -1741,12 +1741,12 @@ static int store_schema(store_t *s, lq_err_t *err)
             goto fail;
         /* A new file is created, not migrated: no line per step. */
         if (cur == v && from > 0)
-            log_msg(LOG_INFO, STORE_MOD, "%s: schema version %ld -> %ld",
+            log_msg(LL_INFO, STORE_MOD, "%s: schema version %ld -> %ld",
                     s->path, v, v + 1);
         v = cur == v ? v + 1 : cur;
     }
     if (from == 0)
-        log_msg(LOG_INFO, STORE_MOD, "%s: new store, schema version %d",
+        log_msg(LL_INFO, STORE_MOD, "%s: new store, schema version %d",
                 s->path, STORE_SCHEMA_VERSION);
     return 0;
 fail:

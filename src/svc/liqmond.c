@@ -175,7 +175,7 @@ static void on_event(void *arg, const struct mkt_event *ev)
             "connected", "disconnected", "stale", "book invalid", "book valid",
             "rejected"
         };
-        log_msg(ev->u.feed.kind == FEED_CONNECTED ? LOG_INFO : LOG_WARN,
+        log_msg(ev->u.feed.kind == FEED_CONNECTED ? LL_INFO : LL_WARN,
                 venue_name(ev->venue), "%s %s%s%s", ev->u.feed.conn ? ev->u.feed.conn : "",
                 kinds[ev->u.feed.kind], ev->u.feed.reason ? ": " : "",
                 ev->u.feed.reason ? ev->u.feed.reason : "");
@@ -186,13 +186,13 @@ static void on_event(void *arg, const struct mkt_event *ev)
 static void log_position_error(const char *msg, void *arg)
 {
     (void)arg;
-    log_msg(LOG_WARN, "positions", "%s", msg);
+    log_msg(LL_WARN, "positions", "%s", msg);
 }
 
 static void log_note(const char *msg, void *arg)
 {
     (void)arg;
-    log_msg(LOG_WARN, "replay", "%s", msg);
+    log_msg(LL_WARN, "replay", "%s", msg);
 }
 
 /* Market from the config's venues and symbols; or, without a config (a
@@ -238,13 +238,13 @@ static int build_engine(struct daemon *d, const struct opts *o, lq_err_t *err)
     if (d->eng == NULL)
         return -1;
     if (pos == NULL) {
-        log_msg(LOG_WARN, "liqmond", "no positions file: ladders will show "
+        log_msg(LL_WARN, "liqmond", "no positions file: ladders will show "
                 "no liquidations");
         return 0;
     }
     if (engine_load_positions(d->eng, pos, log_position_error, NULL, &ps, err) != 0)
         return -1;
-    log_msg(LOG_INFO, "liqmond", "%s: %zu positions loaded, %zu rejected", pos,
+    log_msg(LL_INFO, "liqmond", "%s: %zu positions loaded, %zu rejected", pos,
             ps.loaded, ps.rejected);
     return 0;
 }
@@ -323,7 +323,7 @@ static void close_pipeline(struct daemon *d)
     jw_u64(&w, pipeline_get_stats(d->pipe)->snapshots);
     jw_obj_end(&w);
     if (pipeline_close(d->pipe, jw_failed(&w) ? NULL : w.buf, &err) != 0)
-        log_msg(LOG_ERROR, "liqmond", "store: %s", err.msg);
+        log_msg(LL_ERROR, "liqmond", "store: %s", err.msg);
     jw_fini(&w);
     d->pipe = NULL;
 }
@@ -567,11 +567,11 @@ static void write_state(struct daemon *d, const char *path)
     }
     jw_obj_end(&w);
     if (jw_failed(&w) || (f = fopen(path, "w")) == NULL) {
-        log_msg(LOG_ERROR, "liqmond", "%s: cannot write the state", path);
+        log_msg(LL_ERROR, "liqmond", "%s: cannot write the state", path);
     } else {
         fprintf(f, "%s\n", w.buf);
         if (fclose(f) != 0)
-            log_msg(LOG_ERROR, "liqmond", "%s: write error", path);
+            log_msg(LL_ERROR, "liqmond", "%s: write error", path);
     }
     jw_fini(&w);
 }
@@ -637,7 +637,7 @@ static void stop_daemon(struct daemon *d)
 
 static void on_signal(uv_signal_t *h, int signum)
 {
-    log_msg(LOG_INFO, "liqmond", "signal %d: shutting down", signum);
+    log_msg(LL_INFO, "liqmond", "signal %d: shutting down", signum);
     stop_daemon(h->data);
 }
 
@@ -647,7 +647,7 @@ static void on_hup(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
 
-    log_msg(LOG_INFO, "liqmond", "signal %d: reopening the alert log", signum);
+    log_msg(LL_INFO, "liqmond", "signal %d: reopening the alert log", signum);
     pipeline_reopen(d->pipe);
 }
 
@@ -661,7 +661,7 @@ static void on_tick(uv_timer_t *t)
 
 static void on_run_for(uv_timer_t *t)
 {
-    log_msg(LOG_INFO, "liqmond", "--run-for elapsed: shutting down");
+    log_msg(LL_INFO, "liqmond", "--run-for elapsed: shutting down");
     stop_daemon(t->data);
 }
 
@@ -697,14 +697,14 @@ static void on_status(uv_timer_t *t)
         const struct engine_ladder *l = engine_ladder(d->eng, in);
         char down[128], up[128];
         if (!l->valid) {
-            log_msg(LOG_INFO, "status", "%s mark %.10g: no ladder (%s)", in->key,
+            log_msg(LL_INFO, "status", "%s mark %.10g: no ladder (%s)", in->key,
                     in->mark, in->book_valid ? (l->why_invalid ? l->why_invalid : "-")
                                              : in->invalid_reason);
             continue;
         }
         side_headline(l, CASCADE_DOWN, down, sizeof(down));
         side_headline(l, CASCADE_UP, up, sizeof(up));
-        log_msg(LOG_INFO, "status", "%s mark %.10g; %s; %s", in->key, in->mark,
+        log_msg(LL_INFO, "status", "%s mark %.10g; %s; %s", in->key, in->mark,
                 down, up);
     }
 }
@@ -785,7 +785,7 @@ static int run_live(struct daemon *d, const struct opts *o)
     d->run_for.data = d;
     if (o->run_for > 0)
         uv_timer_start(&d->run_for, on_run_for, (uint64_t)(o->run_for * 1000), 0);
-    log_msg(LOG_INFO, "liqmond", "%s started: %zu instruments", LIQMON_VERSION,
+    log_msg(LL_INFO, "liqmond", "%s started: %zu instruments", LIQMON_VERSION,
             market_count(d->mkt));
     uv_run(&d->loop, UV_RUN_DEFAULT);
     rc = 0;
@@ -799,7 +799,7 @@ done:
     uv_run(&d->loop, UV_RUN_DEFAULT);
 out:
     if (uv_loop_close(&d->loop) != 0)
-        log_msg(LOG_WARN, "liqmond", "event loop closed with handles open");
+        log_msg(LL_WARN, "liqmond", "event loop closed with handles open");
     (void)now_ns;
     return rc;
 }
@@ -826,7 +826,7 @@ int main(int argc, char **argv)
         return EX_USAGE;
     }
     if (o.verbose)
-        log_set_level(LOG_DEBUG);
+        log_set_level(LL_DEBUG);
     memset(&d, 0, sizeof(d));
     d.o = &o;
     config_default(&d.cfg);

@@ -59,7 +59,7 @@ static void on_alert(void *arg, const struct alert_record *r)
     if (p->log)
         alertlog_write(p->log, r);
     if (p->store && store_put_alert(p->store, r) != 0)
-        log_msg(LOG_ERROR, "pipeline", "alert %llu could not be queued for the "
+        log_msg(LL_ERROR, "pipeline", "alert %llu could not be queued for the "
                 "store (out of memory, or the store has failed: see above)",
                 (unsigned long long)r->id);
     for (size_t i = 0; i < p->nlisteners; i++)
@@ -351,7 +351,7 @@ void pipeline_reopen(pipeline_t *p)
     lq_err_t err;
 
     if (p->log && alertlog_reopen(p->log, &err) != 0)
-        log_msg(LOG_ERROR, "pipeline", "alert log: %s (still writing to the "
+        log_msg(LL_ERROR, "pipeline", "alert log: %s (still writing to the "
                 "old file)", err.msg);
 }
 

@@ -844,7 +844,7 @@ static int on_event(venue_t *v, const char *d, size_t len, int ev, int64_t now)
     if (jtok_streq(d, t, ev, "notice")) {
         /* e.g. 64008: the connection will close for a service upgrade;
          * the transport reconnects when it does. */
-        log_msg(LOG_INFO, "okx-swap", "notice: %.*s", (int)(len > 200 ? 200 : len), d);
+        log_msg(LL_INFO, "okx-swap", "notice: %.*s", (int)(len > 200 ? 200 : len), d);
         return 0;
     }
     if (jtok_streq(d, t, ev, "error"))

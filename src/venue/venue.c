@@ -272,7 +272,7 @@ int venue__reject(venue_t *v, enum venue_reject why, const char *detail,
     }
     if (v->log_count++ < 5) {
         int shown = len > 160 ? 160 : (int)len;
-        log_msg(LOG_WARN, venue_name(v->cfg.id), "rejected frame (%s%s%s): %.*s%s",
+        log_msg(LL_WARN, venue_name(v->cfg.id), "rejected frame (%s%s%s): %.*s%s",
                 venue_reject_name(why), detail ? ": " : "", detail ? detail : "",
                 shown, data ? data : "", len > 160 ? "..." : "");
     }
@@ -343,7 +343,7 @@ void venue__invalidate(venue_t *v, struct mkt_instr *in, const char *reason,
 
     market_invalidate(in, reason);
     if (was_valid) {
-        log_msg(LOG_WARN, venue_name(v->cfg.id), "%s: book invalid: %s",
+        log_msg(LL_WARN, venue_name(v->cfg.id), "%s: book invalid: %s",
                 in->key, reason);
         emit_feed(v, in, FEED_BOOK_INVALID, reason, now);
     }

@@ -118,6 +118,14 @@ assert not st["instruments"]["bybit-linear:BTCUSDT"]["book_valid"]
 assert st["instruments"]["binance-usdm:BTCUSDT"]["book_valid"]
 EOF
 
+# Diagnostic lines: an ISO-8601 UTC timestamp first; under journald
+# (JOURNAL_STREAM set) the syslog priority instead.
+grep -q '^20[0-9-]*T[0-9:.]*Z warning: ' "$tmp/a.err" \
+    && ok "log lines carry a timestamp" || bad "log lines without a timestamp"
+JOURNAL_STREAM=8:1234 "$D" --replay "$CAP" --instruments conf/instruments > /dev/null 2> "$tmp/j.err"
+grep -q '^<4>warning: ' "$tmp/j.err" && ! grep -q '^20[0-9-]*T' "$tmp/j.err" \
+    && ok "under journald: syslog priority prefixes" || bad "under journald: $(head -2 "$tmp/j.err")"
+
 # A bad store path: refused at start with the path named, exit 73.
 "$D" --replay "$CAP" --store /nonexistent/dir/x.db > /dev/null 2> "$tmp/e.err"
 rc=$?
