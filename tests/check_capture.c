@@ -11,7 +11,14 @@
  * keys, spaces) decode to UTF-8; frame_b64; CRLF, blank lines, a last line
  * without '\n'; gzip files read identically; every kind of bad line is
  * counted and reported as "<path>:<line>: <what>" while the good lines
- * around it come back; an 8 MiB frame.  Writing: hourly files across an
+ * around it come back; an 8 MiB frame.  Damage (capture.h's error
+ * contract): a truncated gzip file (cut mid-stream, in the trailer, after
+ * the header), corrupt gzip data, garbage after the stream are
+ * CAPTURE_EDATA naming the file and the lines read before, after every
+ * frame before the damage came back; concatenated gzip members are fine;
+ * a plain file cut mid-line gives its last line as a bad line; errors are
+ * sticky; replay_run passes the kind on through capture_last_error().
+ * Writing: hourly files across an
  * hour and a day boundary, named capture-YYYYMMDD-HH.jsonl, read back in
  * order; stats; a tiny queue drops and counts instead of blocking.
  *
@@ -608,14 +615,20 @@ START_TEST(line_ends)
 
     read_all(put_str("crlf.jsonl", text), &ra);
     ck_assert_int_eq(ra.rc, 0);
-    ck_assert_uint_eq(ra.nbad, 0);
-    ck_assert_uint_eq(ra.n, 3);
+    ck_assert_uint_eq(ra.n, 2);
     ck_assert_str_eq(ra.f[0].data, "a");
     ck_assert_uint_eq(ra.f[0].line, 2);
     ck_assert_str_eq(ra.f[1].data, "b\r");
     ck_assert_uint_eq(ra.f[1].line, 5);
-    ck_assert_str_eq(ra.f[2].data, "c");
-    ck_assert_uint_eq(ra.f[2].line, 6);
+    /* capture-format.md: '\n' after every line.  A last line without one
+     * was cut off, even when what is left parses. */
+    ck_assert_uint_eq(ra.nbad, 1);
+    {
+        char want[8300];
+        snprintf(want, sizeof(want), "%s:6: no newline at the end of the file: "
+                 "the last line is cut off", tpath("crlf.jsonl"));
+        ck_assert_str_eq(ra.bad[0], want);
+    }
     readall_free(&ra);
 
     /* Empty files, blank-only files. */
@@ -758,16 +771,32 @@ START_TEST(open_errors)
     capture_close(NULL);
     capture_writer_stop(NULL);
 
-    /* A corrupt gzip stream: a read error, not a crash or a bad line. */
+    ck_assert_int_eq(capture_last_error(), CAPTURE_EOPEN);
+
+    /* A directory: cannot open (not a read error later). */
+    ck_assert_ptr_null(capture_open(tmpdir, &err));
+    ck_assert_int_eq(capture_last_error(), CAPTURE_EOPEN);
+    ck_assert_msg(strstr(err.msg, "Is a directory") != NULL, "%s", err.msg);
+
+    /* A corrupt gzip stream: damaged data, not a crash or a bad line. */
     {
         static const unsigned char junk[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3,
                                               0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-        capture_reader_t *r = capture_open(put_file("bad.jsonl.gz", (const char *)junk,
-                                                    sizeof(junk)), &err);
+        const char *p = put_file("bad.jsonl.gz", (const char *)junk, sizeof(junk));
+        capture_reader_t *r = capture_open(p, &err);
         struct capture_frame f;
+        char want[8300];
+
         ck_assert_ptr_nonnull(r);
-        ck_assert_int_eq(capture_next(r, &f, NULL, NULL, &err), -1);
-        ck_assert_msg(strstr(err.msg, "read error") != NULL, "%s", err.msg);
+        ck_assert_int_eq(capture_last_error(), CAPTURE_OK);
+        ck_assert_int_eq(capture_next(r, &f, NULL, NULL, &err), CAPTURE_EDATA);
+        snprintf(want, sizeof(want), "%s: corrupt gzip data at byte ", p);
+        ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+        ck_assert_msg(strstr(err.msg, "(zlib: invalid block type) (after line 0)") != NULL,
+                      "%s", err.msg);
+        ck_assert_int_eq(capture_reader_error(r), CAPTURE_EDATA);
+        ck_assert_int_eq(capture_last_error(), CAPTURE_EDATA);
+        ck_assert_str_eq(capture_error_name(CAPTURE_EDATA), "damaged data");
         capture_close(r);
     }
 }
@@ -1030,6 +1059,275 @@ START_TEST(writer_drops)
 }
 END_TEST
 
+/* ---- damaged files ---------------------------------------------------------- */
+
+#include "liqmon/replay.h"
+
+enum { DN = 3000 };
+
+/* DN frames that compress poorly enough for a cut to land mid-stream. */
+static char *damage_text(size_t *len)
+{
+    struct trng r;
+    static char data[DN][64];
+    static struct wframe w[DN];
+
+    trng_init(&r, "capture-damage");
+    for (size_t i = 0; i < DN; i++) {
+        int n = snprintf(data[i], sizeof(data[i]), "frame-%zu-%016llx", i,
+                         (unsigned long long)trng_next(&r));
+        w[i] = (struct wframe){ (int64_t)(1700000000000000000LL + (long long)i),
+                                VENUE_OKX, FRAME_WS, "public", NULL, data[i],
+                                (size_t)n };
+    }
+    return format_all(w, DN, len);
+}
+
+static void check_prefix(const struct readall *ra, size_t upto)
+{
+    struct trng r;
+
+    trng_init(&r, "capture-damage");
+    for (size_t i = 0; i < upto; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "frame-%zu-%016llx", i,
+                 (unsigned long long)trng_next(&r));
+        TCHECK(strcmp(ra->f[i].data, want) == 0 && ra->f[i].line == i + 1,
+               "frame %zu: '%s' line %zu", i, ra->f[i].data, ra->f[i].line);
+    }
+}
+
+/* gzip n bytes of text into memory (a whole file). */
+static unsigned char *gz_bytes(const char *text, size_t n, size_t *outlen)
+{
+    z_stream z;
+    size_t cap = n + n / 2 + 1024;
+    unsigned char *out = malloc(cap);
+
+    ck_assert_ptr_nonnull(out);
+    memset(&z, 0, sizeof(z));
+    ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (unsigned char *)text;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *outlen = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static void expect_err(const struct readall *ra, const char *path, const char *what,
+                       size_t after)
+{
+    char want[8400];
+
+    ck_assert_int_eq(ra->rc, CAPTURE_EDATA);
+    ck_assert_msg(strncmp(ra->err.msg, path, strlen(path)) == 0 &&
+                  ra->err.msg[strlen(path)] == ':', "%s", ra->err.msg);
+    ck_assert_msg(strstr(ra->err.msg, what) != NULL, "%s (want %s)", ra->err.msg, what);
+    snprintf(want, sizeof(want), "(after line %zu)", after);
+    ck_assert_msg(strstr(ra->err.msg, want) != NULL, "%s (want %s)", ra->err.msg, want);
+}
+
+START_TEST(gz_truncated)
+{
+    size_t len, zlen;
+    char *text = damage_text(&len);
+    unsigned char *gz = gz_bytes(text, len, &zlen);
+    struct readall ra;
+    const char *p;
+
+    ck_assert_uint_gt(zlen, 20000);
+    /* cut in the middle: the frames before the cut, then the error */
+    p = put_file("cut.jsonl.gz", (const char *)gz, zlen / 2);
+    read_all(p, &ra);
+    expect_err(&ra, p, "truncated gzip stream: the file ends inside it", ra.n);
+    ck_assert_uint_gt(ra.n, DN / 4);
+    ck_assert_uint_lt(ra.n, DN);
+    ck_assert_uint_eq(ra.nbad, 0);            /* the cut line is no bad line */
+    check_prefix(&ra, ra.n);
+    readall_free(&ra);
+
+    /* the error is sticky, and capture_last_error() knows it */
+    {
+        capture_reader_t *r = capture_open(p, NULL);
+        struct capture_frame f;
+        lq_err_t e1, e2;
+        int rc;
+
+        while ((rc = capture_next(r, &f, NULL, NULL, &e1)) == 1)
+            ;
+        ck_assert_int_eq(rc, CAPTURE_EDATA);
+        ck_assert_int_eq(capture_next(r, &f, NULL, NULL, &e2), CAPTURE_EDATA);
+        ck_assert_str_eq(e1.msg, e2.msg);
+        ck_assert_int_eq(capture_last_error(), CAPTURE_EDATA);
+        ck_assert_uint_eq(capture_bad_lines(r), 0);
+        capture_close(r);
+    }
+
+    /* cut in the trailer (CRC and length): every frame, still truncated */
+    p = put_file("trailer.jsonl.gz", (const char *)gz, zlen - 3);
+    read_all(p, &ra);
+    ck_assert_uint_eq(ra.n, DN);
+    expect_err(&ra, p, "truncated gzip stream", DN);
+    readall_free(&ra);
+
+    /* only the header */
+    p = put_file("header.jsonl.gz", (const char *)gz, 12);
+    read_all(p, &ra);
+    ck_assert_uint_eq(ra.n, 0);
+    expect_err(&ra, p, "truncated gzip stream", 0);
+    readall_free(&ra);
+
+    /* the whole file: fine */
+    p = put_file("whole.jsonl.gz", (const char *)gz, zlen);
+    read_all(p, &ra);
+    ck_assert_int_eq(ra.rc, 0);
+    ck_assert_uint_eq(ra.n, DN);
+    ck_assert_uint_eq(ra.pos, zlen);
+    readall_free(&ra);
+    free(gz);
+    free(text);
+}
+END_TEST
+
+START_TEST(gz_corrupt)
+{
+    size_t len, zlen;
+    char *text = damage_text(&len);
+    unsigned char *gz = gz_bytes(text, len, &zlen);
+    struct readall ra;
+    const char *p;
+
+    /* a run of junk in the middle of the compressed data */
+    memset(gz + zlen / 2, 0xa5, 64);
+    p = put_file("corrupt.jsonl.gz", (const char *)gz, zlen);
+    read_all(p, &ra);
+    ck_assert_int_eq(ra.rc, CAPTURE_EDATA);
+    expect_err(&ra, p, "corrupt gzip data at byte ", ra.n + ra.nbad);
+    ck_assert_msg(strstr(ra.err.msg, "(zlib: ") != NULL, "%s", ra.err.msg);
+    ck_assert_uint_gt(ra.n, DN / 4);
+    check_prefix(&ra, DN / 4);
+    readall_free(&ra);
+
+    /* one flipped bit in a literal: only the CRC can tell */
+    free(gz);
+    gz = gz_bytes(text, len, &zlen);
+    gz[zlen - 8] ^= 0x01;                      /* the stored CRC itself */
+    p = put_file("crc.jsonl.gz", (const char *)gz, zlen);
+    read_all(p, &ra);
+    ck_assert_uint_eq(ra.n, DN);
+    expect_err(&ra, p, "(zlib: incorrect data check)", DN);
+    readall_free(&ra);
+    free(gz);
+    free(text);
+}
+END_TEST
+
+START_TEST(gz_trailing_garbage)
+{
+    size_t len, zlen, zlen2;
+    char *text = damage_text(&len);
+    unsigned char *gz = gz_bytes(text, len, &zlen);
+    const char *second = "{\"ts\":9,\"venue\":\"hyperliquid\",\"src\":\"ws\",\"frame\":\"last\"}\n";
+    unsigned char *gz2 = gz_bytes(second, strlen(second), &zlen2);
+    unsigned char *buf = malloc(zlen + zlen2 + 64);
+    struct readall ra;
+    const char *p;
+
+    ck_assert_ptr_nonnull(buf);
+    /* garbage after the stream: every frame, then the error */
+    memcpy(buf, gz, zlen);
+    memcpy(buf + zlen, "garbage\n", 8);
+    p = put_file("garbage.jsonl.gz", (const char *)buf, zlen + 8);
+    read_all(p, &ra);
+    ck_assert_uint_eq(ra.n, DN);
+    expect_err(&ra, p, "garbage after the end of the gzip stream", DN);
+    readall_free(&ra);
+
+    /* one stray byte is garbage too */
+    buf[zlen] = 0;
+    p = put_file("zero.jsonl.gz", (const char *)buf, zlen + 1);
+    read_all(p, &ra);
+    ck_assert_uint_eq(ra.n, DN);
+    expect_err(&ra, p, "garbage after the end of the gzip stream", DN);
+    readall_free(&ra);
+
+    /* another gzip member is no garbage: cat a.gz b.gz */
+    memcpy(buf + zlen, gz2, zlen2);
+    p = put_file("concat.jsonl.gz", (const char *)buf, zlen + zlen2);
+    read_all(p, &ra);
+    ck_assert_int_eq(ra.rc, 0);
+    ck_assert_uint_eq(ra.n, DN + 1);
+    ck_assert_str_eq(ra.f[DN].data, "last");
+    ck_assert_uint_eq(ra.pos, zlen + zlen2);
+    readall_free(&ra);
+    free(buf);
+    free(gz2);
+    free(gz);
+    free(text);
+}
+END_TEST
+
+START_TEST(plain_cut_mid_line)
+{
+    size_t len;
+    char *text = damage_text(&len);
+    struct readall ra;
+    char want[8400];
+    const char *p;
+    size_t cut = len / 2;
+
+    while (text[cut - 1] == '\n')
+        cut++;                                 /* inside a line */
+    p = put_file("cut.jsonl", text, cut);
+    read_all(p, &ra);
+    ck_assert_int_eq(ra.rc, 0);                /* a bad line, not an error */
+    ck_assert_uint_gt(ra.n, 0);
+    check_prefix(&ra, ra.n);
+    ck_assert_uint_eq(ra.nbad, 1);
+    ck_assert_uint_eq(ra.bad_lines, 1);
+    snprintf(want, sizeof(want), "%s:%zu: no newline at the end of the file: the last "
+             "line is cut off", p, ra.n + 1);
+    ck_assert_str_eq(ra.bad[0], want);
+    readall_free(&ra);
+    free(text);
+}
+END_TEST
+
+/* What replay_run gives its callers (liqmond, liqmonctl): -1 with err set,
+ * and the kind from capture_last_error(); the frames before the damage
+ * went through. */
+START_TEST(replay_error_kinds)
+{
+    size_t len, zlen;
+    char *text = damage_text(&len);
+    unsigned char *gz = gz_bytes(text, len, &zlen);
+    venue_t *none[VENUE_COUNT] = { NULL };
+    struct replay_stats st;
+    lq_err_t err;
+    char *files[1];
+
+    files[0] = (char *)tpath("missing.jsonl.gz");
+    ck_assert_int_eq(replay_run(files, 1, none, NULL, &st, &err), -1);
+    ck_assert_int_eq(capture_last_error(), CAPTURE_EOPEN);
+
+    files[0] = (char *)put_file("cut.jsonl.gz", (const char *)gz, zlen / 2);
+    ck_assert_int_eq(replay_run(files, 1, none, NULL, &st, &err), -1);
+    ck_assert_int_eq(capture_last_error(), CAPTURE_EDATA);
+    ck_assert_msg(strstr(err.msg, "truncated gzip stream") != NULL, "%s", err.msg);
+    ck_assert_uint_gt(st.frames, DN / 4);
+    ck_assert_uint_eq(st.frames, st.no_adapter);
+
+    files[0] = (char *)put_file("whole.jsonl.gz", (const char *)gz, zlen);
+    ck_assert_int_eq(replay_run(files, 1, none, NULL, &st, &err), 0);
+    ck_assert_uint_eq(st.frames, DN);
+    free(gz);
+    free(text);
+}
+END_TEST
+
 Suite *capture_suite(void)
 {
     Suite *s = suite_create("capture");
@@ -1047,6 +1345,16 @@ Suite *capture_suite(void)
     tcase_add_test(tc, bad_lines);
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, long_line);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("damage");
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, gz_truncated);
+    tcase_add_test(tc, gz_corrupt);
+    tcase_add_test(tc, gz_trailing_garbage);
+    tcase_add_test(tc, plain_cut_mid_line);
+    tcase_add_test(tc, replay_error_kinds);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("writer");

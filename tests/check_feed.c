@@ -20,6 +20,22 @@
  * The client side drives the feed through the generic layer (feed_open,
  * feed_send, feed_reconnect, feed_http_get): the same code feed_attach
  * uses for venue adapters.  Timing checks are loose on purpose.
+ *
+ * Diagnostics: failed attempts (a dead port, an unknown host, TLS the
+ * client does not trust, TLS against a plain server) are logged once each
+ * at warning with venue/connection, host:port, the reason in words and the
+ * next attempt (lines captured with log_set_hook).
+ *
+ * Listeners (feed_listen): a Unix socket and a loopback port on the
+ * feed's loop, queried by a plain blocking HTTP/1.1 client on its own
+ * thread while the loop runs: GET with query arguments, POST echo, DELETE,
+ * 404/405 from the handler, 413 (and the connection still usable after
+ * it), 411, a handler that answers nothing (500), HEAD, keep-alive; the
+ * socket file's mode is 0660 and it is gone after the teardown; refused
+ * configurations; a teardown with a request in flight.
+ *
+ * feed_detach: an attached adapter's connection closed without callbacks,
+ * then a new adapter for the same venue attached to the same feed.
  */
 #include <uv.h>
 #include <libwebsockets.h>
@@ -27,16 +43,25 @@
 #include <openssl/ssl.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "suites.h"
 #include "liqmon/feed.h"
+#include "liqmon/log.h"
 
 /* ======================================================================
  * The test server
@@ -1351,6 +1376,701 @@ START_TEST(test_bad_urls_and_idle_teardown)
 }
 END_TEST
 
+/* ======================================================================
+ * Connection failures: what the log says
+ * ==================================================================== */
+
+#define TLOG_MAX 256
+
+static struct tlog {
+    int n;
+    enum log_level lv[TLOG_MAX];
+    char line[TLOG_MAX][400];
+} tlog;
+
+static void tlog_hook(enum log_level lv, const char *line, void *arg)
+{
+    (void)arg;
+    if (tlog.n < TLOG_MAX) {
+        tlog.lv[tlog.n] = lv;
+        snprintf(tlog.line[tlog.n], sizeof(tlog.line[0]), "%s", line);
+        tlog.n++;
+    }
+}
+
+static void tlog_start(void)
+{
+    memset(&tlog, 0, sizeof(tlog));
+    log_set_hook(tlog_hook, NULL);
+}
+
+/* The first line at level lv containing every one of the (NULL-ended)
+ * strings, or NULL. */
+static const char *tlog_find(enum log_level lv, ...)
+{
+    for (int i = 0; i < tlog.n; i++) {
+        va_list ap;
+        const char *want;
+        int all = tlog.lv[i] == lv;
+
+        va_start(ap, lv);
+        while (all && (want = va_arg(ap, const char *)) != NULL)
+            all = strstr(tlog.line[i], want) != NULL;
+        va_end(ap);
+        if (all)
+            return tlog.line[i];
+    }
+    return NULL;
+}
+
+static void tlog_dump(void)
+{
+    for (int i = 0; i < tlog.n; i++)
+        fprintf(stderr, "  [%d] %s\n", tlog.lv[i], tlog.line[i]);
+}
+
+static int pred_failed3(struct tc *t) { return tc_stats(t, 0).failures >= 3; }
+
+START_TEST(test_connect_refused_logged)
+{
+    struct tc t;
+    struct feed_config cfg;
+    char url[64], host[64], next[64];
+    lq_err_t err;
+    const char *l;
+    int port = dead_port();
+
+    tlog_start();
+    feed_config_default(&cfg);
+    cfg.backoff_min_ms = 100;
+    cfg.backoff_max_ms = 400;
+    tc_init(&t, &cfg);
+    snprintf(url, sizeof(url), "wss://127.0.0.1:%d/x", port);
+    ck_assert_int_eq(feed_open(t.f, url, "public", "binance-usdm", tc_cb(&t), &err), 0);
+    ck_assert(tc_run(&t, pred_failed3, 5000));
+    /* "binance-usdm/public: connect to 127.0.0.1:PORT failed (connection
+     * refused); next attempt in 0.07 s (attempt 2)", at warning, once per
+     * attempt */
+    snprintf(host, sizeof(host), "connect to 127.0.0.1:%d failed (connection refused)",
+             port);
+    l = tlog_find(LL_WARN, "binance-usdm/public: ", host, "; next attempt in ",
+                  " s (attempt 2)", NULL);
+    if (l == NULL)
+        tlog_dump();
+    ck_assert_msg(l != NULL, "no classified connect failure line");
+    ck_assert_ptr_nonnull(tlog_find(LL_WARN, host, "(attempt 3)", NULL));
+    /* the delay said is the backoff: 50..100 ms before attempt 2 */
+    {
+        const char *p = strstr(l, "next attempt in ");
+        double d = strtod(p + 16, NULL);
+        ck_assert_msg(d >= 0.05 && d <= 0.1, "%s", l);
+    }
+    snprintf(next, sizeof(next), "connect failed: connection refused");
+    ck_assert_str_eq(tc_stats(&t, 0).last_error, next);
+    tc_finish(&t);
+    log_set_hook(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_connect_dns_failure_logged)
+{
+    struct tc t;
+    struct feed_config cfg;
+    lq_err_t err;
+
+    tlog_start();
+    feed_config_default(&cfg);
+    cfg.backoff_min_ms = 100;
+    tc_init(&t, &cfg);
+    ck_assert_int_eq(feed_open(t.f, "wss://no-such-host.invalid:9443/ws", "public",
+                               "okx-swap", tc_cb(&t), &err), 0);
+    ck_assert(tc_run(&t, pred_failed2, 5000));
+    if (tlog_find(LL_WARN, "okx-swap/public: connect to no-such-host.invalid:9443 "
+                  "failed (DNS resolution failed); next attempt in ", NULL) == NULL)
+        tlog_dump();
+    ck_assert_ptr_nonnull(tlog_find(LL_WARN, "okx-swap/public: connect to "
+                                    "no-such-host.invalid:9443 failed (DNS "
+                                    "resolution failed); next attempt in ", NULL));
+    /* never up: FEED_EV_DOWN once, at the first failure (a synchronous
+     * one: lws resolves inside the connect call) */
+    ck_assert_int_eq(tc_count_ev(&t, FEED_EV_DOWN), 1);
+    tc_finish(&t);
+    log_set_hook(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_tls_failures_logged)
+{
+    struct tcerts certs;
+    struct tsrv s, p;
+    struct tc t;
+    struct feed_config cfg;
+    char host[160];
+
+    make_certs(&certs);
+    tsrv_start(&s, certs.cert, certs.key);
+    tlog_start();
+
+    /* a certificate nobody vouches for */
+    feed_config_default(&cfg);
+    cfg.backoff_min_ms = 50;
+    cfg.backoff_max_ms = 100;
+    tc_init(&t, &cfg);
+    tc_open(&t, &s, "wss", "/msgs/3");
+    ck_assert(tc_run(&t, pred_failed2, 5000));
+    tc_finish(&t);
+    snprintf(host, sizeof(host), "connect to 127.0.0.1:%d failed (TLS: certificate "
+             "verify failed: self-signed certificate", s.port);
+    if (tlog_find(LL_WARN, "testvenue/test: ", host, "next attempt in", NULL) == NULL)
+        tlog_dump();
+    ck_assert_ptr_nonnull(tlog_find(LL_WARN, "testvenue/test: ", host,
+                                    "next attempt in", NULL));
+    tsrv_stop(&s);
+
+    /* wss against a plain ws server: OpenSSL's reason, not lws' code */
+    tsrv_start(&p, NULL, NULL);
+    tc_init(&t, &cfg);
+    tc_open(&t, &p, "wss", "/msgs/3");
+    ck_assert(tc_run(&t, pred_failed2, 5000));
+    ck_assert_str_ne(tc_stats(&t, 0).last_error, "");
+    tc_finish(&t);
+    snprintf(host, sizeof(host), "connect to 127.0.0.1:%d failed (TLS: ", p.port);
+    if (tlog_find(LL_WARN, host, NULL) == NULL)
+        tlog_dump();
+    ck_assert_ptr_nonnull(tlog_find(LL_WARN, host, NULL));
+    /* OpenSSL 3 says "wrong version number"; lws alone would say
+     * "connect SSL err 1: error:00000001:lib(0)::reason(1)" */
+    ck_assert_ptr_null(tlog_find(LL_WARN, host, "handshake failed (", NULL));
+    tsrv_stop(&p);
+
+    /* nothing at warning or above without the host: no "lib(0)" codes */
+    for (int i = 0; i < tlog.n; i++)
+        if (tlog.lv[i] <= LL_WARN)
+            ck_assert_msg(strstr(tlog.line[i], "lib(0)") == NULL &&
+                          strncmp(tlog.line[i], "SSL error", 9) != 0,
+                          "line %d: %s", i, tlog.line[i]);
+    log_set_hook(NULL, NULL);
+    rm_certs(&certs);
+}
+END_TEST
+
+/* ======================================================================
+ * Listeners
+ * ==================================================================== */
+
+/* The handler a control API would be: JSON in and out. */
+static int th_calls;
+
+static void th_handler(void *arg, const struct feed_request *rq,
+                       struct feed_response *rs)
+{
+    (void)arg;
+    th_calls++;
+    if (strcmp(rq->path, "/x") == 0) {
+        const char *a = feed_request_arg(rq, "a"), *b = feed_request_arg(rq, "b");
+
+        if (rq->method != FEED_METHOD_GET && rq->method != FEED_METHOD_HEAD) {
+            feed_respond_header(rs, "Allow", "GET, HEAD");
+            feed_respond(rs, 405, NULL, "{\"error\":\"method not allowed\"}", 30);
+            return;
+        }
+        feed_respondf(rs, 200, NULL, "{\"x\":1,\"a\":\"%s\",\"b\":\"%s\",\"q\":\"%s\","
+                      "\"via\":\"%s\",\"unix\":%d}", a ? a : "-", b ? b : "-",
+                      rq->query, rq->listener, rq->unix_socket);
+    } else if (strcmp(rq->path, "/echo") == 0) {
+        char *copy;
+
+        if (rq->method != FEED_METHOD_POST) {
+            feed_respond_header(rs, "Allow", "POST");
+            feed_respond(rs, 405, NULL, "{}", 2);
+            return;
+        }
+        ck_assert(rq->body[rq->body_len] == '\0');
+        copy = malloc(rq->body_len + 1);
+        memcpy(copy, rq->body, rq->body_len + 1);
+        feed_respond_take(rs, 200, rq->content_type[0] ? rq->content_type
+                                                       : "application/octet-stream",
+                          copy, rq->body_len);
+    } else if (strncmp(rq->path, "/items/", 7) == 0 && rq->method == FEED_METHOD_DELETE) {
+        feed_respond(rs, 204, NULL, "", 0);
+    } else if (strcmp(rq->path, "/silent") == 0) {
+        /* answers nothing: the feed says 500 */
+    } else {
+        feed_respondf(rs, 404, NULL, "{\"error\":\"no %s\"}", rq->path);
+    }
+}
+
+/* strcasestr (a GNU extension) */
+static const char *ci_find(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return hay;
+    return NULL;
+}
+
+struct hresp {
+    int status;
+    char head[2048];
+    char *body;
+    size_t len;
+};
+
+static int hconnect(const char *unix_path, int port)
+{
+    int fd;
+
+    if (unix_path) {
+        struct sockaddr_un sa;
+
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", unix_path);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            close(fd);
+            return -1;
+        }
+    } else {
+        struct sockaddr_in a;
+
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    {
+        struct timeval tv = { 5, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
+    return fd;
+}
+
+static int hsend(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Read one response (headers, then Content-Length bytes; or to EOF when
+ * there is none).  HEAD: no body whatever the length.  0 or -1. */
+static int hread(int fd, struct hresp *r, int head)
+{
+    char buf[65536];
+    size_t n = 0, want;
+    char *e;
+    const char *cl;
+
+    memset(r, 0, sizeof(*r));
+    for (;;) {
+        ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
+        if (k <= 0)
+            return -1;
+        n += (size_t)k;
+        buf[n] = '\0';
+        if ((e = strstr(buf, "\r\n\r\n")) != NULL)
+            break;
+    }
+    *e = '\0';
+    snprintf(r->head, sizeof(r->head), "%.2000s", buf);
+    if (sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1)
+        return -1;
+    cl = ci_find(r->head, "content-length:");
+    want = cl ? (size_t)strtoul(cl + 15, NULL, 10) : (size_t)-1;
+    if (head)
+        want = 0;
+    n -= (size_t)(e + 4 - buf);
+    memmove(buf, e + 4, n);
+    while (want == (size_t)-1 ? 1 : n < want) {
+        ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
+        if (k <= 0) {
+            if (want == (size_t)-1)
+                break;
+            return -1;
+        }
+        n += (size_t)k;
+    }
+    r->len = want == (size_t)-1 ? n : want;
+    r->body = malloc(r->len + 1);
+    memcpy(r->body, buf, r->len);
+    r->body[r->len] = '\0';
+    return 0;
+}
+
+/* One request on a fresh connection ("Connection: close"). */
+static int hreq(const char *unix_path, int port, const char *req, size_t len,
+                struct hresp *r, int head)
+{
+    int fd = hconnect(unix_path, port), rc;
+
+    if (fd < 0)
+        return -1;
+    rc = hsend(fd, req, len) == 0 ? hread(fd, r, head) : -1;
+    close(fd);
+    return rc;
+}
+
+#define NRESP 16
+
+struct hclient {
+    pthread_t th;
+    const char *unix_path;
+    int port;
+    size_t max_body;
+    int rc[NRESP];
+    struct hresp r[NRESP];
+    int ka_status[3];        /* keep-alive: 413 then 200 then 200 */
+    volatile int done;
+};
+
+static void *hclient_main(void *arg)
+{
+    struct hclient *c = arg;
+    char big[8192], req[10000];
+    const char *u = c->unix_path;
+    int i = 0, n, fd;
+
+#define REQ(s) (c->rc[i] = hreq(u, c->port, s, strlen(s), &c->r[i], 0), i++)
+    REQ("GET /x?a=1&b=two%26three&c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    REQ("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        "Content-Length: 19\r\nConnection: close\r\n\r\n{\"hello\":\"w\\u00f6\"}");
+    REQ("DELETE /items/7 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    REQ("GET /nowhere HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    REQ("PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    REQ("GET /silent HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    REQ("POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");   /* 411 */
+    memset(big, 'z', sizeof(big));
+    n = snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                 "%zu\r\nConnection: close\r\n\r\n", c->max_body + 1);
+    memcpy(req + n, big, c->max_body + 1);
+    c->rc[i] = hreq(u, c->port, req, (size_t)n + c->max_body + 1, &c->r[i], 0);
+    i++;
+    n = snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                 "%zu\r\nConnection: close\r\n\r\n", c->max_body);
+    memcpy(req + n, big, c->max_body);
+    c->rc[i] = hreq(u, c->port, req, (size_t)n + c->max_body, &c->r[i], 0);
+    i++;
+    {
+        const char *h = "HEAD /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        c->rc[i] = hreq(u, c->port, h, strlen(h), &c->r[i], 1);
+    }
+    i++;
+#undef REQ
+
+    /* keep-alive: a 413 (body discarded), then two more on one connection */
+    fd = hconnect(u, c->port);
+    if (fd >= 0) {
+        struct hresp r;
+
+        n = snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: t\r\n"
+                     "Content-Length: %zu\r\n\r\n", c->max_body * 4);
+        memset(req + n, 'q', c->max_body * 4);
+        if (hsend(fd, req, (size_t)n + c->max_body * 4) == 0 && hread(fd, &r, 0) == 0) {
+            c->ka_status[0] = r.status;
+            free(r.body);
+        }
+        for (int k = 1; k < 3; k++) {
+            const char *g = "GET /x?a=ka HTTP/1.1\r\nHost: t\r\n\r\n";
+            if (hsend(fd, g, strlen(g)) == 0 && hread(fd, &r, 0) == 0) {
+                c->ka_status[k] = r.status;
+                free(r.body);
+            }
+        }
+        close(fd);
+    }
+    c->done = 1;
+    return NULL;
+}
+
+static struct hclient *HC;
+static int pred_hclient(struct tc *t) { (void)t; return HC->done; }
+
+static void check_answers(struct hclient *c, const char *listener, int is_unix)
+{
+    char want[256];
+    int i = 0;
+
+    for (int k = 0; k < 10; k++)
+        ck_assert_msg(c->rc[k] == 0, "%s: request %d got no answer", listener, k);
+    /* GET with arguments */
+    ck_assert_int_eq(c->r[i].status, 200);
+    ck_assert_msg(ci_find(c->r[i].head, "content-type: application/json") != NULL,
+                  "%s", c->r[i].head);
+    snprintf(want, sizeof(want), "{\"x\":1,\"a\":\"1\",\"b\":\"two&three\","
+             "\"q\":\"a=1&b=two&three&c\",\"via\":\"%s\",\"unix\":%d}", listener, is_unix);
+    ck_assert_str_eq(c->r[i].body, want);
+    i++;
+    /* POST echo: the body back, with its content type */
+    ck_assert_int_eq(c->r[i].status, 200);
+    ck_assert_str_eq(c->r[i].body, "{\"hello\":\"w\\u00f6\"}");
+    ck_assert(ci_find(c->r[i].head, "content-type: application/json") != NULL);
+    i++;
+    ck_assert_int_eq(c->r[i].status, 204);                 /* DELETE */
+    i++;
+    ck_assert_int_eq(c->r[i].status, 404);                 /* from the handler */
+    ck_assert_str_eq(c->r[i].body, "{\"error\":\"no /nowhere\"}");
+    i++;
+    ck_assert_int_eq(c->r[i].status, 405);
+    ck_assert_msg(ci_find(c->r[i].head, "allow: GET, HEAD") != NULL, "%s",
+                  c->r[i].head);
+    i++;
+    ck_assert_int_eq(c->r[i].status, 500);                 /* no answer */
+    i++;
+    ck_assert_int_eq(c->r[i].status, 411);
+    i++;
+    ck_assert_int_eq(c->r[i].status, 413);
+    ck_assert(strstr(c->r[i].body, "over") != NULL);
+    i++;
+    ck_assert_int_eq(c->r[i].status, 200);                 /* exactly max_body */
+    ck_assert_uint_eq(c->r[i].len, c->max_body);
+    i++;
+    ck_assert_int_eq(c->r[i].status, 200);                 /* HEAD */
+    ck_assert_uint_eq(c->r[i].len, 0);
+    i++;
+    ck_assert_int_eq(c->ka_status[0], 413);
+    ck_assert_int_eq(c->ka_status[1], 200);
+    ck_assert_int_eq(c->ka_status[2], 200);
+    for (int k = 0; k < NRESP; k++)
+        free(c->r[k].body);
+}
+
+START_TEST(test_listen_unix_and_tcp)
+{
+    struct tc t;
+    struct feed_listen_config lc;
+    struct hclient hc;
+    char dir[64] = "/tmp/check_feed_listen.XXXXXX", path[128], junk[128];
+    struct stat st;
+    lq_err_t err;
+    int port, port2, fd;
+
+    ck_assert(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/ctl.sock", dir);
+    tc_init(&t, NULL);
+
+    /* a Unix socket */
+    memset(&lc, 0, sizeof(lc));
+    lc.name = "control";
+    lc.unix_path = path;
+    lc.max_body = 1024;
+    lc.handler = th_handler;
+    ck_assert_msg(feed_listen(t.f, &lc, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    ck_assert_msg((st.st_mode & 07777) == 0660, "mode %o", st.st_mode & 07777);
+
+    /* loopback TCP, a port picked for us */
+    memset(&lc, 0, sizeof(lc));
+    lc.name = "metrics";
+    lc.port = 0;
+    lc.max_body = 1024;
+    lc.handler = th_handler;
+    port = feed_listen(t.f, &lc, &err);
+    ck_assert_msg(port > 0, "%s", err.msg);
+
+    /* refused: a second one on the same port, the same name, a bad
+     * address, a path that is a regular file, a path in use */
+    ck_assert_int_eq(feed_listen(t.f, &lc, &err), -1);
+    lc.name = "other";
+    lc.port = port;
+    ck_assert_int_eq(feed_listen(t.f, &lc, &err), -1);
+    ck_assert_msg(strstr(err.msg, "already") != NULL, "%s", err.msg);
+    lc.port = 0;
+    lc.address = "localhost";
+    ck_assert_int_eq(feed_listen(t.f, &lc, &err), -1);
+    ck_assert_msg(strstr(err.msg, "numeric") != NULL, "%s", err.msg);
+    lc.address = NULL;
+    snprintf(junk, sizeof(junk), "%s/file", dir);
+    fd = open(junk, O_WRONLY | O_CREAT, 0644);
+    close(fd);
+    lc.unix_path = junk;
+    ck_assert_int_eq(feed_listen(t.f, &lc, &err), -1);
+    ck_assert_msg(strstr(err.msg, "not a socket") != NULL, "%s", err.msg);
+    ck_assert_int_eq(lstat(junk, &st), 0);              /* left alone */
+    lc.unix_path = path;
+    ck_assert_int_eq(feed_listen(t.f, &lc, &err), -1);
+
+    /* a stale socket file (its process died) is replaced */
+    {
+        struct sockaddr_un sa;
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        snprintf(junk, sizeof(junk), "%s/stale.sock", dir);
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        ck_assert_uint_lt(strlen(junk), sizeof(sa.sun_path));
+        memcpy(sa.sun_path, junk, strlen(junk) + 1);
+        ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        close(s);
+        lc.name = "stale";
+        lc.unix_path = junk;
+        lc.unix_mode = 0600;
+        ck_assert_msg(feed_listen(t.f, &lc, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(lstat(junk, &st), 0);
+        ck_assert_msg((st.st_mode & 07777) == 0600, "mode %o", st.st_mode & 07777);
+    }
+
+    /* an IPv6 loopback listener, if this host has ::1 */
+    memset(&lc, 0, sizeof(lc));
+    lc.name = "v6";
+    lc.address = "::1";
+    lc.handler = th_handler;
+    port2 = feed_listen(t.f, &lc, &err);
+    ck_assert_msg(port2 > 0 || strstr(err.msg, "cannot listen") != NULL, "%s", err.msg);
+
+    /* query both while the loop runs */
+    memset(&hc, 0, sizeof(hc));
+    hc.unix_path = path;
+    hc.max_body = 1024;
+    HC = &hc;
+    ck_assert_int_eq(pthread_create(&hc.th, NULL, hclient_main, &hc), 0);
+    ck_assert_msg(tc_run(&t, pred_hclient, 15000), "unix client did not finish");
+    pthread_join(hc.th, NULL);
+    check_answers(&hc, "control", 1);
+
+    memset(&hc, 0, sizeof(hc));
+    hc.port = port;
+    hc.max_body = 1024;
+    HC = &hc;
+    ck_assert_int_eq(pthread_create(&hc.th, NULL, hclient_main, &hc), 0);
+    ck_assert_msg(tc_run(&t, pred_hclient, 15000), "tcp client did not finish");
+    pthread_join(hc.th, NULL);
+    check_answers(&hc, "metrics", 0);
+
+    tc_finish(&t);
+    /* torn down: the socket files are gone, nothing listens */
+    ck_assert_int_ne(lstat(path, &st), 0);
+    ck_assert_int_ne(lstat(junk, &st), 0);
+    ck_assert_int_lt(hconnect(NULL, port), 0);
+    snprintf(junk, sizeof(junk), "%s/file", dir);
+    unlink(junk);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* Stop with a request in flight and listeners up: clean (ASan, valgrind
+ * with CK_FORK=no), the handler not called after feed_stop. */
+static int pred_one_call(struct tc *t) { (void)t; return th_calls >= 1; }
+
+static void *slow_client(void *arg)
+{
+    int port = *(int *)arg, fd = hconnect(NULL, port);
+    const char *r1 = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
+    const char *r2 = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc";
+    char buf[4096];
+
+    if (fd < 0)
+        return NULL;
+    if (hsend(fd, r1, strlen(r1)) == 0 && read(fd, buf, sizeof(buf)) > 0)
+        hsend(fd, r2, strlen(r2));     /* a body that never completes */
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+START_TEST(test_listen_teardown_in_flight)
+{
+    struct tc t;
+    struct feed_listen_config lc;
+    pthread_t th;
+    lq_err_t err;
+    int port;
+
+    th_calls = 0;
+    tc_init(&t, NULL);
+    memset(&lc, 0, sizeof(lc));
+    lc.name = "api";
+    lc.handler = th_handler;
+    port = feed_listen(t.f, &lc, &err);
+    ck_assert_msg(port > 0, "%s", err.msg);
+    ck_assert_int_eq(pthread_create(&th, NULL, slow_client, &port), 0);
+    ck_assert(tc_run(&t, pred_one_call, 5000));
+    tc_run(&t, pred_never, 200);           /* the partial body arrives */
+    tc_finish(&t);                         /* closes the client's connection */
+    pthread_join(th, NULL);
+    ck_assert_int_eq(th_calls, 1);
+}
+END_TEST
+
+/* feed_detach, then a new adapter for the same venue on the same feed (a
+ * reload). */
+static int pred_tv_connected2(struct tc *t)
+{
+    (void)t;
+    return TV->feed_ev[FEED_CONNECTED] >= 2;
+}
+
+START_TEST(test_detach_and_attach_again)
+{
+    static const char *const files[] = { "conf/instruments/hyperliquid-BTC.json" };
+    struct tsrv s;
+    struct tc t;
+    struct tvenue tv;
+    struct venue_config vc;
+    struct venue_io io;
+    struct feed_conn_stats st[4];
+    market_t *m;
+    venue_t *v, *v2;
+    lq_err_t err;
+
+    memset(&tv, 0, sizeof(tv));
+    TV = &tv;
+    m = market_create();
+    {
+        struct instrument spec;
+        ck_assert_msg(instrument_load_file(files[0], &spec, &err) == 0, "%s", err.msg);
+        ck_assert_ptr_nonnull(market_add(m, VENUE_HYPERLIQUID, &spec, &err));
+        instrument_fini(&spec);
+    }
+    tsrv_start(&s, NULL, NULL);
+    tc_init(&t, NULL);
+    venue_config_default(VENUE_HYPERLIQUID, &vc);
+    snprintf(vc.ws_url, sizeof(vc.ws_url), "ws://127.0.0.1:%d/echo", s.port);
+    io = feed_venue_io(t.f, VENUE_HYPERLIQUID, tv_emit, &tv);
+    v = venue_create(&vc, m, &io, &err);
+    ck_assert_ptr_nonnull(v);
+    TVV = v;
+    ck_assert_int_eq(feed_attach(t.f, v, &err), 0);
+    ck_assert(tc_run(&t, pred_tv_connected, 5000));
+
+    ck_assert_int_eq(feed_detach(t.f, v), 0);
+    ck_assert_int_eq(feed_detach(t.f, v), -1);
+    ck_assert_uint_eq(feed_get_stats(t.f, st, 4), 0);
+    ck_assert_int_eq(io.send(io.arg, 0, "x", 1), -1);   /* the old io: refused */
+    venue_destroy(v);
+    tc_run(&t, pred_never, 100);           /* nothing calls the old adapter */
+    ck_assert_int_eq(tv.feed_ev[FEED_DISCONNECTED], 0);
+
+    io = feed_venue_io(t.f, VENUE_HYPERLIQUID, tv_emit, &tv);
+    v2 = venue_create(&vc, m, &io, &err);
+    ck_assert_ptr_nonnull(v2);
+    TVV = v2;
+    ck_assert_int_eq(feed_attach(t.f, v2, &err), 0);
+    ck_assert(tc_run(&t, pred_tv_connected2, 5000));
+    ck_assert_uint_eq(feed_get_stats(t.f, st, 4), 1);
+    ck_assert_int_eq(st[0].connected, 1);
+    ck_assert_int_eq(tsrv_get(&s, &s.ws_accepted), 2);
+    tc_finish(&t);
+    tsrv_stop(&s);
+    venue_destroy(v2);
+    market_destroy(m);
+}
+END_TEST
+
 Suite *feed_suite(void)
 {
     Suite *s = suite_create("feed");
@@ -1370,6 +2090,16 @@ Suite *feed_suite(void)
     tcase_add_test(tc, test_attach_venue_adapter);
     tcase_add_test(tc, test_stop_from_callback);
     tcase_add_test(tc, test_bad_urls_and_idle_teardown);
+    tcase_add_test(tc, test_connect_refused_logged);
+    tcase_add_test(tc, test_connect_dns_failure_logged);
+    tcase_add_test(tc, test_tls_failures_logged);
+    tcase_add_test(tc, test_detach_and_attach_again);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("listen");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_listen_unix_and_tcp);
+    tcase_add_test(tc, test_listen_teardown_in_flight);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -134,12 +134,15 @@ static void start_vsim(struct env *e)
 static void write_config(struct env *e, const char *path, const char *extra)
 {
     FILE *f = fopen(path, "w");
+    char cwd[2048];
 
     ck_assert_ptr_nonnull(f);
+    /* relative paths in a config are relative to its own directory */
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
     fprintf(f,
             "[daemon]\n"
-            "instruments_dir = conf/instruments\n"
-            "positions = conf/examples/positions.csv\n"
+            "instruments_dir = %s/conf/instruments\n"
+            "positions = %s/conf/examples/positions.csv\n"
             "ca_file = %s\n"
             "stale_after = 5s\n"
             "backoff_min = 100ms\n"
@@ -156,8 +159,8 @@ static void write_config(struct env *e, const char *path, const char *extra)
             "rest_url = https://localhost:%d\n"
             "[venue hyperliquid]\nsymbols = BTC ETH\n"
             "ws_url = wss://localhost:%d/ws\n",
-            e->cert, extra, e->port, e->port, e->port, e->port, e->port, e->port,
-            e->port);
+            cwd, cwd, e->cert, extra, e->port, e->port, e->port, e->port, e->port,
+            e->port, e->port);
     fclose(f);
 }
 

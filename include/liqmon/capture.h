@@ -8,7 +8,9 @@
  * A full queue drops the frame and counts it, never blocks the loop.
  *
  * Reading (replay) streams a file (plain or .gz) line by line; a bad line
- * is counted and reported with its line number, and reading goes on.
+ * is counted and reported with its line number, and reading goes on.  A
+ * damaged file is an error, not a short capture: every frame before the
+ * damage is read, then capture_next fails with CAPTURE_EDATA.
  */
 #ifndef LIQMON_CAPTURE_H
 #define LIQMON_CAPTURE_H
@@ -35,16 +37,61 @@ struct capture_frame {
 
 typedef struct capture_reader capture_reader_t;
 
+/*
+ * Why reading a capture failed.  capture_next returns these (negative);
+ * capture_open returns NULL and capture_last_error() says which.  The
+ * message (err) names the file and, for damage, how many lines were read
+ * before it.  Exit codes (sysexits.h), for the CLIs:
+ *
+ *   CAPTURE_EOPEN   66 EX_NOINPUT  missing, not readable, a directory
+ *   CAPTURE_EDATA   65 EX_DATAERR  the content is damaged:
+ *                    - "<file>: truncated gzip stream: the file ends
+ *                      inside it (after line N)"
+ *                    - "<file>: corrupt gzip data at byte B of the file
+ *                      (zlib: <zlib's message>) (after line N)"
+ *                    - "<file>: garbage after the end of the gzip stream,
+ *                      at byte B of the file (after line N)"
+ *                    - "<file>:<line>: line longer than 268435456 bytes"
+ *   CAPTURE_EIO     74 EX_IOERR    read(2) failed after the open
+ *   CAPTURE_ENOMEM  71 EX_OSERR    out of memory
+ *
+ * A plain file cut mid-line is not an error: its last line (no '\n') is a
+ * bad line like any other ("<file>:<line>: no newline at the end of the
+ * file: the last line is cut off") and capture_next then returns 0.
+ * Concatenated gzip members (cat a.gz b.gz) are one valid capture.
+ */
+enum capture_error {
+    CAPTURE_OK = 0,
+    CAPTURE_EOPEN = -1,
+    CAPTURE_EDATA = -2,
+    CAPTURE_EIO = -3,
+    CAPTURE_ENOMEM = -4,
+};
+const char *capture_error_name(enum capture_error e);   /* "damaged data" */
+
+/* NULL on failure (err set; capture_last_error() is CAPTURE_EOPEN or
+ * CAPTURE_ENOMEM). */
 capture_reader_t *capture_open(const char *path, lq_err_t *err);
 void capture_close(capture_reader_t *r);       /* NULL is fine */
-/* Next good frame: 1; end of file: 0; read error: -1 (err set).  Bad
- * lines are skipped; each is passed to on_bad (if set) with a message
+/* Next good frame: 1; end of file: 0; an error: CAPTURE_EDATA, CAPTURE_EIO
+ * or CAPTURE_ENOMEM (err set), and the same again on every later call.
+ * Bad lines are skipped; each is passed to on_bad (if set) with a message
  * "<path>:<line>: <what>". */
 int capture_next(capture_reader_t *r, struct capture_frame *f,
                  void (*on_bad)(const char *msg, void *arg), void *arg,
                  lq_err_t *err);
+/* The reader's error (CAPTURE_OK while there is none). */
+enum capture_error capture_reader_error(const capture_reader_t *r);
+/* The kind of the last failure of capture_open or capture_next on this
+ * thread (errno-style: set by failures, cleared by a successful
+ * capture_open).  For callers that only see a -1 passed up (replay_run,
+ * replay_discover). */
+enum capture_error capture_last_error(void);
 size_t capture_bad_lines(const capture_reader_t *r);
-/* Bytes read so far and the file's size (for progress; 0 if unknown). */
+/* Lines read so far (good, bad and blank). */
+size_t capture_lines(const capture_reader_t *r);
+/* Bytes of the file read so far and its size (for progress; 0 if
+ * unknown). */
 uint64_t capture_pos(const capture_reader_t *r);
 uint64_t capture_size(const capture_reader_t *r);
 

@@ -2,10 +2,12 @@
  * capture.c - capture files: reading for replay, writing for recording
  * (see capture.h and ../shared/docs/capture-format.md).
  *
- * Reading: zlib's gzread reads plain and gzip files alike.  Lines are
- * split in a large buffer and parsed in place: the line is tokenized with
- * jtok, then string values are unescaped (never longer than their escaped
- * form) and NUL-terminated where they lie, so a frame costs no copy.
+ * Reading: plain and gzip files alike (zlib's inflate, so that a
+ * truncated, corrupt or garbage-trailed gzip file is an error rather than
+ * a short capture).  Lines are split in a large buffer and parsed in
+ * place: the line is tokenized with jtok, then string values are unescaped
+ * (never longer than their escaped form) and NUL-terminated where they
+ * lie, so a frame costs no copy.
  *
  * Writing: the loop thread only copies a frame into a queue record; the
  * writer thread takes the whole queue under the lock (libuv threadpool
@@ -14,12 +16,15 @@
  * recording must never slow the hot path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -32,9 +37,41 @@
 
 /* ---- reading ---------------------------------------------------------- */
 
+/*
+ * The bytes come from read(2), through zlib's inflate when the file starts
+ * with the gzip magic (1f 8b).  Doing the inflate here rather than through
+ * gzread tells damage apart, which gzread does not: it ends a truncated
+ * stream like a complete one and skips trailing garbage silently.
+ *
+ *   a gzip member ends (Z_STREAM_END): the next bytes are another member
+ *     (cat a.gz b.gz is a valid gzip file) or the end of the file; anything
+ *     else is trailing garbage: CAPTURE_EDATA;
+ *   the file ends inside a member: truncated, CAPTURE_EDATA;
+ *   inflate says Z_DATA_ERROR (bad block, CRC or length check): corrupt,
+ *     CAPTURE_EDATA with zlib's message;
+ *   read(2) fails: CAPTURE_EIO.
+ *
+ * Bytes inflated before the damage are handed out first, so every complete
+ * line before it is read; the error comes when more bytes are needed.  An
+ * error is sticky: capture_next keeps returning it.
+ */
 struct capture_reader {
     char *path;
-    gzFile gz;
+    int fd;
+    int sniffed;            /* the first bytes were looked at */
+    int gz;                 /* a gzip file */
+    z_stream zs;            /* zs.next_in/avail_in: r->in's unused bytes
+                               (a plain file's too, before the sniff) */
+    int zs_init;            /* inflateInit2 done */
+    int member_end;         /* a member ended, no next one started yet */
+    unsigned char *in;      /* compressed input */
+    size_t in_cap;
+    int in_eof;             /* read(2) returned 0 */
+    uint64_t raw_read;      /* bytes read from the file */
+    enum capture_error pending;   /* met while bytes were still handed out */
+    char pending_msg[sizeof(((lq_err_t *)0)->msg)];
+    enum capture_error error;     /* sticky, returned by capture_next */
+    char errmsg[sizeof(((lq_err_t *)0)->msg)];
     char *buf;              /* buf[start..end) holds unread bytes */
     size_t cap, start, end;
     int eof;
@@ -46,6 +83,31 @@ struct capture_reader {
     size_t bincap;
 };
 
+#define IN_CHUNK (256u << 10)
+
+static _Thread_local enum capture_error last_error;
+
+enum capture_error capture_last_error(void) { return last_error; }
+
+const char *capture_error_name(enum capture_error e)
+{
+    switch (e) {
+    case CAPTURE_OK: return "ok";
+    case CAPTURE_EOPEN: return "cannot open";
+    case CAPTURE_EDATA: return "damaged data";
+    case CAPTURE_EIO: return "read error";
+    case CAPTURE_ENOMEM: return "out of memory";
+    }
+    return "?";
+}
+
+static void fail_open(enum capture_error e, lq_err_t *err, const char *fmt,
+                      const char *path, const char *what)
+{
+    last_error = e;
+    lq_err_set(err, fmt, path, what);
+}
+
 capture_reader_t *capture_open(const char *path, lq_err_t *err)
 {
     capture_reader_t *r = calloc(1, sizeof(*r));
@@ -53,22 +115,33 @@ capture_reader_t *capture_open(const char *path, lq_err_t *err)
 
     if (r == NULL)
         goto nomem;
+    r->fd = -1;
     r->path = strdup(path);
     r->cap = 2 * READ_CHUNK;
     r->buf = malloc(r->cap);
-    if (r->path == NULL || r->buf == NULL)
+    r->in_cap = IN_CHUNK;
+    r->in = malloc(r->in_cap);
+    if (r->path == NULL || r->buf == NULL || r->in == NULL)
         goto nomem;
-    r->gz = gzopen(path, "rb");
-    if (r->gz == NULL) {
-        lq_err_set(err, "%s: %s", path, errno ? strerror(errno) : "cannot open");
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        fail_open(CAPTURE_EOPEN, err, "%s: %s", path, strerror(errno));
         goto fail;
     }
-    gzbuffer(r->gz, 256 * 1024);
-    if (stat(path, &st) == 0)
+    if (fstat(r->fd, &st) != 0) {
+        fail_open(CAPTURE_EOPEN, err, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fail_open(CAPTURE_EOPEN, err, "%s: %s", path, strerror(EISDIR));
+        goto fail;
+    }
+    if (S_ISREG(st.st_mode))
         r->size = (uint64_t)st.st_size;
+    last_error = CAPTURE_OK;
     return r;
 nomem:
-    lq_err_set(err, "%s: out of memory", path);
+    fail_open(CAPTURE_ENOMEM, err, "%s: %s", path, "out of memory");
 fail:
     capture_close(r);
     return NULL;
@@ -78,9 +151,12 @@ void capture_close(capture_reader_t *r)
 {
     if (r == NULL)
         return;
-    if (r->gz)
-        gzclose(r->gz);
+    if (r->zs_init)
+        inflateEnd(&r->zs);
+    if (r->fd >= 0)
+        close(r->fd);
     free(r->path);
+    free(r->in);
     free(r->buf);
     free(r->bin);
     free(r);
@@ -88,25 +164,215 @@ void capture_close(capture_reader_t *r)
 
 size_t capture_bad_lines(const capture_reader_t *r) { return r->bad; }
 uint64_t capture_size(const capture_reader_t *r) { return r->size; }
+size_t capture_lines(const capture_reader_t *r) { return r->line; }
+enum capture_error capture_reader_error(const capture_reader_t *r)
+{
+    return r->error;
+}
 
 uint64_t capture_pos(const capture_reader_t *r)
 {
-    /* Compressed offset: comparable with the file size for progress. */
-    long off = gzoffset(r->gz);
-    return off > 0 ? (uint64_t)off : 0;
+    /* Bytes of the file consumed: comparable with its size for progress. */
+    return r->raw_read - (r->gz ? r->zs.avail_in : 0);
+}
+
+/* Remember the first error; it is returned once the bytes before it are
+ * used up. */
+static void set_pending(capture_reader_t *r, enum capture_error e,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_pending(capture_reader_t *r, enum capture_error e,
+                        const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->pending != CAPTURE_OK)
+        return;
+    r->pending = e;
+    va_start(ap, fmt);
+    vsnprintf(r->pending_msg, sizeof(r->pending_msg), fmt, ap);
+    va_end(ap);
+}
+
+/* read(2) into r->in after what is left there.  0 or -1 (pending set). */
+static int fill_in(capture_reader_t *r)
+{
+    size_t keep = r->zs.avail_in;
+    ssize_t n;
+
+    if (keep > 0 && r->zs.next_in != r->in)
+        memmove(r->in, r->zs.next_in, keep);
+    r->zs.next_in = r->in;
+    do
+        n = read(r->fd, r->in + keep, r->in_cap - keep);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        set_pending(r, CAPTURE_EIO, "%s: read error: %s", r->path, strerror(errno));
+        return -1;
+    }
+    if (n == 0)
+        r->in_eof = 1;
+    r->raw_read += (uint64_t)n;
+    r->zs.avail_in = (uInt)(keep + (size_t)n);
+    return 0;
+}
+
+/* Up to n decompressed (or plain) bytes into dst: > 0, 0 at the clean end,
+ * or -1 (the error is r->pending). */
+static long src_read(capture_reader_t *r, char *dst, size_t n)
+{
+    if (r->pending != CAPTURE_OK)
+        return -1;
+    if (!r->sniffed) {
+        /* the first read decides: gzip magic or plain */
+        r->sniffed = 1;
+        if (fill_in(r) != 0)
+            return -1;
+        while (r->zs.avail_in < 2 && !r->in_eof)
+            if (fill_in(r) != 0)
+                return -1;
+        if (r->zs.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+            r->gz = 1;
+            if (inflateInit2(&r->zs, 15 + 16) != Z_OK) {
+                set_pending(r, CAPTURE_ENOMEM, "%s: out of memory", r->path);
+                return -1;
+            }
+            r->zs_init = 1;
+        }                           /* else plain: r->in holds the first bytes */
+    }
+    if (!r->gz) {
+        ssize_t k;
+
+        if (r->zs.avail_in > 0) {              /* the sniffed bytes first */
+            size_t m = r->zs.avail_in < n ? r->zs.avail_in : n;
+
+            memcpy(dst, r->zs.next_in, m);
+            r->zs.next_in += m;
+            r->zs.avail_in -= (uInt)m;
+            return (long)m;
+        }
+        if (r->in_eof)
+            return 0;
+        do
+            k = read(r->fd, dst, n);
+        while (k < 0 && errno == EINTR);
+        if (k < 0) {
+            set_pending(r, CAPTURE_EIO, "%s: read error: %s", r->path,
+                        strerror(errno));
+            return -1;
+        }
+        if (k == 0)
+            r->in_eof = 1;
+        r->raw_read += (uint64_t)k;
+        return (long)k;
+    }
+    for (;;) {
+        uInt want = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
+        size_t produced;
+        int ret;
+
+        if (r->member_end) {
+            /* another member, or the end of the file, or garbage */
+            while (r->zs.avail_in < 2 && !r->in_eof)
+                if (fill_in(r) != 0)
+                    return -1;
+            if (r->zs.avail_in == 0)
+                return 0;
+            if (r->zs.avail_in >= 2 && r->zs.next_in[0] == 0x1f &&
+                r->zs.next_in[1] == 0x8b) {
+                inflateReset(&r->zs);
+                r->member_end = 0;
+                continue;
+            }
+            set_pending(r, CAPTURE_EDATA, "%s: garbage after the end of the gzip "
+                        "stream, at byte %llu of the file", r->path,
+                        (unsigned long long)capture_pos(r));
+            return -1;
+        }
+        if (r->zs.avail_in == 0 && !r->in_eof && fill_in(r) != 0)
+            return -1;
+        r->zs.next_out = (unsigned char *)dst;
+        r->zs.avail_out = want;
+        ret = inflate(&r->zs, Z_NO_FLUSH);
+        produced = want - r->zs.avail_out;
+        switch (ret) {
+        case Z_STREAM_END:
+            r->member_end = 1;
+            break;
+        case Z_OK:
+            break;
+        case Z_BUF_ERROR:       /* no progress: input needed */
+            if (r->zs.avail_in == 0 && r->in_eof)
+                set_pending(r, CAPTURE_EDATA, "%s: truncated gzip stream: the file "
+                            "ends inside it", r->path);
+            break;
+        case Z_MEM_ERROR:
+            set_pending(r, CAPTURE_ENOMEM, "%s: out of memory", r->path);
+            break;
+        case Z_NEED_DICT:
+        case Z_DATA_ERROR:
+        default:
+            set_pending(r, CAPTURE_EDATA, "%s: corrupt gzip data at byte %llu of "
+                        "the file (zlib: %s)", r->path,
+                        (unsigned long long)capture_pos(r),
+                        r->zs.msg ? r->zs.msg : "bad data");
+            break;
+        }
+        if (ret == Z_OK && produced == 0 && r->zs.avail_in == 0 && r->in_eof)
+            set_pending(r, CAPTURE_EDATA, "%s: truncated gzip stream: the file "
+                        "ends inside it", r->path);
+        if (produced > 0)
+            return (long)produced;
+        if (r->pending != CAPTURE_OK)
+            return -1;
+    }
+}
+
+/* Make e the reader's sticky error (unless it has one) with message msg
+ * and "(after line N)", N the lines read before it; report it. */
+static int fail_with(capture_reader_t *r, enum capture_error e, const char *msg,
+                     lq_err_t *err)
+{
+    if (r->error == CAPTURE_OK) {
+        r->error = e;
+        snprintf(r->errmsg, sizeof(r->errmsg), "%.440s (after line %zu)", msg, r->line);
+    }
+    last_error = r->error;
+    lq_err_set(err, "%s", r->errmsg);
+    return r->error;
+}
+
+static int fail_msg(capture_reader_t *r, enum capture_error e, lq_err_t *err,
+                    const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_msg(capture_reader_t *r, enum capture_error e, lq_err_t *err,
+                    const char *fmt, ...)
+{
+    char msg[sizeof(r->errmsg)];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return fail_with(r, e, msg, err);
 }
 
 /* Find the next line; returns its start (NUL-terminated in place, without
- * the '\n') and length, or NULL at end of file / on error. */
+ * the '\n') and length; NULL at the end of the file (*rc 0) or on an
+ * error (*rc < 0, err set).  A last line without '\n' comes back with
+ * *partial set. */
 static char *next_line(capture_reader_t *r, size_t *len, lq_err_t *err,
-                       int *failed)
+                       int *rc, int *partial)
 {
     size_t scanned = 0;
 
-    *failed = 0;
+    *rc = 0;
+    *partial = 0;
     for (;;) {
         char *b = r->buf + r->start;
         char *nl = memchr(b + scanned, '\n', r->end - r->start - scanned);
+        long got;
+
         if (nl) {
             *nl = '\0';
             *len = (size_t)(nl - b);
@@ -118,11 +384,14 @@ static char *next_line(capture_reader_t *r, size_t *len, lq_err_t *err,
         if (r->eof) {
             if (scanned == 0)
                 return NULL;
-            /* A last line without '\n'. */
+            /* A last line without '\n': the file was cut mid-line. */
             if (r->end == r->cap) {
                 char *nb = realloc(r->buf, r->cap + 1);
-                if (nb == NULL)
-                    goto nomem;
+                if (nb == NULL) {
+                    *rc = fail_msg(r, CAPTURE_ENOMEM, err, "%s: out of memory",
+                                   r->path);
+                    return NULL;
+                }
                 r->buf = nb;
                 r->cap++;
                 b = r->buf + r->start;
@@ -131,6 +400,7 @@ static char *next_line(capture_reader_t *r, size_t *len, lq_err_t *err,
             *len = scanned;
             r->start = r->end;
             r->line++;
+            *partial = 1;
             return b;
         }
         /* Make room: slide unread bytes to the front, grow if a single
@@ -142,33 +412,27 @@ static char *next_line(capture_reader_t *r, size_t *len, lq_err_t *err,
         }
         if (r->cap - r->end < READ_CHUNK) {
             if (r->cap >= MAX_LINE) {
-                lq_err_set(err, "%s:%zu: line longer than %zu bytes", r->path,
-                           r->line + 1, MAX_LINE);
-                *failed = 1;
+                *rc = fail_msg(r, CAPTURE_EDATA, err, "%s:%zu: line longer than "
+                               "%zu bytes", r->path, r->line + 1, MAX_LINE);
                 return NULL;
             }
             char *nb = realloc(r->buf, r->cap * 2);
-            if (nb == NULL)
-                goto nomem;
+            if (nb == NULL) {
+                *rc = fail_msg(r, CAPTURE_ENOMEM, err, "%s: out of memory", r->path);
+                return NULL;
+            }
             r->buf = nb;
             r->cap *= 2;
         }
-        int got = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end - 1));
+        got = src_read(r, r->buf + r->end, r->cap - r->end - 1);
         if (got < 0) {
-            int zerr;
-            const char *msg = gzerror(r->gz, &zerr);
-            lq_err_set(err, "%s: read error: %s", r->path, msg);
-            *failed = 1;
+            *rc = fail_with(r, r->pending, r->pending_msg, err);
             return NULL;
         }
         if (got == 0)
             r->eof = 1;
         r->end += (size_t)got;
     }
-nomem:
-    lq_err_set(err, "%s: out of memory", r->path);
-    *failed = 1;
-    return NULL;
 }
 
 static void put_utf8(char **o, unsigned cp)
@@ -305,14 +569,22 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
                  void (*on_bad)(const char *msg, void *arg), void *arg,
                  lq_err_t *err)
 {
+    if (r->error != CAPTURE_OK)
+        return fail_with(r, r->error, "", err);
     for (;;) {
         size_t len, errpos;
-        int failed, n, k;
-        char *line = next_line(r, &len, err, &failed);
+        int rc, partial, n, k;
+        char *line = next_line(r, &len, err, &rc, &partial);
         char vname[32];
 
         if (line == NULL)
-            return failed ? -1 : 0;
+            return rc;
+        if (partial) {
+            /* capture-format.md: '\n' after every line */
+            report_bad(r, on_bad, arg, "no newline at the end of the file: the "
+                       "last line is cut off");
+            continue;
+        }
         if (len == 0 || (len == 1 && line[0] == '\r'))
             continue;                     /* blank lines are not frames */
         n = jtok_parse(line, len, r->tok, 32, &errpos);
