@@ -4,7 +4,9 @@
  *
  * Core: both formats give the same rows; quantities are exact decimals
  * (0.1 three times is 0.3; 1e12-scale quantities with 15 digits; JSON
- * integers past int64); CRLF, a BOM, no final newline, empty files; every
+ * integers past int64); CRLF, a BOM, no final newline; RFC 4180 quoting
+ * (quoted header and fields, embedded commas, "" escapes, and what is not
+ * quoting); files with no positions (posfile_empty); every
  * kind of bad row with its exact message (file, line, column); lines
  * longer than POSFILE_LINE_MAX; lines across read-buffer boundaries.
  * JSON: escapes, nesting, and a seeded fuzz that holds the fast scanner to
@@ -415,6 +417,157 @@ START_TEST(test_empty_files)
 }
 END_TEST
 
+/* A file without a single row loads nothing, returns POSFILE_OK (the
+ * caller decides), and posfile_empty says which kind of nothing. */
+static void empty_is(const char *name, const char *content, const char *why)
+{
+    lq_err_t e = { "" };
+    char want[9000];
+
+    ck_assert_int_eq(load_str(name, content), POSFILE_OK);
+    ck_assert_uint_eq(G->st.rows, 0);
+    ck_assert_uint_eq(G->st.loaded, 0);
+    ck_assert_uint_eq(G->st.rejected, 0);
+    ck_assert_uint_eq(G->nerr, 0);
+    ck_assert_int_eq(posfile_empty(G->path, &G->st, &e), 1);
+    snprintf(want, sizeof(want), "%s: no positions (%s)", G->path, why);
+    ck_assert_str_eq(e.msg, want);
+}
+
+START_TEST(test_no_positions)
+{
+    lq_err_t e = { "" };
+
+    empty_is("e.csv", "", "the file is empty");
+    ck_assert_uint_eq(G->st.header_line, 0);
+    empty_is("e.jsonl", "", "the file is empty");
+    empty_is("b.txt", "\n\n  \r\n", "only blank and comment lines");
+    empty_is("c.csv", "# only a comment\n\n# and another",
+             "only blank and comment lines");
+    empty_is("bom.csv", "\xef\xbb\xbf", "only blank and comment lines");
+    empty_is("h.csv", "id,venue,symbol,side,qty,entry,margin\n",
+             "a header on line 1, no rows");
+    ck_assert_uint_eq(G->st.header_line, 1);
+    empty_is("hq.csv", "\xef\xbb\xbf# exported\r\n\"id\",\"venue\",\"symbol\","
+             "\"side\",\"qty\",\"entry\",\"margin\"\r\n\r\n",
+             "a header on line 2, no rows");
+    ck_assert_uint_eq(G->st.header_line, 2);
+    empty_is("hc.csv", "id,venue,symbol,side,qty,entry,liq_price\n# none\n",
+             "a header on line 1, no rows");
+
+    /* Rows that are all bad: not "no positions" (on_error said why). */
+    ck_assert_int_eq(load_str("bad.csv", "id,venue,symbol,side,qty,entry,"
+                              "margin\na,v,S,buy,1,1,1\n"), POSFILE_OK);
+    ck_assert_uint_eq(G->st.rows, 1);
+    ck_assert_uint_eq(G->st.loaded, 0);
+    ck_assert_uint_eq(G->nerr, 1);
+    ck_assert_int_eq(posfile_empty(G->path, &G->st, &e), 0);
+    /* One good row. */
+    ck_assert_int_eq(load_str("one.csv", "id,venue,symbol,side,qty,entry,"
+                              "margin\na,v,S,long,1,100,10"), POSFILE_OK);
+    ck_assert_uint_eq(G->st.loaded, 1);
+    ck_assert_uint_eq(G->st.header_line, 1);
+    ck_assert_int_eq(posfile_empty(G->path, &G->st, &e), 0);
+    /* stdin is named so. */
+    {
+        struct posfile_stats st = { 0 };
+        ck_assert_int_eq(posfile_empty("-", &st, &e), 1);
+        ck_assert_str_eq(e.msg, "stdin: no positions (the file is empty)");
+    }
+}
+END_TEST
+
+/* RFC 4180: what spreadsheets export. */
+START_TEST(test_csv_quoting)
+{
+    /* Every field quoted, header too; CRLF and a BOM, as Excel writes. */
+    ck_assert_int_eq(load_str("x.csv",
+        "\xef\xbb\xbf\"id\",\"account\",\"venue\",\"symbol\",\"side\",\"qty\","
+        "\"entry\",\"margin\",\"liq_price\"\r\n"
+        "\"p1\",\"Acme, Inc.\",\"binance-usdm\",\"BTCUSDT\",\"long\",\"0.5\","
+        "\"90000\",\"4500\",\"\"\r\n"
+        "\"p\"\"2\"\"\",\"say \"\"hi\"\", then, go\",\"binance-usdm\",\"BTCUSDT\","
+        "\"short\",\"1.25\",\"90000\",\"\",\"95000\"\r\n"
+        "\"\",\"x\",\"binance-usdm\",\"BTCUSDT\",\"long\",\"1\",\"1\",\"1\",\"\"\r\n"),
+        0);
+    ck_assert_uint_eq(G->nrows, 2);
+    ck_assert_uint_eq(G->nerr, 1);
+    err_is(0, ":4: id: missing");               /* "" is an empty field */
+    ck_assert_uint_eq(G->st.header_line, 1);
+    ck_assert_str_eq(G->r[0].id, "p1");
+    ck_assert_str_eq(G->r[0].account, "Acme, Inc.");
+    ck_assert_str_eq(G->r[0].venue, "binance-usdm");
+    ck_dec_eq(G->r[0].spec.qty, D("0.5"));
+    ck_assert_int_eq(G->r[0].spec.has_margin, 1);
+    ck_assert(G->r[0].spec.margin == 4500.0);
+    ck_assert_str_eq(G->r[1].id, "p\"2\"");
+    ck_assert_str_eq(G->r[1].account, "say \"hi\", then, go");
+    ck_assert_int_eq(G->r[1].spec.side, POS_SHORT);
+    ck_assert_int_eq(G->r[1].spec.has_margin, 0);
+    ck_assert(G->r[1].spec.liq_price == 95000.0);
+
+    /* Quoted and plain mixed; blanks around quotes dropped, inside kept;
+     * a quoted column name; no final newline. */
+    ck_assert_int_eq(load_str("m.csv",
+        "id, \"venue\" ,symbol,side,qty,entry,margin\n"
+        "a,  \"binance-usdm\"  ,BTCUSDT,long,\"2\",90000,900\n"
+        "b,binance-usdm,BTCUSDT,long,\" 2\",90000,900\n"
+        "\"c,d\",binance-usdm,BTCUSDT,long,1,90000,\"900\""), 0);
+    ck_assert_uint_eq(G->nrows, 2);
+    ck_assert_str_eq(G->r[0].venue, "binance-usdm");
+    ck_dec_eq(G->r[0].spec.qty, D("2"));
+    ck_assert_str_eq(G->r[1].id, "c,d");
+    ck_assert(G->r[1].spec.margin == 900.0);
+    ck_assert_uint_eq(G->nerr, 1);
+    err_is(0, ":3: qty: ' 2' is not a decimal number");
+
+    /* What is not quoting, each on its own line, the rest loads. */
+    ck_assert_int_eq(load_str("bad.csv",
+        "id,venue,symbol,side,qty,entry,margin,note\n"
+        "\"a,binance-usdm,BTCUSDT,long,1,90000,900,\n"
+        "b,binance-usdm,BTCUSDT,long,1,90000,900,\"x\"y\n"
+        "c,binance-usdm,BTCUSDT,long,1\"5,90000,900,\n"
+        "d,binance-usdm,BTCUSDT,long,1,90000,900,\"ok, \"\"really\"\"\"\n"
+        "e,binance-usdm,BTCUSDT,long,1,90000,900,\"a\",\"b\"\n"), 0);
+    ck_assert_uint_eq(G->nrows, 1);
+    ck_assert_str_eq(G->r[0].id, "d");
+    ck_assert_uint_eq(G->nerr, 4);
+    err_is(0, ":2: id: '\"a,binance-usdm,BTCUSDT,long,1,90000,900...': a "
+           "quoted field without its closing quote (a field cannot span "
+           "lines)");
+    err_is(1, ":3: field 8: '\"x\"y': text after the closing quote (double "
+           "a '\"' inside a quoted field)");
+    err_is(2, ":4: qty: '1\"5': a '\"' inside an unquoted field (quote the "
+           "whole field and double the '\"')");
+    err_is(3, ":6: 9 fields, but the header (line 1) has 8");
+
+    /* The header: quoting errors say so, quoted names count. */
+    ck_assert_int_eq(load_str("h.csv", "\"id\",\"venue,symbol,side,qty,entry,"
+                              "margin\n"), POSFILE_EHEADER);
+    ck_assert_msg(strstr(G->e.msg, "h.csv:1: header: field 2: '\"venue,symbol,"
+                         "side,qty,entry,margin': a quoted field without its "
+                         "closing quote") != NULL, "%s", G->e.msg);
+    ck_assert_int_eq(load_str("h2.csv", "\"id\",\"venue\",\"symbol\",\"side\","
+                              "\"qty\",\"entry\",\"id\",\"margin\"\n"),
+                     POSFILE_EHEADER);
+    ck_assert_msg(strstr(G->e.msg, "h2.csv:1: header: column 'id' appears "
+                         "twice (fields 1 and 7)") != NULL, "%s", G->e.msg);
+    /* A comma inside a quoted header name is one unknown column. */
+    ck_assert_int_eq(load_str("h3.csv", "id,\"venue,x\",venue,symbol,side,qty,"
+                              "entry,margin\na,\"1,2\",v,S,long,1,100,10\n"), 0);
+    ck_assert_uint_eq(G->nrows, 1);
+    ck_assert_str_eq(G->r[0].venue, "v");
+
+    /* CRLF inside quotes cannot happen (a line ends first): a quoted '\r'
+     * at the end of a line is the line end, dropped like any CRLF. */
+    ck_assert_int_eq(load_str("cr.csv", "id,venue,symbol,side,qty,entry,"
+                              "margin\r\n\"a\",\"v\",\"S\",\"long\",\"1\",\"100\","
+                              "\"10\"\r\n"), 0);
+    ck_assert_uint_eq(G->nrows, 1);
+    ck_assert(G->r[0].spec.margin == 10.0);
+}
+END_TEST
+
 START_TEST(test_header_errors)
 {
     ck_assert_int_eq(load_str("h.csv", "id,venue,symbol,side,entry,margin\n"
@@ -542,9 +695,13 @@ START_TEST(test_csv_row_errors)
           "margin: must be > 0" },
         { "l1,a,binance-usdm,BTCUSDT,short,0.5,90000,,x",
           "liq_price: 'x' is not a number" },
-        { "qq,a,binance-usdm,\"BTCUSDT\",long,0.5,90000,4500,",
-          "symbol: quoted fields are not supported (fields are plain "
-          "tokens, without commas)" },
+        { "qq,a,binance-usdm,\"BTCUSDT\",long,0.5,90000,4500,", NULL },
+        { "qb,a,binance-usdm,\"BTC\"USDT,long,0.5,90000,4500,",
+          "symbol: '\"BTC\"USDT': text after the closing quote (double a "
+          "'\"' inside a quoted field)" },
+        { "qc,a,binance-usdm,BTC\"USDT,long,0.5,90000,4500,",
+          "symbol: 'BTC\"USDT': a '\"' inside an unquoted field (quote the "
+          "whole field and double the '\"')" },
         { "ok2,,binance-usdm,BTCUSDT,short,0.5,90000,,95000", NULL },
         /* A long bad value is quoted short, control bytes escaped. */
         { "s3,a,binance-usdm,BTCUSDT,lo\001ng-and-then-some-more-text-to-"
@@ -1192,6 +1349,8 @@ Suite *posfile_suite(void)
     tcase_add_test(tc, test_big_and_rounded_quantities);
     tcase_add_test(tc, test_crlf_bom_no_final_newline);
     tcase_add_test(tc, test_empty_files);
+    tcase_add_test(tc, test_no_positions);
+    tcase_add_test(tc, test_csv_quoting);
     tcase_add_test(tc, test_header_errors);
     tcase_add_test(tc, test_csv_row_errors);
     tcase_add_test(tc, test_jsonl_row_errors);

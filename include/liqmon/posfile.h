@@ -8,7 +8,13 @@
  *     id,account,venue,symbol,side,qty,entry,margin,liq_price
  *   (account optional; margin or liq_price: exactly one per row, the
  *   other column empty or absent).  '#' starts a comment line; blank
- *   lines are skipped.  No quoting: fields are plain tokens.
+ *   lines are skipped.  Quoting as RFC 4180 (spreadsheet exports quote
+ *   every field): a field may be "quoted", header names too; inside the
+ *   quotes ',' is text and "" is one '"'; blanks around the quotes are
+ *   dropped, the text inside is kept as it is ("" is an empty field, the
+ *   same as absent).  Unquoted fields are trimmed of blanks and may not
+ *   hold a '"'.  A field cannot span lines: a quote left open at the end
+ *   of a line is an error for that row.
  *
  *   JSON Lines: one object per line with the same keys; numbers may be
  *   JSON numbers or decimal strings.
@@ -20,10 +26,15 @@
  * no '/', '\', ':' or blanks (they name instrument files).
  *
  * A UTF-8 byte order mark, CRLF line ends and a last line without '\n'
- * are fine; an empty file (or one of blank and comment lines only) loads
- * no rows and is not an error.  CSV fields are trimmed of blanks; unknown
- * CSV columns and JSON keys are ignored (a known JSON key given twice is
- * an error: "qty: given twice"); JSON null is the same as absent.
+ * are fine.  A file with no rows at all (empty, only blank and comment
+ * lines, or a CSV header alone) loads nothing and posfile_load returns
+ * POSFILE_OK with stats->rows == 0 (and so loaded == 0);
+ * posfile_empty() says whether that happened, with the message to show.
+ * Callers that must not run with no positions (liqmonctl positions
+ * check, the daemon) refuse it; posfile does not decide for them.
+ * Unknown CSV columns and JSON keys are ignored (a known JSON key given
+ * twice is an error: "qty: given twice"); JSON null is the same as
+ * absent.
  *
  * A bad row is reported through on_error as "<file>:<line>: <column>:
  * <what>" (or "<file>:<line>: <what>" for the line as a whole: field
@@ -64,6 +75,8 @@ struct posfile_stats {
     size_t rows;               /* data rows seen */
     size_t loaded;             /* rows handed to on_row */
     size_t rejected;           /* rows reported to on_error */
+    size_t header_line;        /* CSV: the header's line; 0 when none was
+                                  read (JSON Lines, or no line at all) */
 };
 
 /* Longest line accepted (bytes, line end excluded). */
@@ -85,5 +98,14 @@ enum {
 int posfile_load(const char *path, posfile_row_fn on_row,
                  posfile_error_fn on_error, void *arg,
                  struct posfile_stats *stats, lq_err_t *err);
+
+/* After a load (any return), whether the file held no position rows at
+ * all: returns 1 and sets err to "<file>: no positions (the file is
+ * empty)", "... (a header on line 3, no rows)" or "... (only blank and
+ * comment lines)" (path as given to posfile_load; "-" is "stdin"); 0 when
+ * there were rows (then loaded == 0 means every row was bad, and
+ * on_error said why for each).  stats as posfile_load filled it. */
+int posfile_empty(const char *path, const struct posfile_stats *stats,
+                  lq_err_t *err);
 
 #endif

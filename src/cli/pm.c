@@ -173,27 +173,27 @@ static int pm_set(struct pm_args *a, const struct pm_optdef *od, const char *v)
         break;
     case PO_SEVERITY:
         if (strcmp(v, "warning") != 0 && strcmp(v, "critical") != 0)
-            return pm_say(a, CLI_EX_USAGE, "--severity: unknown severity "
-                          "'%.64s' (warning or critical)", v);
+            return pm_say(a, CLI_EX_USAGE, "--severity: must be warning or "
+                          "critical (got '%.64s')", v);
         a->severity = v;
         break;
     case PO_STATE:
         if (strcmp(v, "firing") != 0 && strcmp(v, "resolved") != 0)
-            return pm_say(a, CLI_EX_USAGE, "--state: unknown state '%.64s' "
-                          "(firing or resolved)", v);
+            return pm_say(a, CLI_EX_USAGE, "--state: must be firing or "
+                          "resolved (got '%.64s')", v);
         a->state = v;
         break;
     case PO_RUN:
         if (pm_parse_count(v, &a->run) != 0)
-            return pm_say(a, CLI_EX_USAGE, "--run: not a run id: '%.64s' (a "
-                          "positive integer; liqmonctl stats lists the runs)",
-                          v);
+            return pm_say(a, CLI_EX_USAGE, "--run: must be a run id, an "
+                          "integer > 0 that liqmonctl stats lists (got "
+                          "'%.64s')", v);
         a->has_run = 1;
         break;
     case PO_LIMIT:
         if (pm_parse_count(v, &a->limit) != 0)
-            return pm_say(a, CLI_EX_USAGE, "--limit: not a count: '%.64s' (a "
-                          "positive integer)", v);
+            return pm_say(a, CLI_EX_USAGE, "--limit: must be an integer > 0 "
+                          "(got '%.64s')", v);
         break;
     case PO_JSON:
         a->json = 1;
@@ -206,48 +206,39 @@ static int pm_set(struct pm_args *a, const struct pm_optdef *od, const char *v)
 }
 
 /* 0, PM_HELP (--help seen), or CLI_EX_USAGE with the line printed.
- * Options take "--opt VALUE" or "--opt=VALUE"; a value may start with '-'
- * (-15m) but not with "--" (that is a forgotten value). */
+ * cli_getopt (cli.h): "--opt VALUE" or "--opt=VALUE"; a value may start
+ * with '-' (-15m) but not with "--" (that is a forgotten value). */
 static int pm_parse_args(int argc, char **argv, unsigned allowed,
                          struct pm_args *a)
 {
+    struct option lo[PM_COUNT(pm_optdefs) + 2];
+    size_t n = 0;
     const char *env;
-    int rc;
+    int c, rc;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq, *val = NULL;
-        const struct pm_optdef *od = NULL;
-        size_t nlen;
-
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+    for (size_t k = 0; k < PM_COUNT(pm_optdefs); k++) {
+        if (!(pm_optdefs[k].bit & allowed))
+            continue;
+        lo[n].name = pm_optdefs[k].name + 2;             /* past "--" */
+        lo[n].has_arg = pm_optdefs[k].value ? required_argument
+                                            : no_argument;
+        lo[n].flag = NULL;
+        lo[n].val = 256 + (int)k;
+        n++;
+    }
+    lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+    lo[n] = (struct option){ NULL, 0, NULL, 0 };
+    optind = 0;
+    while ((c = cli_getopt(a->cmd, argc, argv, "h", lo)) != -1) {
+        if (c == 'h')
             return PM_HELP;
-        if (arg[0] != '-')
-            return pm_say(a, CLI_EX_USAGE, "unexpected argument '%.64s' (see "
-                          "liqmonctl %s --help)", arg, a->cmd);
-        eq = strchr(arg, '=');
-        nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-        for (size_t k = 0; k < PM_COUNT(pm_optdefs); k++)
-            if ((pm_optdefs[k].bit & allowed) &&
-                strlen(pm_optdefs[k].name) == nlen &&
-                strncmp(pm_optdefs[k].name, arg, nlen) == 0)
-                od = &pm_optdefs[k];
-        if (od == NULL)
-            return pm_say(a, CLI_EX_USAGE, "unknown option '%.*s' (see "
-                          "liqmonctl %s --help)", (int)(nlen > 64 ? 64 : nlen),
-                          arg, a->cmd);
-        if (od->value == NULL) {
-            if (eq != NULL)
-                return pm_say(a, CLI_EX_USAGE, "%s takes no value", od->name);
-        } else if (eq != NULL) {
-            val = eq + 1;
-        } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
-            val = argv[++i];
-        }
-        if (od->value != NULL && (val == NULL || *val == '\0'))
-            return pm_say(a, CLI_EX_USAGE, "%s needs %s", od->name, od->value);
-        if ((rc = pm_set(a, od, val)) != 0)
+        if (c < 256)
+            return CLI_EX_USAGE;
+        if ((rc = pm_set(a, &pm_optdefs[c - 256], optarg)) != 0)
             return rc;
     }
+    if (optind < argc)
+        return cli_unexpected(a->cmd, argv[optind]);
     if (a->has_lo && a->has_hi && a->lo > a->hi) {
         char l[TIMEARG_STRLEN], h[TIMEARG_STRLEN];
         return pm_say(a, CLI_EX_USAGE, "%s %s is after %s %s", a->lo_opt,
@@ -509,8 +500,8 @@ static int pm_check_kind(struct pm_store *st)
     if (rc != SQLITE_DONE)
         code = pm_db_fail(st, rc);
     else if (!found)
-        code = pm_say(a, CLI_EX_USAGE, "--kind: unknown kind '%.64s' (%s)",
-                      a->kind, known);
+        code = pm_say(a, CLI_EX_USAGE, "--kind: must be one of %s (got "
+                      "'%.64s')", known, a->kind);
     sqlite3_finalize(q);
     return code;
 }
@@ -1314,8 +1305,7 @@ int cli_snapshots(int argc, char **argv)
     if (code != 0)
         return code;
     if (a.instrument == NULL)
-        return pm_say(&a, CLI_EX_USAGE, "--instrument is required (VENUE:"
-                      "SYMBOL)");
+        return cli_missing(a.cmd, "--instrument VENUE:SYMBOL");
     if ((code = pm_open(&st, &a)) != 0)
         return code;
     if ((code = pm_resolve_instrument(&st, 1, &inst)) != 0 ||
@@ -1487,8 +1477,7 @@ int cli_timeline(int argc, char **argv)
     if (code != 0)
         return code;
     if (a.instrument == NULL)
-        return pm_say(&a, CLI_EX_USAGE, "--instrument is required (VENUE:"
-                      "SYMBOL)");
+        return cli_missing(a.cmd, "--instrument VENUE:SYMBOL");
     if ((code = pm_open(&st, &a)) != 0)
         return code;
     if ((code = pm_resolve_instrument(&st, 1, &inst)) != 0)

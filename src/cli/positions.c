@@ -1,5 +1,6 @@
 /*
- * positions.c - liqmonctl positions check [--tiers DIR] [--json] FILE
+ * positions.c - liqmonctl positions check [--config FILE] [--tiers DIR]
+ *               [--json] [FILE]
  *
  * Loads a positions file the way the daemon will: every row through
  * posfile_load, every good row into the pindex of its instrument
@@ -9,14 +10,23 @@
  * the exact total qty, the range of liquidation prices in the cascade
  * and how many positions can never be liquidated.
  *
- * Tier tables come from DIR/<venue>-<symbol>.json (instrument.h), loaded
- * once per instrument on its first row; DIR defaults to
- * cli_default_instruments_dir() (conf/instruments in a source tree, else
- * the installed copy) when that directory exists.
+ * With --config, the file is checked against what that liqmond config
+ * watches: a row whose venue has no [venue ...] section, or whose symbol
+ * is not in that section's symbols, is an error (the daemon would refuse
+ * it), and the tier tables come from the config's instruments_dir.  FILE
+ * then defaults to the config's positions file.
  *
- * Exit: 0 all rows good; 65 some row (or an instrument file, or the CSV
- * header) bad, the figures still printed; 66 the file cannot be read;
- * 64 usage; 70 out of memory; 74 stdout write error.
+ * Tier tables come from DIR/<venue>-<symbol>.json (instrument.h), loaded
+ * once per instrument on its first row; DIR is --tiers, else the
+ * config's instruments_dir, else cli_default_instruments_dir()
+ * (conf/instruments in a source tree, else the installed copy) when that
+ * directory exists.
+ *
+ * Exit (cli.h): 0 all rows good; 65 some row (or an instrument file, or
+ * the CSV header) bad, or no positions at all, the figures still
+ * printed; 66 FILE, --tiers DIR or --config FILE cannot be read; 78 the
+ * config does not parse; 64 usage; 70 out of memory; 74 a read error
+ * or a stdout write error.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -25,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "liqmon/config.h"
 #include "liqmon/instrument.h"
 #include "liqmon/jsonw.h"
 #include "liqmon/pindex.h"
@@ -47,14 +58,19 @@ struct inst {
     pindex_t *ix;
     enum tiers_state tiers;
     char tiers_path[512];      /* the file used or looked for */
+    char unwatched[400];       /* --config: why it is not watched; "" */
     uint32_t *line_of;         /* line_of[handle]: where the id was first */
     uint32_t nlines, caplines;
     struct side_sum side[2];
 };
 
+#define CMD "positions check"
+
 struct check {
     const char *file;          /* as messages name it */
     const char *tiers_dir;     /* NULL: none */
+    const struct liqmon_config *cfg;   /* --config, else NULL */
+    const char *cfg_path;
     struct inst **inst;        /* in order of first appearance */
     size_t ninst, capinst;
     size_t *hash;              /* index into inst + 1, or 0 */
@@ -68,7 +84,7 @@ struct check {
 static void say(const char *msg, void *arg)
 {
     (void)arg;
-    fprintf(stderr, "liqmonctl: %s\n", msg);
+    fprintf(stderr, "liqmonctl " CMD ": %s\n", msg);
 }
 
 /* ---- instruments ---------------------------------------------------------- */
@@ -127,6 +143,39 @@ static int hash_grow(struct check *ck)
     return 0;
 }
 
+/* --config: "" into out when the config watches venue:symbol, else why
+ * not (the rest of "<file>:<line>: venue, symbol: "). */
+static void why_unwatched(const struct check *ck, const char *venue,
+                          const char *symbol, char *out, size_t size)
+{
+    int v = venue_from_name(venue);
+    const struct config_venue *cv;
+    size_t n;
+
+    out[0] = '\0';
+    if (v < 0) {
+        snprintf(out, size, "%s:%s is not watched by %s (no venue '%s'; "
+                 "liqmond knows binance-usdm, bybit-linear, okx-swap, "
+                 "hyperliquid)", venue, symbol, ck->cfg_path, venue);
+        return;
+    }
+    cv = &ck->cfg->venues[v];
+    if (!cv->enabled) {
+        snprintf(out, size, "%s:%s is not watched by %s (no [venue %s] "
+                 "section)", venue, symbol, ck->cfg_path, venue);
+        return;
+    }
+    for (size_t i = 0; i < cv->nsymbols; i++)
+        if (strcmp(cv->symbols[i], symbol) == 0)
+            return;
+    n = (size_t)snprintf(out, size, "%s:%s is not watched by %s ([venue %s] "
+                         "symbols:", venue, symbol, ck->cfg_path, venue);
+    for (size_t i = 0; i < cv->nsymbols && n < size; i++)
+        n += (size_t)snprintf(out + n, size - n, " %s", cv->symbols[i]);
+    if (n < size)
+        snprintf(out + n, size - n, ")");
+}
+
 /* A new instrument: its tier table (if any) and its index.  Reports an
  * instrument file that exists but does not load, once. */
 static struct inst *inst_new(struct check *ck, const char *venue,
@@ -144,7 +193,10 @@ static struct inst *inst_new(struct check *ck, const char *venue,
     snprintf(in->venue, sizeof(in->venue), "%s", venue);
     snprintf(in->symbol, sizeof(in->symbol), "%s", symbol);
     in->tiers = TIERS_NODIR;
-    if (ck->tiers_dir != NULL) {
+    if (ck->cfg != NULL)
+        why_unwatched(ck, venue, symbol, in->unwatched,
+                      sizeof(in->unwatched));
+    if (ck->tiers_dir != NULL && in->unwatched[0] == '\0') {
         snprintf(in->tiers_path, sizeof(in->tiers_path), "%s/%s-%s.json",
                  ck->tiers_dir, venue, symbol);
         rc = instrument_load_dir(ck->tiers_dir, venue, symbol, &ins, &err);
@@ -155,7 +207,7 @@ static struct inst *inst_new(struct check *ck, const char *venue,
         } else {
             in->tiers = TIERS_BAD;
             ck->bad_inst++;
-            fprintf(stderr, "liqmonctl: %s\n", err.msg);
+            say(err.msg, NULL);
         }
     }
     in->ix = pindex_create(in->tiers == TIERS_OK ? &ins.tiers : NULL);
@@ -233,12 +285,19 @@ static int on_row(const struct posfile_row *row, void *arg)
         ck->nomem = 1;
         return 1;
     }
+    if (in->unwatched[0] != '\0') {
+        fprintf(stderr, "liqmonctl " CMD ": %s:%zu: venue, symbol: %s\n",
+                ck->file, row->line, in->unwatched);
+        ck->rejected++;
+        return 0;
+    }
     if (row->spec.has_margin && in->tiers != TIERS_OK) {
         const char *why =
             in->tiers == TIERS_NODIR ? "no instrument directory; give "
                                        "--tiers DIR" :
             in->tiers == TIERS_NOFILE ? "looked for" : "could not load";
-        fprintf(stderr, "liqmonctl: %s:%zu: margin: no tier table for %s:%s "
+        fprintf(stderr, "liqmonctl " CMD ": %s:%zu: margin: no tier table "
+                "for %s:%s "
                 "(%s%s%s)\n", ck->file, row->line, row->venue, row->symbol,
                 why, in->tiers == TIERS_NODIR ? "" : " ",
                 in->tiers == TIERS_NODIR ? "" : in->tiers_path);
@@ -260,11 +319,11 @@ static int on_row(const struct posfile_row *row, void *arg)
     }
     if (rc == PINDEX_EEXIST && pindex_find(in->ix, row->id, &h) == PINDEX_OK &&
         h < in->caplines)
-        fprintf(stderr, "liqmonctl: %s:%zu: %s (first on line %u)\n",
+        fprintf(stderr, "liqmonctl " CMD ": %s:%zu: %s (first on line %u)\n",
                 ck->file, row->line, err.msg, in->line_of[h]);
     else
-        fprintf(stderr, "liqmonctl: %s:%zu: %s\n", ck->file, row->line,
-                err.msg);
+        fprintf(stderr, "liqmonctl " CMD ": %s:%zu: %s\n", ck->file,
+                row->line, err.msg);
     ck->rejected++;
     return 0;
 }
@@ -308,19 +367,25 @@ static void print_text(const struct check *ck, const struct posfile_stats *st)
 {
     int w = (int)strlen("instrument");
     char key[INSTRUMENT_VENUE_MAX + INSTRUMENT_SYMBOL_MAX + 1];
+    size_t shown = 0;
 
     for (size_t i = 0; i < ck->ninst; i++) {
         int n = (int)(strlen(ck->inst[i]->venue) +
                       strlen(ck->inst[i]->symbol) + 1);
+        if (ck->inst[i]->unwatched[0] != '\0')
+            continue;
+        shown++;
         if (n > w)
             w = n;
     }
-    if (ck->ninst > 0)
+    if (shown > 0)
         printf("%-*s  %-5s  %8s  %20s  %14s  %14s  %9s\n", w, "instrument",
                "side", "count", "total_qty", "min_liq_price", "max_liq_price",
                "never_liq");
     for (size_t i = 0; i < ck->ninst; i++) {
         const struct inst *in = ck->inst[i];
+        if (in->unwatched[0] != '\0')
+            continue;               /* its rows were all refused */
         snprintf(key, sizeof(key), "%s:%s", in->venue, in->symbol);
         for (int s = 0; s < 2; s++) {
             const struct side_sum *ss = &in->side[s];
@@ -335,7 +400,7 @@ static void print_text(const struct check *ck, const struct posfile_stats *st)
                    (unsigned long long)ss->never);
         }
     }
-    printf("%srows %zu  loaded %zu  rejected %zu\n", ck->ninst ? "\n" : "",
+    printf("%srows %zu  loaded %zu  rejected %zu\n", shown ? "\n" : "",
            st->rows, ck->loaded, st->rejected + ck->rejected);
 }
 
@@ -358,6 +423,8 @@ static int print_json(const struct check *ck, const struct posfile_stats *st)
     jw_arr_begin(&w);
     for (size_t i = 0; i < ck->ninst; i++) {
         const struct inst *in = ck->inst[i];
+        if (in->unwatched[0] != '\0')
+            continue;
         jw_obj_begin(&w);
         jw_key(&w, "venue");
         jw_str(&w, in->venue);
@@ -407,127 +474,187 @@ static int print_json(const struct check *ck, const struct posfile_stats *st)
 static void usage(FILE *f)
 {
     fprintf(f,
-"usage: liqmonctl positions check [--tiers DIR] [--json] FILE\n"
+"usage: liqmonctl positions check [--config FILE] [--tiers DIR] [--json]\n"
+"                                 [FILE]\n"
 "\n"
 "Load FILE (CSV or JSON Lines; '-' for stdin) as the daemon would, report\n"
 "every bad row on stderr as FILE:LINE: COLUMN: WHAT, and print per\n"
 "instrument and side: count, total qty, liquidation price range, and how\n"
-"many positions can never be liquidated.  Margin rows take their tier\n"
-"table from DIR/<venue>-<symbol>.json (default: conf/instruments in a\n"
-"source tree, else the installed copy).  --json prints the figures as one\n"
-"JSON object.\n"
+"many positions can never be liquidated.  A file without a single\n"
+"position (empty, or a header alone) is an error.\n"
 "\n"
-"Exit status: 0 every row good, 65 some rows bad, 66 cannot read FILE,\n"
-"64 usage error.\n");
+"  --config FILE  check against what this liqmond config watches: every\n"
+"                 row of a venue or symbol it does not watch is an error;\n"
+"                 tier tables from its instruments_dir; FILE defaults to\n"
+"                 its positions file\n"
+"  --tiers DIR    tier tables from DIR/<venue>-<symbol>.json (default: the\n"
+"                 config's instruments_dir, else conf/instruments in a\n"
+"                 source tree, else the installed copy)\n"
+"  --json         the figures as one JSON object\n"
+"\n"
+"CSV: a header naming the columns (id,account,venue,symbol,side,qty,entry,\n"
+"margin,liq_price, any order), fields plain or \"quoted\" as spreadsheets\n"
+"export them; a UTF-8 BOM and CRLF line ends are fine.\n"
+"\n"
+"Exit status: 0 every row good, 64 usage error, 65 some rows bad or no\n"
+"positions, 66 cannot read FILE, DIR or the config, 74 read or write\n"
+"error, 78 the config does not parse.\n");
 }
 
-/* NULL when path is a directory, else why not. */
-static const char *not_dir(const char *path)
+static void positions_usage(FILE *f)
 {
-    struct stat st;
+    fprintf(f,
+"usage: liqmonctl positions check [--config FILE] [--tiers DIR] [--json]\n"
+"                                 [FILE]\n"
+"\n"
+"Subcommands:\n"
+"  check   validate a positions file (liqmonctl positions check --help)\n");
+}
 
-    if (stat(path, &st) != 0)
-        return strerror(errno);
-    return S_ISDIR(st.st_mode) ? NULL : "not a directory";
+/* --config: 66 when it cannot be read, 78 when it does not parse. */
+static int load_config(const char *path, struct liqmon_config *cfg)
+{
+    lq_err_t err = { "" };
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL)
+        return cli_fail(CMD, CLI_EX_NOINPUT, "--config %s: %s", path,
+                        strerror(errno));
+    fclose(f);
+    config_default(cfg);
+    if (config_load(path, cfg, &err) != 0)
+        return cli_fail(CMD, CLI_EX_CONFIG, "--config: %s", err.msg);
+    return 0;
 }
 
 static int cmd_check(int argc, char **argv)
 {
+    static const struct option lo[] = {
+        { "tiers", required_argument, NULL, 't' },
+        { "config", required_argument, NULL, 'c' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
     struct check ck;
     struct posfile_stats st;
+    struct liqmon_config *cfg = NULL;
     lq_err_t err = { "" };
-    const char *path = NULL, *why;
-    int as_json = 0, rc, ex;
+    const char *path = NULL, *why, *cfg_path = NULL;
+    int as_json = 0, rc, ex, c, empty = 0;
 
     memset(&ck, 0, sizeof(ck));
     memset(&st, 0, sizeof(st));
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--tiers") == 0) {
-            if (++i >= argc) {
-                fprintf(stderr, "liqmonctl positions check: --tiers needs a "
-                        "directory\n");
-                return CLI_EX_USAGE;
-            }
-            ck.tiers_dir = argv[i];
-        } else if (strcmp(argv[i], "--json") == 0) {
-            as_json = 1;
-        } else if (strcmp(argv[i], "--help") == 0 ||
-                   strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (path == NULL && (argv[i][0] != '-' || argv[i][1] == '\0')) {
-            path = argv[i];
-        } else {
-            fprintf(stderr, "liqmonctl positions check: unexpected argument "
-                    "'%s'\n", argv[i]);
-            return CLI_EX_USAGE;
+    optind = 0;
+    while ((c = cli_getopt(CMD, argc, argv, "h", lo)) != -1) {
+        switch (c) {
+        case 't': ck.tiers_dir = optarg; break;
+        case 'c': cfg_path = optarg; break;
+        case 'j': as_json = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: return CLI_EX_USAGE;
         }
     }
-    if (path == NULL) {
-        fprintf(stderr, "liqmonctl positions check: missing FILE (use - for "
-                "stdin)\n");
-        return CLI_EX_USAGE;
+    if (optind + 1 < argc)
+        return cli_unexpected(CMD, argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
+    if (path == NULL && cfg_path == NULL)
+        return cli_missing(CMD, "FILE");
+    if (ck.tiers_dir != NULL && (why = cli_not_dir(ck.tiers_dir)) != NULL)
+        return cli_fail(CMD, CLI_EX_NOINPUT, "--tiers %s: %s", ck.tiers_dir,
+                        why);
+    if (cfg_path != NULL) {
+        if ((cfg = malloc(sizeof(*cfg))) == NULL)
+            return cli_fail(CMD, CLI_EX_SOFTWARE, "out of memory");
+        if ((ex = load_config(cfg_path, cfg)) != 0) {
+            free(cfg);
+            return ex;
+        }
+        ck.cfg = cfg;
+        ck.cfg_path = cfg_path;
+        if (path == NULL && cfg->positions[0] == '\0') {
+            free(cfg);
+            return cli_missing(CMD, "FILE: the config names no positions "
+                               "file");
+        }
+        if (path == NULL)
+            path = cfg->positions;
+        /* Where the daemon will look, even if it is not there. */
+        if (ck.tiers_dir == NULL)
+            ck.tiers_dir = cfg->instruments_dir;
     }
-    if (ck.tiers_dir != NULL && (why = not_dir(ck.tiers_dir)) != NULL) {
-        fprintf(stderr, "liqmonctl positions check: --tiers %s: %s\n",
-                ck.tiers_dir, why);
-        return CLI_EX_NOINPUT;
-    }
-    if (ck.tiers_dir == NULL && not_dir(cli_default_instruments_dir()) == NULL)
+    if (ck.tiers_dir == NULL &&
+        cli_not_dir(cli_default_instruments_dir()) == NULL)
         ck.tiers_dir = cli_default_instruments_dir();
-    ck.file = strcmp(path, "-") == 0 ? "stdin" : path;
+    ck.file = cli_file_name(path);
 
     rc = posfile_load(path, on_row, say, &ck, &st, &err);
     if (ck.nomem) {
-        fprintf(stderr, "liqmonctl: %s: out of memory\n", ck.file);
-        ex = CLI_EX_SOFTWARE;
+        ex = cli_fail(CMD, CLI_EX_SOFTWARE, "%s: out of memory", ck.file);
         goto out;
     }
     if (rc == POSFILE_EREAD) {
-        fprintf(stderr, "liqmonctl: %s\n", err.msg);
-        ex = CLI_EX_NOINPUT;
+        /* Opened but failed while reading: an I/O error, not a missing
+         * file (posfile names the line in that case). */
+        ex = cli_fail(CMD, strstr(err.msg, ": read error: ") != NULL
+                               ? CLI_EX_IOERR : CLI_EX_NOINPUT,
+                      "%s", err.msg);
         goto out;
     }
     if (rc == POSFILE_EHEADER)
-        fprintf(stderr, "liqmonctl: %s\n", err.msg);
+        say(err.msg, NULL);
+    else if (posfile_empty(path, &st, &err)) {
+        say(err.msg, NULL);
+        empty = 1;
+    }
     for (size_t i = 0; i < ck.ninst; i++)
         pindex_foreach(ck.inst[i]->ix, sum_one, ck.inst[i]);
     if (ck.ninst > 1)
         qsort(ck.inst, ck.ninst, sizeof(*ck.inst), inst_cmp);
     if (as_json) {
         if (print_json(&ck, &st) != 0) {
-            fprintf(stderr, "liqmonctl: out of memory\n");
-            ex = CLI_EX_SOFTWARE;
+            ex = cli_fail(CMD, CLI_EX_SOFTWARE, "out of memory");
             goto out;
         }
     } else {
         print_text(&ck, &st);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "liqmonctl: stdout: write error\n");
-        ex = CLI_EX_IOERR;
+        ex = cli_fail(CMD, CLI_EX_IOERR, "stdout: write error");
         goto out;
     }
-    ex = rc != 0 || st.rejected + ck.rejected > 0 || ck.bad_inst > 0
+    ex = rc != 0 || empty || st.rejected + ck.rejected > 0 || ck.bad_inst > 0
              ? CLI_EX_DATAERR : 0;
 out:
     for (size_t i = 0; i < ck.ninst; i++)
         inst_destroy(ck.inst[i]);
     free(ck.inst);
     free(ck.hash);
+    free(cfg);
     return ex;
 }
 
 int cli_positions(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EX_USAGE : 0;
+    static const struct option lo[] = {
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int c;
+
+    /* '+': stop at the subcommand, whose options come after it. */
+    optind = 0;
+    while ((c = cli_getopt("positions", argc, argv, "+h", lo)) != -1) {
+        if (c != 'h')
+            return CLI_EX_USAGE;
+        positions_usage(stdout);
+        return 0;
     }
-    if (strcmp(argv[1], "check") == 0)
-        return cmd_check(argc - 1, argv + 1);
-    fprintf(stderr, "liqmonctl positions: unknown subcommand '%s' (expected "
-            "check)\n", argv[1]);
-    return CLI_EX_USAGE;
+    if (optind >= argc)
+        return cli_missing("positions", "SUBCOMMAND");
+    if (strcmp(argv[optind], "check") == 0)
+        return cmd_check(argc - optind, argv + optind);
+    return cli_usage_fail("positions", "unknown subcommand '%.64s'",
+                          argv[optind]);
 }

@@ -1,34 +1,66 @@
 /*
- * replay.c - `liqmonctl replay FILE... [--json] [--instruments DIR]`:
- * what a capture contains once it went through the venue adapters,
- * without a daemon: frames per venue, events per type, rejected frames
- * per venue and reason, and each instrument's last state.
+ * replay.c - `liqmonctl replay [--json] [--instruments DIR] [--speed X]
+ * FILE...`: what a capture contains once it went through the venue
+ * adapters, without a daemon: frames per venue, events per type, rejected
+ * frames per venue and reason, and each instrument's last state.
+ *
+ * The captures are read twice (a first pass names the instruments), so
+ * '-' (stdin) is first copied to an unlinked temporary file; messages
+ * still call it "stdin".
+ *
+ * Exit (cli.h): 0 ok; 64 usage; 65 a capture the reader finds damaged
+ * (CAPTURE_EDATA: a truncated or corrupt .gz, garbage after it, a line
+ * past the reader's limit) or a bad instrument file; 66 a FILE (or
+ * --instruments DIR) that cannot be opened; 70 out of memory; 74 an I/O
+ * error reading (CAPTURE_EIO), or writing stdout.
+ * Bad lines inside a readable capture are counted and reported, not
+ * fatal.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "liqmon/capture.h"
 #include "liqmon/jsonw.h"
 #include "liqmon/log.h"
 #include "liqmon/replay.h"
 #include "cli.h"
 
+#define CMD "replay"
+
 struct replay_cli {
     uint64_t bad_reported;
+    char stdin_path[64];       /* the copy of stdin, "" when none */
 };
+
+/* msg with the copy of stdin named "stdin", as the user gave it. */
+static void say(const struct replay_cli *c, const char *pre, const char *msg)
+{
+    size_t n = strlen(c->stdin_path);
+    const char *at;
+
+    if (n > 0 && (at = strstr(msg, c->stdin_path)) != NULL)
+        fprintf(stderr, "liqmonctl " CMD ": %s%.*sstdin%s\n", pre,
+                (int)(at - msg), msg, at + n);
+    else
+        fprintf(stderr, "liqmonctl " CMD ": %s%s\n", pre, msg);
+}
 
 static void on_bad(const char *msg, void *arg)
 {
     struct replay_cli *c = arg;
 
     if (c->bad_reported++ < 20)
-        fprintf(stderr, "liqmonctl replay: %s\n", msg);
+        say(c, "", msg);
 }
 
 static void on_note(const char *msg, void *arg)
 {
-    (void)arg;
-    fprintf(stderr, "liqmonctl replay: note: %s\n", msg);
+    say(arg, "note: ", msg);
 }
 
 /* Instruments that saw anything from the capture. */
@@ -166,39 +198,171 @@ static void print_text(market_t *m, venue_t *const v[VENUE_COUNT],
     }
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: liqmonctl replay [--json] [--instruments DIR] [--speed X] FILE...\n"
+"\n"
+"Run capture files (JSON Lines, plain or .gz; '-' for stdin) through the\n"
+"venue adapters, in order, on the capture's clock, and print frames per\n"
+"venue, events per type, rejected frames per venue and reason, and each\n"
+"instrument's last state (mark, best bid and ask, levels, book validity).\n"
+"No risk engine: liqmond --replay runs the whole pipeline.\n"
+"\n"
+"  --json             the summary as one JSON object\n"
+"  --instruments DIR  instrument files (tick, lot, contract value) from DIR\n"
+"                     (default: conf/instruments in a source tree, else the\n"
+"                     installed copy); an instrument without one is\n"
+"                     replayed with contract value 1 (said on stderr)\n"
+"  --speed X          pace the replay at X times the capture's speed\n"
+"                     (default: as fast as possible)\n"
+"\n"
+"Bad lines are counted and reported (the first 20) with file and line; the\n"
+"replay goes on.\n"
+"\n"
+"Exit status: 0 ok, 64 usage error, 65 damaged capture (corrupt or\n"
+"truncated) or bad instrument file, 66 cannot open FILE or DIR, 74 read\n"
+"or write error.\n");
+}
+
+/* Copy stdin to an unlinked temporary file; its /proc/self/fd path into
+ * c->stdin_path.  The fd stays open for the whole run.  Returns the fd,
+ * or -1 (message printed, *ex set). */
+static int stdin_copy(struct replay_cli *c, int *ex)
+{
+    const char *t = getenv("TMPDIR");
+    char tmpl[4096], buf[65536];
+    ssize_t n;
+    int fd;
+
+    snprintf(tmpl, sizeof(tmpl), "%s/liqmonctl-replay-XXXXXX",
+             t && *t ? t : "/tmp");
+    if ((fd = mkstemp(tmpl)) < 0) {
+        *ex = cli_fail(CMD, CLI_EX_IOERR, "stdin: cannot make a temporary "
+                       "copy in %s: %s", t && *t ? t : "/tmp",
+                       strerror(errno));
+        return -1;
+    }
+    unlink(tmpl);
+    for (;;) {
+        n = read(STDIN_FILENO, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                n = -1;
+                break;
+            }
+            off += w;
+        }
+        if (n < 0)
+            break;
+    }
+    if (n < 0) {
+        *ex = cli_fail(CMD, CLI_EX_IOERR, "stdin: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    snprintf(c->stdin_path, sizeof(c->stdin_path), "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+/* The exit code for a capture that opened but could not be read to the
+ * end (replay_discover or replay_run gave -1): the capture reader's own
+ * error kind (capture.h), which it keeps per thread for callers that see
+ * only the -1.  Out of memory is 70 here, as everywhere in liqmonctl
+ * (capture.h suggests 71). */
+static int read_fail_code(void)
+{
+    switch (capture_last_error()) {
+    case CAPTURE_EOPEN:  return CLI_EX_NOINPUT;
+    case CAPTURE_EDATA:  return CLI_EX_DATAERR;   /* damaged: truncated,
+                                                     corrupt, garbage */
+    case CAPTURE_ENOMEM: return CLI_EX_SOFTWARE;
+    case CAPTURE_EIO:
+    default:             return CLI_EX_IOERR;
+    }
+}
+
 int cli_replay(int argc, char **argv)
 {
-    const char *dir = NULL;
-    int json = 0, rc = 0;
-    char **files = calloc((size_t)argc, sizeof(char *));
+    static const struct option lo[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "instruments", required_argument, NULL, 'i' },
+        { "speed", required_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *dir = NULL, *why;
+    int json = 0, rc = 0, c, stdin_fd = -1, found;
+    double speed = 0;
+    char **files = calloc((size_t)argc + 1, sizeof(char *));
     size_t nfiles = 0;
     market_t *m = NULL;
     venue_t *v[VENUE_COUNT] = { NULL };
-    struct replay_cli c = { 0 };
+    struct replay_cli rcli;
     struct replay_opts o;
     struct replay_stats st;
     struct venue_io io;
-    lq_err_t err;
+    lq_err_t err = { "" };
 
+    memset(&rcli, 0, sizeof(rcli));
     if (files == NULL)
-        return CLI_EX_SOFTWARE;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--instruments") == 0 && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "liqmonctl replay: unknown option '%s'\n", argv[i]);
-            rc = CLI_EX_USAGE;
+        return cli_fail(CMD, CLI_EX_SOFTWARE, "out of memory");
+    optind = 0;
+    while ((c = cli_getopt(CMD, argc, argv, "h", lo)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'i': dir = optarg; break;
+        case 's':
+            if ((rc = cli_parse_number(CMD, "--speed", optarg, 0, 0,
+                                       &speed)) != 0)
+                goto out;
+            break;
+        case 'h': usage(stdout); goto out;
+        default: rc = CLI_EX_USAGE; goto out;
+        }
+    }
+    for (int i = optind, seen = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-") == 0 && seen++) {
+            rc = cli_usage_fail(CMD, "'-' (stdin) given twice");
             goto out;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], "-") == 0) {
+            if ((stdin_fd = stdin_copy(&rcli, &rc)) < 0)
+                goto out;
+            files[nfiles++] = rcli.stdin_path;
         } else {
             files[nfiles++] = argv[i];
         }
     }
     if (nfiles == 0) {
-        fprintf(stderr, "liqmonctl replay: missing capture FILE\n");
-        rc = CLI_EX_USAGE;
+        rc = cli_missing(CMD, "FILE");
         goto out;
+    }
+    if (dir != NULL && (why = cli_not_dir(dir)) != NULL) {
+        rc = cli_fail(CMD, CLI_EX_NOINPUT, "--instruments %s: %s", dir, why);
+        goto out;
+    }
+    /* Every capture opens, before anything is replayed: 66 names it. */
+    for (size_t i = 0; i < nfiles; i++) {
+        int fd = open(files[i], O_RDONLY);
+        struct stat sb;
+        if (fd < 0 || (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+            rc = cli_fail(CMD, CLI_EX_NOINPUT, "%s: %s", files[i],
+                          fd < 0 ? strerror(errno) : "is a directory");
+            if (fd >= 0)
+                close(fd);
+            goto out;
+        }
+        close(fd);
     }
     if (dir == NULL)
         dir = cli_default_instruments_dir();
@@ -206,39 +370,43 @@ int cli_replay(int argc, char **argv)
      * their files (tick, lot, contract value) come from dir when present. */
     m = market_create();
     if (m == NULL) {
-        rc = CLI_EX_SOFTWARE;
+        rc = cli_fail(CMD, CLI_EX_SOFTWARE, "out of memory");
         goto out;
     }
-    int found = replay_discover(files, nfiles, m, dir, on_note, NULL, &err);
+    found = replay_discover(files, nfiles, m, dir, on_note, &rcli, &err);
     if (found < 0) {
-        fprintf(stderr, "liqmonctl replay: %s\n", err.msg);
-        rc = found == -1 ? CLI_EX_NOINPUT : CLI_EX_DATAERR;
+        say(&rcli, "", err.msg);
+        rc = found == -1 ? read_fail_code() : CLI_EX_DATAERR;
         goto out;
     }
     memset(&io, 0, sizeof(io));
     if (replay_create_venues(m, &io, v, &err) != 0) {
-        fprintf(stderr, "liqmonctl replay: %s\n", err.msg);
-        rc = CLI_EX_SOFTWARE;
+        rc = cli_fail(CMD, CLI_EX_SOFTWARE, "%s", err.msg);
         goto out;
     }
     /* Rejections are counted and summarised below; no sampled log lines. */
     log_set_level(LL_ERROR);
     memset(&o, 0, sizeof(o));
+    o.speed = speed;
     o.progress = 1;
     o.on_bad = on_bad;
-    o.arg = &c;
+    o.arg = &rcli;
     if (replay_run(files, nfiles, v, &o, &st, &err) != 0) {
-        fprintf(stderr, "liqmonctl replay: %s\n", err.msg);
-        rc = CLI_EX_NOINPUT;
+        say(&rcli, "", err.msg);
+        rc = read_fail_code();
         goto out;
     }
     if (json)
         print_json(m, v, &st);
     else
         print_text(m, v, &st);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        rc = cli_fail(CMD, CLI_EX_IOERR, "stdout: write error");
 out:
     replay_destroy_venues(v);
     market_destroy(m);
     free(files);
+    if (stdin_fd >= 0)
+        close(stdin_fd);
     return rc;
 }

@@ -9,6 +9,10 @@
  * allocation and no copy: the strings handed to on_row point into the
  * buffer (hence "borrowed until the callback returns").
  *
+ * CSV: csv_field cuts one field at a time, RFC 4180 within a line: a
+ * quoted field is found whole first (so that a message can quote it raw),
+ * then unescaped in place ("" -> "), the output never ahead of the input.
+ *
  * JSON Lines: jansson would turn "qty": 0.1 into a double and lose the
  * text the contract says to read exactly (and refuses integers past
  * int64), so each line goes through js_scan, a scanner for flat objects
@@ -403,40 +407,101 @@ static int col_lookup(const char *p, size_t n)
     return -1;
 }
 
-/* Trim blanks around [*p, *p + *n). */
-static void trim(char **p, size_t *n)
+/* One field of a CSV line (RFC 4180, within one line): at *pp, the line
+ * ending at e.  Unquoted: the text up to the next ',', trimmed of blanks,
+ * holding no '"'.  Quoted: optional blanks, '"', the text with '""' for
+ * each '"' (commas are text), '"', optional blanks.  The value is
+ * unescaped in place and NUL-terminated (at most over the ',' or closing
+ * quote that ends it: never over text still to be read).  *pp moves past
+ * the ',' or becomes NULL after the last field.  Returns 0, or -1 with
+ * *why saying what is wrong (*vp, *vn then show the raw field). */
+static int csv_field(char **pp, char *e, char **vp, size_t *vn,
+                     const char **why)
 {
-    while (*n > 0 && (**p == ' ' || **p == '\t')) {
-        (*p)++;
-        (*n)--;
+    char *p = *pp, *q, *o, *start;
+
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p < e && *p == '"') {
+        start = p;
+        /* Find the closing quote first: messages show the field raw. */
+        for (q = p + 1; q < e; q++)
+            if (*q == '"' && !(q + 1 < e && q[1] == '"'))
+                break;
+            else if (*q == '"')
+                q++;
+        if (q >= e) {
+            *vp = start;
+            *vn = (size_t)(e - start);
+            *why = "a quoted field without its closing quote (a field "
+                   "cannot span lines)";
+            return -1;
+        }
+        p = q + 1;
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p < e && *p != ',') {
+            char *fe = memchr(p, ',', (size_t)(e - p));
+            *vp = start;
+            *vn = (size_t)((fe ? fe : e) - start);
+            *why = "text after the closing quote (double a '\"' inside a "
+                   "quoted field)";
+            return -1;
+        }
+        *pp = p < e ? p + 1 : NULL;
+        /* Unescape: "" -> ", the output never ahead of the input. */
+        for (o = start + 1, p = start + 1; p < q; p++) {
+            *o++ = *p;
+            if (*p == '"')
+                p++;
+        }
+        *vp = start + 1;
+        *vn = (size_t)(o - (start + 1));
+        (*vp)[*vn] = '\0';
+        return 0;
+    } else {
+        char *fe = memchr(p, ',', (size_t)(e - p));
+        char *ve = fe ? fe : e;
+
+        start = p;
+        while (ve > start && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        *vp = start;
+        *vn = (size_t)(ve - start);
+        if (memchr(start, '"', *vn) != NULL) {
+            *why = "a '\"' inside an unquoted field (quote the whole field "
+                   "and double the '\"')";
+            return -1;
+        }
+        *pp = fe ? fe + 1 : NULL;
+        start[*vn] = '\0';       /* over a blank, the ',' or the line end */
+        return 0;
     }
-    while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
-        (*n)--;
 }
 
 static int csv_header(struct pf *f, char *s, size_t len, size_t line,
                       lq_err_t *err)
 {
     int seen[NCOL];
-    size_t nf = 1, i;
+    size_t cap = 1, i;
     char *p = s, *e = s + len;
 
     for (i = 0; i < len; i++)
-        nf += s[i] == ',';
-    f->colmap = malloc(nf);
+        cap += s[i] == ',';          /* at least the number of fields */
+    f->colmap = malloc(cap);
     if (f->colmap == NULL)
         return lq_err_set(err, "%s: out of memory", f->name);
-    f->ncols = nf;
     for (int c = 0; c < NCOL; c++)
         seen[c] = 0;
-    for (i = 0; i < nf; i++) {
-        char *comma = memchr(p, ',', (size_t)(e - p));
-        char *fe = comma ? comma : e;
-        char *name = p;
-        size_t n = (size_t)(fe - p);
+    for (i = 0; p != NULL; i++) {
+        char *name, q[64];
+        size_t n;
+        const char *why;
         int c;
 
-        trim(&name, &n);
+        if (csv_field(&p, e, &name, &n, &why) != 0)
+            return lq_err_set(err, "%s:%zu: header: field %zu: '%s': %s",
+                              f->name, line, i + 1, show(name, n, q), why);
         c = col_lookup(name, n);
         if (c >= 0 && seen[c])
             return lq_err_set(err, "%s:%zu: header: column '%s' appears "
@@ -445,8 +510,8 @@ static int csv_header(struct pf *f, char *s, size_t len, size_t line,
         if (c >= 0)
             seen[c] = (int)i + 1;
         f->colmap[i] = (signed char)c;
-        p = fe + 1;
     }
+    f->ncols = i;
     for (int c = 0; c < NCOL; c++) {
         if (c == C_ACCOUNT || c == C_MARGIN || c == C_LIQ || seen[c])
             continue;
@@ -460,6 +525,7 @@ static int csv_header(struct pf *f, char *s, size_t len, size_t line,
                           "'liq_price' (at least one)", f->name, line);
     f->have_header = 1;
     f->header_line = line;
+    f->st.header_line = line;
     return 0;
 }
 
@@ -467,33 +533,29 @@ static int csv_row(struct pf *f, char *s, size_t len, size_t line)
 {
     struct fld v[NCOL];
     char *p = s, *e = s + len;
-    size_t i = 0;
+    size_t i;
 
     memset(v, 0, sizeof(v));
-    for (;;) {
-        char *comma = memchr(p, ',', (size_t)(e - p));
-        char *fe = comma ? comma : e;
+    for (i = 0; p != NULL; i++) {
+        int c = i < f->ncols ? f->colmap[i] : -1;
+        char *fp, q[64];
+        size_t n;
+        const char *why;
 
-        if (i < f->ncols && f->colmap[i] >= 0) {
-            int c = f->colmap[i];
-            char *fp = p;
-            size_t n = (size_t)(fe - p);
-            trim(&fp, &n);
-            if (n > 0 && fp[0] == '"') {
-                row_error(f, line, col_name[c], "quoted fields are not "
-                          "supported (fields are plain tokens, without "
-                          "commas)");
-                return 0;
-            }
-            fp[n] = '\0';        /* over the ',' or a blank: both read */
+        if (csv_field(&p, e, &fp, &n, &why) != 0) {
+            if (c >= 0)
+                row_error(f, line, col_name[c], "'%s': %s", show(fp, n, q),
+                          why);
+            else
+                row_error(f, line, NULL, "field %zu: '%s': %s", i + 1,
+                          show(fp, n, q), why);
+            return 0;
+        }
+        if (c >= 0) {
             v[c].p = fp;
             v[c].n = n;
             v[c].kind = n > 0 ? K_TEXT : K_ABSENT;
         }
-        i++;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
     }
     if (i != f->ncols) {
         row_error(f, line, NULL, "%zu fields, but the header (line %zu) has "
@@ -1014,4 +1076,22 @@ out:
     if (stats)
         *stats = f.st;
     return rc;
+}
+
+int posfile_empty(const char *path, const struct posfile_stats *st,
+                  lq_err_t *err)
+{
+    const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+
+    if (st->rows > 0)
+        return 0;
+    if (st->lines == 0)
+        lq_err_set(err, "%s: no positions (the file is empty)", name);
+    else if (st->header_line > 0)
+        lq_err_set(err, "%s: no positions (a header on line %zu, no rows)",
+                   name, st->header_line);
+    else
+        lq_err_set(err, "%s: no positions (only blank and comment lines)",
+                   name);
+    return 1;
 }

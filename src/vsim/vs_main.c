@@ -7,11 +7,17 @@
  * uv_run() returns, main makes the second one, runs the loop once more to
  * close what is left, and closes the loop.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vsim.h"
 
@@ -84,7 +90,18 @@ static const char usage_text[] =
 "  An http(s) URL prints the response body; exit 0 for a 2xx status.\n"
 "\n"
 "At start prints 'liqmon-venue: listening on ADDR:PORT (ws|wss)' to stdout.\n"
-"SIGINT/SIGTERM: clean exit.\n";
+"SIGINT/SIGTERM: clean exit.\n"
+"\n"
+"Exit status (sysexits): 0 ok, 64 usage error, 65 --play FILE is not a\n"
+"readable capture, 66 cannot open --play FILE, --cert or --key, 69 cannot\n"
+"listen (port in use, non-loopback address), 70 internal error, 74 --gen-cert\n"
+"cannot write.  --probe keeps its own: 0 ok, 1 failure, 2 usage.\n";
+
+/* sysexits.h values (as liqmonctl's cli.h). */
+enum {
+    VS_EX_USAGE = 64, VS_EX_DATAERR = 65, VS_EX_NOINPUT = 66,
+    VS_EX_UNAVAILABLE = 69, VS_EX_SOFTWARE = 70, VS_EX_IOERR = 74,
+};
 
 enum {
     O_PLAY = 256, O_SPEED, O_LOOP, O_LINGER, O_WAIT, O_GENERATE, O_SEED,
@@ -126,15 +143,105 @@ static uv_timer_t exit_timer;
 static uint64_t linger_until;
 static int exit_rc;
 
-static int num(const char *s, double *out, const char *what)
+/* One line on stderr, "liqmon-venue: WHAT", control characters shown as
+ * '?'; usage errors add " (see liqmon-venue --help)" as liqmonctl's do
+ * (src/cli/cli.h: the same mistake, the same words).  Returns code. */
+static int say(int code, int see_help, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int say(int code, int see_help, const char *fmt, ...)
 {
-    char *end;
-    *out = strtod(s, &end);
-    if (end == s || *end) {
-        fprintf(stderr, "liqmon-venue: %s: not a number: '%s'\n", what, s);
-        return -1;
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    fprintf(stderr, "liqmon-venue: %s%s\n", msg,
+            see_help ? " (see liqmon-venue --help)" : "");
+    return code;
+}
+
+/* A number for opt in [min, max] (bounds inclusive or not); integer: no
+ * fraction.  0, or 64 with "OPT: must be ... (got 'S')". */
+static int num(const char *opt, const char *s, double min, int min_incl,
+               double max, int max_incl, int integer, double *out)
+{
+    char *end, range[96];
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end != s && *end == '\0' && isfinite(v) && errno != ERANGE &&
+        (min_incl ? v >= min : v > min) &&
+        (max_incl ? v <= max : v < max) && (!integer || v == floor(v))) {
+        *out = v;
+        return 0;
     }
+    if (integer && min_incl && max_incl && isfinite(max))
+        snprintf(range, sizeof(range), "%.0f..%.0f", min, max);
+    else if (isfinite(max))
+        snprintf(range, sizeof(range), "a number %s %g and %s %g",
+                 min_incl ? ">=" : ">", min, max_incl ? "<=" : "<", max);
+    else
+        snprintf(range, sizeof(range), "%s %s %g",
+                 integer ? "an integer" : "a number", min_incl ? ">=" : ">",
+                 min);
+    return say(VS_EX_USAGE, 0, "%s: must be %s (got '%.64s')", opt, range, s);
+}
+
+/* An input file given to opt: 0, or 66 naming it. */
+static int readable(const char *opt, const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY);
+
+    if (fd < 0)
+        return say(VS_EX_NOINPUT, 0, "%s %s: %s", opt, path, strerror(errno));
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return say(VS_EX_NOINPUT, 0, "%s %s: is a directory", opt, path);
+    }
+    close(fd);
     return 0;
+}
+
+static const char *long_name(int val)
+{
+    for (const struct option *o = longopts; o->name; o++)
+        if (o->val == val)
+            return o->name;
+    return NULL;
+}
+
+/* getopt_long's mistakes in liqmonctl's words (cli_getopt). */
+static int getopt_fail(int c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    const char *name = long_name(optopt);
+    size_t n = strcspn(arg, "=");
+
+    if (c == ':') {
+        if (strncmp(arg, "--", 2) == 0 && name)
+            return say(VS_EX_USAGE, 1, "--%s: missing value", name);
+        return say(VS_EX_USAGE, 1, "-%c: missing value", optopt);
+    }
+    if (strncmp(arg, "--", 2) == 0) {
+        int k = 0;
+        if (optopt != 0 && arg[n] == '=' && name)
+            return say(VS_EX_USAGE, 1, "--%s: takes no value", name);
+        for (const struct option *o = longopts; o->name; o++)
+            k += n > 2 && strncmp(o->name, arg + 2, n - 2) == 0;
+        return say(VS_EX_USAGE, 1, "%s option '%.*s'",
+                   k > 1 ? "ambiguous" : "unknown", (int)(n > 64 ? 64 : n),
+                   arg);
+    }
+    if (optopt > ' ' && optopt < 0x7f)
+        return say(VS_EX_USAGE, 1, "unknown option '-%c'", optopt);
+    return say(VS_EX_USAGE, 1, "unknown option '%.64s'", arg);
 }
 
 static void shutdown_now(struct vs_server *s)
@@ -184,10 +291,10 @@ int main(int argc, char **argv)
 {
     static struct vs_server server;
     struct vs_server *s = &server;
-    const char *symbols = "BTCUSDT,ETHUSDT";
+    const char *symbols = "BTCUSDT,ETHUSDT", *gen_cert = NULL;
     uv_loop_t loop;
     double d;
-    int c;
+    int c, rc;
 
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--probe"))
@@ -203,44 +310,83 @@ int main(int argc, char **argv)
     s->opt.okx_push_snapshot = 1;
     snprintf(s->opt.bn_liq_route, sizeof(s->opt.bn_liq_route), "market");
 
-    while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+        if (c == ':' || c == '?')
+            return getopt_fail(c, argv);
+        /* A separate value that is another long option: forgotten
+         * ("--play --speed 2"). */
+        if (optarg != NULL &&
+            (*optarg == '\0' || (optarg == argv[optind - 1] &&
+                                 strncmp(optarg, "--", 2) == 0)))
+            return say(VS_EX_USAGE, 1, "--%s: missing value",
+                       long_name(c) ? long_name(c) : "?");
         switch (c) {
         case 'h':
             fputs(usage_text, stdout);
             return 0;
         case 'v': s->opt.verbose = 1; break;
-        case O_PLAY: s->opt.mode = MODE_PLAY; s->opt.play_file = optarg; break;
-        case O_GENERATE: s->opt.mode = MODE_GENERATE; break;
+        case O_PLAY:
+            if (s->opt.mode == MODE_GENERATE)
+                return say(VS_EX_USAGE, 1, "--generate and --play: give one");
+            s->opt.mode = MODE_PLAY;
+            s->opt.play_file = optarg;
+            break;
+        case O_GENERATE:
+            if (s->opt.mode == MODE_PLAY)
+                return say(VS_EX_USAGE, 1, "--generate and --play: give one");
+            s->opt.mode = MODE_GENERATE;
+            break;
         case O_SPEED:
-            if (num(optarg, &s->opt.speed, "--speed") || s->opt.speed < 0)
-                return 2;
+            if ((rc = num("--speed", optarg, 0, 1, INFINITY, 0, 0,
+                          &s->opt.speed)))
+                return rc;
             break;
         case O_LOOP: s->opt.loop = 1; break;
         case O_LINGER:
-            if (num(optarg, &s->opt.linger_s, "--linger")) return 2;
+            if ((rc = num("--linger", optarg, 0, 1, INFINITY, 0, 0,
+                          &s->opt.linger_s)))
+                return rc;
             break;
         case O_WAIT:
-            if (num(optarg, &d, "--wait-clients")) return 2;
+            if ((rc = num("--wait-clients", optarg, 0, 1, 1e6, 1, 1, &d)))
+                return rc;
             s->opt.wait_clients = (int)d;
             break;
-        case O_SEED:
-            s->opt.seed = strtoull(optarg, NULL, 0);
+        case O_SEED: {
+            char *end;
+            errno = 0;
+            s->opt.seed = strtoull(optarg, &end, 0);
+            if (end == optarg || *end != '\0' || errno == ERANGE ||
+                optarg[0] == '-')
+                return say(VS_EX_USAGE, 0, "--seed: must be an integer >= 0 "
+                           "(got '%.64s')", optarg);
             break;
+        }
         case O_SYMBOLS: symbols = optarg; break;
         case O_DURATION:
-            if (num(optarg, &s->opt.duration_s, "--duration")) return 2;
+            if ((rc = num("--duration", optarg, 0, 1, INFINITY, 0, 0,
+                          &s->opt.duration_s)))
+                return rc;
             break;
         case O_CRASH_AT:
-            if (num(optarg, &s->opt.crash_at, "--crash-at")) return 2;
+            if ((rc = num("--crash-at", optarg, 0, 1, INFINITY, 0, 0,
+                          &s->opt.crash_at)))
+                return rc;
             break;
         case O_CRASH_PCT:
-            if (num(optarg, &s->opt.crash_pct, "--crash-pct")) return 2;
+            if ((rc = num("--crash-pct", optarg, 0, 0, 100, 0, 0,
+                          &s->opt.crash_pct)))
+                return rc;
             break;
         case O_CRASH_SECS:
-            if (num(optarg, &s->opt.crash_secs, "--crash-secs")) return 2;
+            if ((rc = num("--crash-secs", optarg, 0, 0, INFINITY, 0, 0,
+                          &s->opt.crash_secs)))
+                return rc;
             break;
         case O_PORT:
-            if (num(optarg, &d, "--port") || d < 0 || d > 65535) return 2;
+            if ((rc = num("--port", optarg, 0, 1, 65535, 1, 1, &d)))
+                return rc;
             s->opt.port = (int)d;
             break;
         case O_BIND: s->opt.bind = optarg; break;
@@ -248,68 +394,85 @@ int main(int argc, char **argv)
         case O_TLS: s->opt.tls = 1; break;
         case O_CERT: s->opt.cert = optarg; break;
         case O_KEY: s->opt.key = optarg; break;
-        case O_GEN_CERT:
-            return vs_gen_cert(optarg) ? 1 : 0;
+        case O_GEN_CERT: gen_cert = optarg; break;
         case O_OKX_CK:
             if (!strcmp(optarg, "zero") || !strcmp(optarg, "0"))
                 s->opt.okx_checksum = 0;
             else if (!strcmp(optarg, "crc") || !strcmp(optarg, "crc32"))
                 s->opt.okx_checksum = 1;
-            else {
-                fprintf(stderr, "liqmon-venue: --okx-checksum: zero or crc\n");
-                return 2;
-            }
+            else
+                return say(VS_EX_USAGE, 0, "--okx-checksum: must be zero or "
+                           "crc (got '%.64s')", optarg);
             break;
         case O_OKX_NOSNAP: s->opt.okx_push_snapshot = 0; break;
         case O_BN_LIQ:
-            if (strcmp(optarg, "market") && strcmp(optarg, "public")) {
-                fprintf(stderr, "liqmon-venue: --binance-liq-route: market "
-                        "or public\n");
-                return 2;
-            }
+            if (strcmp(optarg, "market") && strcmp(optarg, "public"))
+                return say(VS_EX_USAGE, 0, "--binance-liq-route: must be "
+                           "market or public (got '%.64s')", optarg);
             snprintf(s->opt.bn_liq_route, sizeof(s->opt.bn_liq_route), "%s",
                      optarg);
             break;
         default:
-            fputs("try liqmon-venue --help\n", stderr);
-            return 2;
+            return say(VS_EX_SOFTWARE, 0, "option %d not handled", c);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "liqmon-venue: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+    if (optind < argc)
+        return say(VS_EX_USAGE, 1, "unexpected argument '%.64s'",
+                   argv[optind]);
+    if (gen_cert != NULL) {
+        if (s->opt.mode != MODE_NONE)
+            return say(VS_EX_USAGE, 1, "--gen-cert: give it alone (it writes "
+                       "the files and exits)");
+        return vs_gen_cert(gen_cert) ? VS_EX_IOERR : 0;
     }
-    if (s->opt.mode == MODE_NONE) {
-        fputs("liqmon-venue: choose --generate or --play FILE (see --help)\n",
-              stderr);
-        return 2;
-    }
-    if (s->opt.tls && (!s->opt.cert || !s->opt.key)) {
-        fputs("liqmon-venue: --tls needs --cert and --key\n", stderr);
-        return 2;
-    }
+    if (s->opt.mode == MODE_NONE)
+        return say(VS_EX_USAGE, 1, "missing --generate or --play FILE");
+    if (s->opt.tls && (!s->opt.cert || !s->opt.key))
+        return say(VS_EX_USAGE, 1, "--tls: needs --cert and --key");
+    if ((!s->opt.tls && (s->opt.cert || s->opt.key)))
+        return say(VS_EX_USAGE, 1, "--%s: needs --tls",
+                   s->opt.cert ? "cert" : "key");
+    if (s->opt.mode == MODE_PLAY &&
+        (rc = readable("--play", s->opt.play_file)) != 0)
+        return rc;
+    if (s->opt.tls && ((rc = readable("--cert", s->opt.cert)) != 0 ||
+                       (rc = readable("--key", s->opt.key)) != 0))
+        return rc;
     signal(SIGPIPE, SIG_IGN);
     lws_set_log_level(s->opt.verbose ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
 
     vs = s;
-    if (vs_setup_symbols(s, symbols)) {
+    if (vs_setup_symbols(s, symbols)) {     /* said which symbol */
         vs_free_instruments(s);
-        return 2;
+        return VS_EX_USAGE;
     }
     if (uv_loop_init(&loop)) {
         vs_free_instruments(s);
-        return 1;
+        return say(VS_EX_SOFTWARE, 0, "cannot start the event loop");
     }
     s->loop = &loop;
     s->start_ms = vs_now_ms();
 
-    int rc = 0;
-    if (vs_server_start(s)) {
-        rc = 1;
+    rc = 0;
+    if (vs_server_start(s)) {               /* said why */
+        rc = VS_EX_UNAVAILABLE;
         goto out_loop;
     }
+    /* lws makes its context even when the listening socket could not be
+     * bound (the port is taken, the address is not ours): no vhost, or
+     * no port, then. */
+    if (s->vh == NULL || s->port <= 0) {
+        say(0, 0, "cannot listen on %s:%d (port in use? address not on "
+            "this host?)", s->opt.bind, s->opt.port);
+        /* No teardown: lws's foreign-loop teardown of a context whose
+         * vhost failed crashes in uv_run, so end here (_exit: nothing
+         * at exit walks the half-made context). */
+        fflush(stdout);
+        _exit(VS_EX_UNAVAILABLE);
+    }
     if ((s->opt.mode == MODE_GENERATE ? vs_gen_start(s) : vs_play_start(s))) {
-        rc = 1;
+        /* play: the capture opened (checked above), so it did not read */
+        rc = s->opt.mode == MODE_PLAY ? VS_EX_DATAERR : VS_EX_SOFTWARE;
         vs_gen_stop(s);
         vs_play_stop(s);
         vs_server_stop(s);

@@ -247,12 +247,19 @@ else
 fi
 
 # ---- transport -----------------------------------------------------
-if "$V" --generate --bind 0.0.0.0 --port 0 >/dev/null 2>"$tmp/bind.err"; then
+"$V" --generate --bind 0.0.0.0 --port 0 >/dev/null 2>"$tmp/bind.err"
+rc=$?
+if [ "$rc" -eq 0 ]; then
     notok "non-loopback bind without --allow-remote"
 else
-    grep -q "not a loopback" "$tmp/bind.err" && ok "non-loopback bind refused" ||
-        notok "non-loopback bind: $(cat "$tmp/bind.err")"
+    [ "$rc" -eq 69 ] && grep -q "not a loopback" "$tmp/bind.err" && ok "non-loopback bind refused (69)" ||
+        notok "non-loopback bind (exit $rc): $(cat "$tmp/bind.err")"
 fi
+# Bad options: 64 and one line (tests/scripts/cli_conventions.sh has the rest).
+"$V" --port 99999 >/dev/null 2>"$tmp/opt.err"
+rc=$?
+[ "$rc" -eq 64 ] && [ "$(cat "$tmp/opt.err")" = "liqmon-venue: --port: must be 0..65535 (got '99999')" ] &&
+    ok "--port 99999: 64, said so" || notok "--port 99999 (exit $rc): $(cat "$tmp/opt.err")"
 
 if "$V" --gen-cert "$tmp/cert" >/dev/null 2>&1 &&
    start_server "$tmp/out2" --generate --port 0 --tls \
