@@ -4,11 +4,21 @@
 #   make check      build and run every test (Check suites + script tests)
 #   make asan       the same tests under ASan+UBSan, built in build/asan/
 #   make bench      build and run the benchmarks (figures beside targets)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=   (docs/ops.md)
+#   make uninstall  the same variables; keeps the configs in /etc
 #   make clean
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Where `make install` puts things.  PREFIX reaches every one of them: the
+# binaries embed DATADIR (LIQMON_DATADIR), and the installed unit and
+# example config are generated with these paths.  Override any of them on
+# the command line.
+BINDIR     = $(PREFIX)/bin
+DATADIR    = $(PREFIX)/share/liqmon
+DOCDIR     = $(PREFIX)/share/doc/liqmon
+SYSCONFDIR = /etc
+UNITDIR    = $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 CC      ?= gcc
 BUILD   ?= build
 
@@ -20,7 +30,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check)
 
 OPT      ?= -O2 -g
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
-               -Iinclude $(PKG_CFLAGS) -DLIQMON_DATADIR='"$(PREFIX)/share/liqmon"'
+               -Iinclude $(PKG_CFLAGS) -DLIQMON_DATADIR='"$(DATADIR)"'
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 ALL_CFLAGS  = $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) $(CFLAGS)
@@ -47,7 +57,7 @@ TEST_OBJS  := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all check asan bench install clean
+.PHONY: all check asan bench install uninstall clean FORCE
 all: $(BUILD)/liqmond $(BUILD)/liqmonctl $(if $(VSIM_OBJS),$(BUILD)/liqmon-venue)
 
 $(BUILD)/%.o: %.c
@@ -86,16 +96,84 @@ asan:
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
-bench: $(BENCH_BINS)
+bench: all $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
+# The objects that embed LIQMON_DATADIR depend on a stamp holding it,
+# rewritten only when it changes: `make install PREFIX=/usr` after a plain
+# `make` rebuilds them (and relinks) in the same BUILD.
+DATADIR_STAMP := $(BUILD)/datadir.stamp
+DATADIR_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(shell grep -l LIQMON_DATADIR \
+                   src/*/*.c tests/*.c 2>/dev/null))
+$(DATADIR_OBJS): $(DATADIR_STAMP)
+$(DATADIR_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+FORCE:
+
+# The installed unit and example config, with the real paths.
+INSTALL_SED = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+                  -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+                  -e 's|@UNITDIR@|$(UNITDIR)|g'
+# conf/liqmond.conf documents every key with paths for the source tree;
+# installed, [daemon] instruments_dir is DATADIR's and positions the
+# operator's own file in SYSCONFDIR/liqmon (none is installed: the service
+# refuses to start until there is one, rather than watch example positions).
+CONF_SED    = sed -e '/^\[daemon\]/,/^\[/{' \
+                  -e 's|^instruments_dir *=.*|instruments_dir = $(DATADIR)/instruments|' \
+                  -e 's|^positions *=.*|positions = $(SYSCONFDIR)/liqmon/positions.csv|' \
+                  -e '}' -e 's|/usr/local/share/liqmon|$(DATADIR)|g' \
+                  -e 's|/etc/liqmon/|$(SYSCONFDIR)/liqmon/|g'
+INST_BINS   := liqmond liqmonctl liqmon-venue
+INST_INSTR  := $(notdir $(wildcard conf/instruments/*.json))
+INST_EX     := $(notdir $(wildcard conf/examples/*))
+INST_DOCS   := README.md $(wildcard docs/*.md) $(wildcard docs/*.sql)
+ETC          = $(DESTDIR)$(SYSCONFDIR)
+
+# Binaries, unit, instruments, examples, docs, logrotate; the example
+# config always (liqmond.conf.example), and as liqmond.conf only when
+# there is none: an existing liqmond.conf (or logrotate.d/liqmond) is
+# never overwritten.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/liqmon/systemd
-	install -m 0755 $(BUILD)/liqmond $(BUILD)/liqmonctl $(BUILD)/liqmon-venue \
-	    $(DESTDIR)$(PREFIX)/bin/
-	cp -R conf/. $(DESTDIR)$(PREFIX)/share/liqmon/
-	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/liqmon/
-	install -m 0644 systemd/liqmond.service $(DESTDIR)$(PREFIX)/share/liqmon/systemd/
+	@mkdir -p $(BUILD)/gen
+	$(INSTALL_SED) systemd/liqmond.service.in > $(BUILD)/gen/liqmond.service
+	$(CONF_SED) conf/liqmond.conf > $(BUILD)/gen/liqmond.conf
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DATADIR)/instruments $(DESTDIR)$(DATADIR)/examples \
+	    $(DESTDIR)$(DOCDIR) $(ETC)/liqmon $(ETC)/logrotate.d
+	install -m 0755 $(addprefix $(BUILD)/,$(INST_BINS)) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(BUILD)/gen/liqmond.service $(DESTDIR)$(UNITDIR)/liqmond.service
+	install -m 0644 $(addprefix conf/instruments/,$(INST_INSTR)) $(DESTDIR)$(DATADIR)/instruments/
+	install -m 0644 $(addprefix conf/examples/,$(INST_EX)) $(DESTDIR)$(DATADIR)/examples/
+	install -m 0644 $(INST_DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(BUILD)/gen/liqmond.conf $(ETC)/liqmon/liqmond.conf.example
+	@if [ -e $(ETC)/liqmon/liqmond.conf ]; then \
+	    echo "install: kept the existing $(ETC)/liqmon/liqmond.conf (the new one is liqmond.conf.example)"; \
+	else \
+	    echo "install -m 0644 $(BUILD)/gen/liqmond.conf $(ETC)/liqmon/liqmond.conf"; \
+	    install -m 0644 $(BUILD)/gen/liqmond.conf $(ETC)/liqmon/liqmond.conf || exit 1; \
+	    echo "install: no $(ETC)/liqmon/liqmond.conf was there: installed the example as liqmond.conf"; \
+	fi
+	@if [ -e $(ETC)/logrotate.d/liqmond ]; then \
+	    echo "install: kept the existing $(ETC)/logrotate.d/liqmond"; \
+	else \
+	    echo "install -m 0644 conf/logrotate/liqmond $(ETC)/logrotate.d/liqmond"; \
+	    install -m 0644 conf/logrotate/liqmond $(ETC)/logrotate.d/liqmond || exit 1; \
+	fi
+
+# Removes what install put, except the configs: liqmond.conf and
+# logrotate.d/liqmond stay (and so does /etc/liqmon with them).
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INST_BINS))
+	rm -f $(DESTDIR)$(UNITDIR)/liqmond.service
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/instruments/,$(INST_INSTR))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/examples/,$(INST_EX))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INST_DOCS)))
+	rm -f $(ETC)/liqmon/liqmond.conf.example
+	@for d in $(DESTDIR)$(DATADIR)/instruments $(DESTDIR)$(DATADIR)/examples \
+	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(ETC)/liqmon; do \
+	    [ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || echo "uninstall: kept $$d (not empty)"; \
+	done
 
 clean:
 	rm -rf build

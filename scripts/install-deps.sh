@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-uv \
 libuv1-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev check \
-libsubunit-dev valgrind openssl zlib1g-dev python3"
+libsubunit-dev valgrind openssl zlib1g-dev python3 systemd logrotate"
 
 missing=""
 for p in $PKGS; do
