@@ -777,12 +777,48 @@ START_TEST(bulk_then_churn)
 }
 END_TEST
 
+static int count_visit(const struct agt_entry *e, void *arg)
+{
+    (void)e;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* A cursor is only ever good for the tree and the shape it was left in:
+ * here a tree is freed and another built the same way (same allocations,
+ * same number of changes), and the old cursor must not be taken for the
+ * new tree's (it found freed leaves once, after a reload swapped the
+ * position indexes). */
+START_TEST(cursor_other_tree)
+{
+    struct agt_cursor cur;
+    int n;
+
+    memset(&cur, 0, sizeof(cur));
+    for (int round = 0; round < 3; round++) {
+        agt_t *t = agt_create();
+        ck_assert_ptr_nonnull(t);
+        for (int i = 0; i < 500; i++)
+            ck_assert_int_eq(agt_insert(t, (double)(i % 100), (uint32_t)i,
+                                        (dec_t)1, 1.0), AGT_OK);
+        n = 0;
+        agt_visit_range_cur(t, 10, 19, 15, &cur, count_visit, &n);
+        ck_assert_int_eq(n, 50);                 /* keys 10..19, 5 each */
+        n = 0;
+        agt_visit_range_cur(t, 15, 15, 16, &cur, count_visit, &n);
+        ck_assert_int_eq(n, 5);
+        agt_destroy(t);                          /* cur now points into it */
+    }
+}
+END_TEST
+
 Suite *agtree_suite(void)
 {
     Suite *s = suite_create("agtree");
     TCase *tc = tcase_create("fixed");
 
     tcase_add_test(tc, empty_tree);
+    tcase_add_test(tc, cursor_other_tree);
     tcase_add_test(tc, bad_keys);
     tcase_add_test(tc, select_ties);
     suite_add_tcase(s, tc);

@@ -124,6 +124,18 @@ void alerts_raise_extra(alerts_t *a, int64_t t, const char *kind,
                         int resolved, const char *message,
                         const char *details_json);
 
+/* After a reload changed the market: instruments retired since resolve
+ * what they had firing (records at t) and are evaluated no more; those
+ * added get fresh state.  0, or -1 (out of memory, err set). */
+int alerts_sync(alerts_t *a, int64_t t, lq_err_t *err);
+
+/* The engine's positions were replaced (reload: engine_swap_positions);
+ * old holds the previous ones.  A position with the same id and the same
+ * terms (side, quantity, liquidation price) keeps its alert state; any
+ * other state resolves (a record at t) and goes.  Liquidated positions
+ * are back in (the contract: "until it is changed or reloaded"). */
+void alerts_positions_replaced(alerts_t *a, engine_t *old, int64_t t);
+
 /* Positions are about to be replaced (reload): every position state is
  * dropped, with a resolved record for each one firing, at t.  Call it
  * before the old positions go, so that the records can name them. */

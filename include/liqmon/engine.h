@@ -75,6 +75,17 @@ void engine_destroy(engine_t *e);                  /* NULL is fine */
 
 pindex_t *engine_pindex(engine_t *e, const struct mkt_instr *in);
 
+/* A new ladder (reload): checked as engine_create checks it; every ladder
+ * runs in full at its next tick.  0, or -1 with err set. */
+int engine_set_config(engine_t *e, const struct engine_config *cfg, lq_err_t *err);
+/* Instruments added to the market since: an index each.  0, or -1. */
+int engine_sync(engine_t *e, lq_err_t *err);
+/* Exchange the positions of every instrument with other's (an engine on
+ * the same market, loaded with a new positions file): a reload applies a
+ * file whole, after it loaded.  0, or -1 when other is not on the same
+ * market. */
+int engine_swap_positions(engine_t *e, engine_t *other);
+
 /* Load a positions file into the instruments' indexes.  Bad rows and rows
  * of instruments not watched are reported through on_error (as
  * "<file>:<line>: <what>") and skipped.  Returns 0, or a negative

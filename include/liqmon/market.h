@@ -57,6 +57,10 @@ struct mkt_instr {
     int64_t mark_ts;            /* venue time of the mark, ns */
     dec_t open_interest;        /* base units; 0 until sent */
     int64_t last_ts;            /* receive time of the last frame, ns */
+    int retired;                /* removed by a reload: found by no lookup,
+                                   fed by no adapter, skipped downstream;
+                                   its slot (idx) stays so arrays indexed
+                                   by idx elsewhere stay valid */
 };
 
 typedef struct market market_t;
@@ -105,6 +109,10 @@ int market_apply_delta(struct mkt_instr *in, const struct book_level *bids,
 /* One level (tests, tools); same rules as a one-level delta, seq kept. */
 int market_apply_level(struct mkt_instr *in, enum book_side side,
                        double price, dec_t qty);
+/* A reload removed the instrument: retire it (see mkt_instr.retired).
+ * The same symbol may be added again later (a new slot). */
+void market_retire(struct mkt_instr *in);
+
 /* Mark the book unusable and say why (copied). */
 void market_invalidate(struct mkt_instr *in, const char *reason);
 

@@ -1307,6 +1307,8 @@ static void eval_venue_conns(alerts_t *a, enum venue_id v, int64_t t)
 static void eval_instrument(alerts_t *a, struct ainstr *ai, int64_t t,
                             int from_event)
 {
+    if (ai->in->retired)
+        return;                 /* removed by a reload */
     ai->evaluated = 1;
     eval_positions(a, ai, t, from_event);
     eval_cascade(a, ai, t);
@@ -1399,6 +1401,73 @@ void alerts_raise_extra(alerts_t *a, int64_t t, const char *kind,
         a->sink(a->arg, &r);
 }
 
+void alerts_positions_replaced(alerts_t *a, engine_t *old, int64_t t)
+{
+    t = clock_at(a, t);
+    for (size_t i = 0; i < a->n; i++) {
+        struct ainstr *ai = &a->ai[i];
+        pindex_t *oix = engine_pindex(old, ai->in), *nix = engine_pindex(a->eng, ai->in);
+        struct pstate *keep = NULL;
+        size_t nkeep = 0;
+
+        if (ai->poscap > 0)
+            keep = calloc(ai->posn ? ai->posn : 1, sizeof(*keep));
+        for (size_t k = 0; k < ai->poscap; k++) {
+            struct pstate *p = &ai->pos[k];
+            struct pos_view ov, nv;
+            uint32_t nh;
+            if (!p->used)
+                continue;
+            if (keep != NULL && oix && nix && pindex_get(oix, p->handle, &ov) == PINDEX_OK &&
+                pindex_find(nix, ov.id, &nh) == PINDEX_OK &&
+                pindex_get(nix, nh, &nv) == PINDEX_OK && nv.side == ov.side &&
+                nv.qty == ov.qty && nv.lp == ov.lp && nv.in_cascade) {
+                keep[nkeep] = *p;
+                keep[nkeep].handle = nh;
+                keep[nkeep].in_next = 0;
+                nkeep++;
+            } else if (p->m.level != ALERT_NONE) {
+                char msg[400], subject[160];
+                struct jsonw w;
+                int before = p->m.level;
+                if (oix && pindex_get(oix, p->handle, &ov) == PINDEX_OK)
+                    snprintf(subject, sizeof(subject), "%s", ov.id);
+                else
+                    snprintf(subject, sizeof(subject), "handle-%u", p->handle);
+                p->m.level = ALERT_NONE;
+                snprintf(msg, sizeof(msg), "%s position %s: gone or changed in the "
+                         "reloaded positions; %s resolved", ai->in->key, subject,
+                         alert_level_name((enum alert_level)before));
+                details_begin(&w, ALERT_NONE);
+                jw_key(&w, "reason");
+                jw_str(&w, "positions reloaded");
+                level_record(a, ALERT_POSITION_NEAR, subject, ai->in->venue, ai->in->key,
+                             before, &p->m, msg, &w);
+            }
+        }
+        /* A fresh table holding the kept states under their new handles;
+         * the next evaluation scans in full and rebuilds the lists. */
+        free(ai->pos);
+        ai->pos = NULL;
+        ai->poscap = ai->posn = 0;
+        if (ai->pb != NULL)
+            memset(ai->pb, 0, ai->npb);
+        for (size_t k = 0; k < nkeep; k++) {
+            struct pstate *p = pos_add(ai, keep[k].handle);
+            if (p == NULL)
+                break;
+            *p = keep[k];
+            pb_sync(ai, p, 1);
+        }
+        free(keep);
+        ai->nnext = 0;
+        ai->duehead = ai->nodues = 0;
+        ai->nliqd = 0;
+        ai->last_ref = 0;
+    }
+    flush(a, t);
+}
+
 void alerts_positions_reset(alerts_t *a, int64_t t)
 {
     t = clock_at(a, t);
@@ -1442,6 +1511,19 @@ void alerts_positions_reset(alerts_t *a, int64_t t)
 
 /* ---- lifecycle and queries -------------------------------------------- */
 
+static void ainstr_init(struct ainstr *ai, struct mkt_instr *in)
+{
+    memset(ai, 0, sizeof(*ai));
+    ai->in = in;
+    ai->quote = quote_of(in);
+    ai->invalid_since = -1;
+    lvl_init(&ai->cascade[0]);
+    lvl_init(&ai->cascade[1]);
+    lvl_init(&ai->book);
+    lvl_init(&ai->side[0].m);
+    lvl_init(&ai->side[1].m);
+}
+
 alerts_t *alerts_create(const struct alert_config *cfg, market_t *mkt,
                         engine_t *eng, alert_sink_fn sink, void *arg,
                         lq_err_t *err)
@@ -1462,17 +1544,8 @@ alerts_t *alerts_create(const struct alert_config *cfg, market_t *mkt,
     a->ai = calloc(a->n ? a->n : 1, sizeof(*a->ai));
     if (a->ai == NULL)
         goto nomem;
-    for (size_t i = 0; i < a->n; i++) {
-        struct ainstr *ai = &a->ai[i];
-        ai->in = market_at(mkt, i);
-        ai->quote = quote_of(ai->in);
-        ai->invalid_since = -1;
-        lvl_init(&ai->cascade[0]);
-        lvl_init(&ai->cascade[1]);
-        lvl_init(&ai->book);
-        lvl_init(&ai->side[0].m);
-        lvl_init(&ai->side[1].m);
-    }
+    for (size_t i = 0; i < a->n; i++)
+        ainstr_init(&a->ai[i], market_at(mkt, i));
     return a;
 nomem:
     lq_err_set(err, "out of memory");
@@ -1498,6 +1571,54 @@ void alerts_destroy(alerts_t *a)
     free(a->ai);
     free(a->pend);
     free(a);
+}
+
+int alerts_sync(alerts_t *a, int64_t t, lq_err_t *err)
+{
+    size_t n = market_count(a->mkt);
+
+    t = clock_at(a, t);
+    /* Retired instruments: what was firing resolves now (the instrument
+     * is no longer watched), and the state goes. */
+    for (size_t i = 0; i < a->n; i++) {
+        struct ainstr *ai = &a->ai[i];
+        struct lvl *ms[5] = { &ai->cascade[0], &ai->cascade[1], &ai->book,
+                              &ai->side[0].m, &ai->side[1].m };
+        static const enum alert_kind kinds[5] = {
+            ALERT_CASCADE_RISK, ALERT_CASCADE_RISK, ALERT_BOOK_INVALID,
+            ALERT_LIQUIDATION_CLUSTER, ALERT_LIQUIDATION_CLUSTER };
+        static const char *const sfx[5] = { ":down", ":up", "", ":long", ":short" };
+        if (!ai->in->retired || ai->evaluated < 0)
+            continue;
+        for (int k = 0; k < 5; k++) {
+            char subject[160], msg[256];
+            struct jsonw w;
+            int before = ms[k]->level;
+            if (before == ALERT_NONE)
+                continue;
+            ms[k]->level = ALERT_NONE;
+            snprintf(subject, sizeof(subject), "%s%s", ai->in->key, sfx[k]);
+            snprintf(msg, sizeof(msg), "%s removed from the config; %s resolved",
+                     subject, alert_level_name((enum alert_level)before));
+            details_begin(&w, ALERT_NONE);
+            jw_key(&w, "reason");
+            jw_str(&w, "instrument removed by a reload");
+            level_record(a, kinds[k], subject, ai->in->venue, ai->in->key, before,
+                         ms[k], msg, &w);
+        }
+        ai->evaluated = -1;         /* done: never again */
+    }
+    flush(a, t);
+    if (n > a->n) {
+        struct ainstr *nai = realloc(a->ai, n * sizeof(*nai));
+        if (nai == NULL)
+            return lq_err_set(err, "out of memory");
+        a->ai = nai;
+        for (size_t i = a->n; i < n; i++)
+            ainstr_init(&a->ai[i], market_at(a->mkt, i));
+        a->n = n;
+    }
+    return 0;
 }
 
 void alerts_set_config(alerts_t *a, const struct alert_config *cfg)

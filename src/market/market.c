@@ -111,7 +111,8 @@ struct mkt_instr *market_findn(const market_t *m, enum venue_id v,
 {
     for (size_t i = 0; i < m->n; i++) {
         struct mkt_instr *in = m->in[i];
-        if (in->venue == v && strncmp(in->spec.symbol, symbol, len) == 0 &&
+        if (!in->retired && in->venue == v &&
+            strncmp(in->spec.symbol, symbol, len) == 0 &&
             in->spec.symbol[len] == '\0')
             return in;
     }
@@ -122,6 +123,14 @@ struct mkt_instr *market_find(const market_t *m, enum venue_id v,
                               const char *symbol)
 {
     return market_findn(m, v, symbol, strlen(symbol));
+}
+
+void market_retire(struct mkt_instr *in)
+{
+    in->retired = 1;
+    in->book_valid = 0;
+    book_clear(in->book);
+    snprintf(in->invalid_reason, sizeof(in->invalid_reason), "removed from the config");
 }
 
 size_t market_count(const market_t *m)

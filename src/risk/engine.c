@@ -50,6 +50,17 @@ void engine_config_default(struct engine_config *cfg)
     cfg->nsides = 2;
 }
 
+static int config_check(const struct engine_config *cfg, lq_err_t *err)
+{
+    if (cfg->nshocks == 0 || cfg->nshocks > ENGINE_MAX_SHOCKS ||
+        cfg->nsides == 0 || cfg->nsides > 2)
+        return lq_err_set(err, "engine: 1..%d shocks and 1..2 sides", ENGINE_MAX_SHOCKS);
+    for (size_t i = 0; i < cfg->nshocks; i++)
+        if (!(cfg->shocks[i] >= 0 && cfg->shocks[i] < 1))
+            return lq_err_set(err, "shocks[%zu]: must be >= 0 and < 1", i);
+    return 0;
+}
+
 engine_t *engine_create(market_t *mkt, const struct engine_config *cfg,
                         lq_err_t *err)
 {
@@ -57,17 +68,8 @@ engine_t *engine_create(market_t *mkt, const struct engine_config *cfg,
 
     if (e == NULL)
         goto nomem;
-    if (cfg->nshocks == 0 || cfg->nshocks > ENGINE_MAX_SHOCKS ||
-        cfg->nsides == 0 || cfg->nsides > 2) {
-        lq_err_set(err, "engine: 1..%d shocks and 1..2 sides", ENGINE_MAX_SHOCKS);
+    if (config_check(cfg, err) != 0)
         goto fail;
-    }
-    for (size_t i = 0; i < cfg->nshocks; i++) {
-        if (!(cfg->shocks[i] >= 0 && cfg->shocks[i] < 1)) {
-            lq_err_set(err, "shocks[%zu]: must be >= 0 and < 1", i);
-            goto fail;
-        }
-    }
     e->mkt = mkt;
     e->cfg = *cfg;
     e->n = market_count(mkt);
@@ -91,6 +93,59 @@ fail:
     return NULL;
 }
 
+int engine_set_config(engine_t *e, const struct engine_config *cfg, lq_err_t *err)
+{
+    if (config_check(cfg, err) != 0)
+        return -1;
+    e->cfg = *cfg;
+    for (size_t i = 0; i < e->n; i++) {
+        e->ei[i].ladder.nrows = cfg->nsides * cfg->nshocks;
+        e->ei[i].has_run = 0;             /* the next tick runs in full */
+    }
+    return 0;
+}
+
+int engine_sync(engine_t *e, lq_err_t *err)
+{
+    size_t n = market_count(e->mkt);
+    struct eng_instr *nei;
+
+    if (n <= e->n)
+        return 0;
+    nei = realloc(e->ei, n * sizeof(*nei));
+    if (nei == NULL)
+        return lq_err_set(err, "out of memory");
+    e->ei = nei;
+    for (size_t i = e->n; i < n; i++) {
+        struct eng_instr *ei = &e->ei[i];
+        memset(ei, 0, sizeof(*ei));
+        ei->in = market_at(e->mkt, i);
+        ei->ix = pindex_create(&ei->in->spec.tiers);
+        if (ei->ix == NULL) {
+            e->n = i;
+            return lq_err_set(err, "out of memory");
+        }
+        ei->ladder.nrows = e->cfg.nsides * e->cfg.nshocks;
+        ei->ladder.why_invalid = "no tick yet";
+    }
+    e->n = n;
+    return 0;
+}
+
+int engine_swap_positions(engine_t *e, engine_t *other)
+{
+    if (other->mkt != e->mkt || other->n != e->n)
+        return -1;
+    for (size_t i = 0; i < e->n; i++) {
+        pindex_t *ix = e->ei[i].ix;
+        e->ei[i].ix = other->ei[i].ix;
+        other->ei[i].ix = ix;
+        e->ei[i].has_run = 0;
+        e->ei[i].nliq = 0;
+    }
+    return 0;
+}
+
 void engine_destroy(engine_t *e)
 {
     if (e == NULL)
@@ -105,7 +160,8 @@ void engine_destroy(engine_t *e)
 
 static struct eng_instr *find(const engine_t *e, const struct mkt_instr *in)
 {
-    if (in == NULL || in->idx >= e->n || e->ei[in->idx].in != in)
+    /* a retired instrument (reload) has no ladder and takes no event */
+    if (in == NULL || in->idx >= e->n || e->ei[in->idx].in != in || in->retired)
         return NULL;
     return &e->ei[in->idx];
 }

@@ -28,6 +28,7 @@ struct pipeline {
     uint64_t rejected_seen[VENUE_COUNT];   /* reject counters already stored */
     int64_t snapshot_interval;
     int64_t *next_snapshot;                /* per instrument (by idx); 0: none yet */
+    size_t ninstr;                         /* entries of next_snapshot */
     int64_t clock;
     /* Positions to store at the first event's clock (a replay's clock is
      * the capture's, unknown until its first frame). */
@@ -147,8 +148,11 @@ static void store_rejects(pipeline_t *p, int64_t t)
 
 static void maybe_snapshot(pipeline_t *p, struct mkt_instr *in, int64_t t)
 {
-    int64_t *due = &p->next_snapshot[in->idx];
+    int64_t *due;
 
+    if (in->retired || in->idx >= p->ninstr)
+        return;
+    due = &p->next_snapshot[in->idx];
     if (p->store == NULL || p->snapshot_interval <= 0 || (*due != 0 && t < *due))
         return;
     take_snapshot(p, in, t);
@@ -267,7 +271,8 @@ static void store_positions_at(pipeline_t *p, const char *change,
 {
     for (size_t i = 0; i < market_count(p->mkt); i++) {
         struct pos_ctx c = { p, market_at(p->mkt, i), change, source, ts, 0 };
-        pindex_foreach(engine_pindex(p->eng, c.in), put_position, &c);
+        if (!c.in->retired)
+            pindex_foreach(engine_pindex(p->eng, c.in), put_position, &c);
     }
 }
 
@@ -298,6 +303,7 @@ pipeline_t *pipeline_create(market_t *mkt, engine_t *eng,
     }
     p->mkt = mkt;
     p->eng = eng;
+    p->ninstr = n;
     p->snapshot_interval = cfg->snapshot_interval;
     p->alerts = alerts_create(&cfg->alerts, mkt, eng, on_alert, p, err);
     if (p->alerts == NULL)
@@ -336,6 +342,25 @@ void pipeline_set_venues(pipeline_t *p, venue_t *const venues[VENUE_COUNT])
         p->venues[v] = venues[v];
         p->rejected_seen[v] = venues[v] ? venue_get_stats(venues[v])->rejected : 0;
     }
+}
+
+int pipeline_sync(pipeline_t *p, lq_err_t *err)
+{
+    size_t n = market_count(p->mkt);
+    int64_t *ns;
+
+    if (alerts_sync(p->alerts, p->clock, err) != 0)
+        return -1;
+    if (n <= p->ninstr)
+        return 0;
+    ns = realloc(p->next_snapshot, n * sizeof(*ns));
+    if (ns == NULL)
+        return lq_err_set(err, "out of memory");
+    for (size_t i = p->ninstr; i < n; i++)
+        ns[i] = 0;
+    p->next_snapshot = ns;
+    p->ninstr = n;
+    return 0;
 }
 
 int pipeline_add_listener(pipeline_t *p, const struct pipeline_listener *l)
@@ -384,7 +409,8 @@ int pipeline_close(pipeline_t *p, const char *summary_json, lq_err_t *err)
     if (p->store) {
         /* The final picture of every instrument, at the clock. */
         for (size_t i = 0; i < market_count(p->mkt) && p->clock > 0; i++)
-            take_snapshot(p, market_at(p->mkt, i), p->clock);
+            if (!market_at(p->mkt, i)->retired)
+                take_snapshot(p, market_at(p->mkt, i), p->clock);
         store_rejects(p, p->clock);
         rc = store_close(p->store, summary_json, err);
     }

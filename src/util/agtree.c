@@ -56,8 +56,10 @@ struct agt {
     size_t count;
     size_t bytes;
     struct leaf *first, *last;
-    /* Bumped by every change of shape (insert, remove, clear): a cursor
-     * (agt_cursor) is good only while it matches. */
+    /* A new value at every change of shape (insert, remove, clear), drawn
+     * from one process-wide sequence (new_gen): a cursor (agt_cursor) is
+     * good only while it matches, and no two trees, nor a tree freed and
+     * another allocated at its address, ever share a value. */
     uint64_t gen;
     /* Nodes set aside before an insert starts, so that the splits it may
      * cause (one leaf, at most one inner node per level, a new root)
@@ -270,6 +272,13 @@ static void inner_copy(struct inner *dst, int to, const struct inner *src,
 
 /* ---- create / destroy ------------------------------------------------- */
 
+static uint64_t new_gen(void)
+{
+    static uint64_t seq;
+
+    return __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+}
+
 agt_t *agt_create(void)
 {
     agt_t *t = calloc(1, sizeof(*t));
@@ -282,6 +291,7 @@ agt_t *agt_create(void)
         goto fail;
     t->root = &l->h;
     t->first = t->last = l;
+    t->gen = new_gen();
     return t;
 fail:
     free(t);
@@ -328,7 +338,7 @@ void agt_clear(agt_t *t)
         empty_root(t);
     }
     t->count = 0;
-    t->gen++;
+    t->gen = new_gen();
 }
 
 size_t agt_count(const agt_t *t) { return t->count; }
@@ -485,7 +495,7 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
 static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
                       int upsert)
 {
-    t->gen++;         /* even a failed insert may have reserved nodes */
+    t->gen = new_gen();   /* even a failed insert may have reserved nodes */
     struct split sp;
     dec_t dw = 0;
     int rc;
@@ -625,7 +635,7 @@ static int rem_rec(agt_t *t, struct hdr *h, double k, uint32_t tie,
 
 int agt_remove(agt_t *t, double k, uint32_t tie, struct agt_entry *old)
 {
-    t->gen++;
+    t->gen = new_gen();
     int rc = rem_rec(t, t->root, k, tie, old);
 
     if (rc != AGT_OK)

@@ -629,7 +629,7 @@ static int init(venue_t *v, lq_err_t *err)
     }
     for (size_t i = 0; i < cnt; i++) {
         struct mkt_instr *in = market_at(v->mkt, i);
-        if (in->venue != VENUE_BINANCE)
+        if (in->venue != VENUE_BINANCE || in->retired)
             continue;
         struct bn_sym *st = &p->sym[p->nsym++];
         st->in = in;

@@ -400,7 +400,7 @@ static int init(venue_t *v, lq_err_t *err)
     }
     for (size_t i = 0; i < cnt; i++) {
         struct mkt_instr *in = market_at(v->mkt, i);
-        if (in->venue == VENUE_BYBIT)
+        if (in->venue == VENUE_BYBIT && !in->retired)
             p->sym[p->nsym++].in = in;
     }
     v->nconns = 0;

@@ -255,7 +255,7 @@ static void on_open(venue_t *v, int conn, int64_t now)
     h->last_ping = now;
     for (size_t i = 0; i < market_count(v->mkt); i++) {
         const struct mkt_instr *in = market_at(v->mkt, i);
-        if (in->venue != VENUE_HYPERLIQUID)
+        if (in->venue != VENUE_HYPERLIQUID || in->retired)
             continue;
         for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
             int n = snprintf(msg, sizeof(msg),
@@ -276,7 +276,7 @@ static void on_close(venue_t *v, int conn, int64_t now)
     h->open = 0;
     for (size_t i = 0; i < market_count(v->mkt); i++) {
         struct mkt_instr *in = market_at(v->mkt, i);
-        if (in->venue == VENUE_HYPERLIQUID)
+        if (in->venue == VENUE_HYPERLIQUID && !in->retired)
             venue__invalidate(v, in, "connection closed", now);
     }
 }

@@ -945,7 +945,7 @@ static int init(venue_t *v, lq_err_t *err)
     }
     for (size_t i = 0; i < n; i++) {
         struct mkt_instr *in = market_at(v->mkt, i);
-        if (in->venue == VENUE_OKX && in->idx < n)
+        if (in->venue == VENUE_OKX && !in->retired && in->idx < n)
             o->b[in->idx].in = in;
     }
     if (v->cfg.ping_interval_s <= 0 || v->cfg.ping_interval_s >= 30)

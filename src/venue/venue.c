@@ -195,7 +195,7 @@ void *venue__per_instrument(const venue_t *v, size_t elem, size_t *n)
     size_t cnt = 0;
 
     for (size_t i = 0; i < market_count(v->mkt); i++)
-        cnt += market_at(v->mkt, i)->venue == v->cfg.id;
+        cnt += market_at(v->mkt, i)->venue == v->cfg.id && !market_at(v->mkt, i)->retired;
     *n = cnt;
     return calloc(cnt ? cnt : 1, elem);
 }
