@@ -140,10 +140,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_live: liqmon-venue did not start (see %s)\n", vlog);
         return 1;
     }
+    char cwd[2048];
     f = fopen(conf, "w");
     if (f == NULL)
         return 1;
-    fprintf(f, "[daemon]\ninstruments_dir = conf/instruments\npositions = %s\n"
+    /* relative paths in a config are relative to its own directory */
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return 1;
+    fprintf(f, "[daemon]\ninstruments_dir = %s/conf/instruments\npositions = %s\n"
             "ca_file = %s\nstatus_interval = 0\nstale_after = 30s\n"
             "[venue binance-usdm]\nsymbols = BTCUSDT\n"
             "ws_public_url = wss://localhost:%d/public\n"
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
             "[venue okx-swap]\nsymbols = BTC-USDT-SWAP\n"
             "ws_url = wss://localhost:%d/ws/v5/public\nrest_url = https://localhost:%d\n"
             "[venue hyperliquid]\nsymbols = BTC\nws_url = wss://localhost:%d/ws\n",
-            pos, cert, port, port, port, port, port, port, port);
+            cwd, pos, cert, port, port, port, port, port, port, port);
     fclose(f);
     char *da[] = { daemon, "--config", conf, "--state-out", state, "--run-for",
                    "300", NULL };

@@ -36,6 +36,6 @@ done
 [ -n "$port" ] || { echo "demo: liqmon-venue did not start:" >&2; cat "$tmp/venue.err" >&2; exit 1; }
 echo "demo: venues on wss://localhost:$port (liqmon-venue), a 4% crash from t=8s"
 
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" conf/demo.conf > "$tmp/liqmond.conf"
+sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" conf/demo.conf > "$tmp/liqmond.conf"
 "$BUILD/liqmond" --config "$tmp/liqmond.conf" --run-for "$secs" --state-out "$tmp/state.json"
 echo "demo: done ($secs s)"

@@ -54,9 +54,18 @@ static void put_conf(const char *text, size_t n)
     ck_assert(fclose(f) == 0);
 }
 
-/* Load text over the defaults: the return code, the config, the error. */
+/* Load text over the defaults: the return code, the config, the error.
+ * A config must watch something: texts without a venue get one appended
+ * (after their own lines, so the line numbers they test stay). */
 static int load(const char *text, struct liqmon_config *c, lq_err_t *err)
 {
+    static char buf[16384];
+
+    if (strstr(text, "[venue") == NULL && strlen(text) + 64 < sizeof(buf)) {
+        snprintf(buf, sizeof(buf), "%s\n[venue bybit-linear]\nsymbols = BTCUSDT\n",
+                 text);
+        text = buf;
+    }
     put_conf(text, strlen(text));
     config_default(c);
     err->msg[0] = '\0';
@@ -99,8 +108,8 @@ START_TEST(documented_file)
 
     config_default(&c);
     ck_assert_msg(config_load("conf/liqmond.conf", &c, &err) == 0, "%s", err.msg);
-    ck_assert_str_eq(c.instruments_dir, "/usr/local/share/liqmon/instruments");
-    ck_assert_str_eq(c.positions, "/etc/liqmon/positions.csv");
+    ck_assert_str_eq(c.instruments_dir, "conf/instruments");
+    ck_assert_str_eq(c.positions, "conf/examples/positions.csv");
     ck_assert_str_eq(c.record_dir, "");
     ck_assert_str_eq(c.ca_file, "");
     ck_assert_uint_eq(c.max_message, (size_t)4 << 20);
@@ -197,9 +206,9 @@ START_TEST(alerts_section)
     ck_assert_uint_eq(c.store_queue_max, 2048);
     ck_assert_int_eq(c.store_busy_timeout_ms, 1000);
     /* checks across keys, after the file: named with the section */
-    expect_error("[alerts]\ncrit = 0.06\n", "[alerts] crit: must not exceed warn", 0);
+    expect_error("[alerts]\ncrit = 0.06\n", "[alerts] crit: must not exceed warn", 1);
     expect_error("[alerts]\ncrit_shock = 0.1\n",
-                 "[alerts] crit_shock: must not exceed warn_shock", 0);
+                 "[alerts] crit_shock: must not exceed warn_shock", 1);
     expect_error("[alerts]\nbogus = 1\n", "unknown key 'bogus' in [alerts]", 2);
     expect_error("[store]\nbogus = 1\n", "unknown key 'bogus' in [store]", 2);
 }
@@ -226,11 +235,21 @@ START_TEST(defaults)
         ck_assert_int_eq(c.venues[v].vc.id, v);
         ck_assert_str_ne(c.venues[v].vc.ws_url, "");
     }
-    /* An empty file: the defaults, nothing enabled. */
-    expect_ok("");
-    ck_assert(memcmp(&CF, &c, sizeof(c)) == 0);
-    expect_ok("# only a comment\n\n   \n; another\n");
-    ck_assert(memcmp(&CF, &c, sizeof(c)) == 0);
+    /* An empty file watches nothing: refused (liqmond -t said ok to it
+     * once, then the daemon refused it). */
+    {
+        lq_err_t err;
+        char want[8192];
+        put_conf("", 0);
+        config_default(&CF);
+        ck_assert_int_eq(config_load(cpath, &CF, &err), -1);
+        snprintf(want, sizeof(want), "%s: no [venue NAME] section: nothing to watch",
+                 cpath);
+        ck_assert_str_eq(err.msg, want);
+        put_conf("# only a comment\n", 17);
+        ck_assert_int_eq(config_load(cpath, &CF, &err), -1);
+        ck_assert_str_eq(err.msg, want);
+    }
 }
 END_TEST
 
@@ -250,14 +269,21 @@ START_TEST(comments_and_spacing)
               "sides = up\n"
               "[venue   bybit-linear  ]\r\n"        /* CRLF */
               "symbols = A,B\tC , D\r\n"
-              "[daemon]\n"                         /* sections may repeat */
-              "status_interval = 0 # off\n");
+              "[alerts]\n"
+              "log = a.jsonl   # relative: to the config's directory\n"
+              "[store]\n"
+              "path = /abs/s.db\n");
     ck_assert_int_eq(CF.stale_ms, 5000);
     ck_assert_int_eq(CF.backoff_min_ms, 100);
     ck_assert_int_eq(CF.backoff_max_ms, 2000);
     ck_assert_str_eq(CF.positions, "/p/x#y.csv");
     ck_assert_str_eq(CF.record_dir, "");
-    ck_assert_int_eq(CF.status_interval_s, 0);
+    {
+        char want[8192];
+        snprintf(want, sizeof(want), "%s/a.jsonl", tmpdir);
+        ck_assert_str_eq(CF.alert_log, want);
+        ck_assert_str_eq(CF.store_path, "/abs/s.db");
+    }
     ck_assert(CF.venues[VENUE_BYBIT].enabled);
     ck_assert(!CF.venues[VENUE_OKX].enabled);
     ck_assert_uint_eq(CF.venues[VENUE_BYBIT].nsymbols, 4);
@@ -301,9 +327,12 @@ START_TEST(units)
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         char text[256];
         long long got;
-        /* backoff_min <= backoff_max holds whatever the key under test. */
-        snprintf(text, sizeof(text), "[daemon]\nbackoff_min = 10ms\nbackoff_max = 10m\n"
-                 "%s = %s\n", ok[i].key, ok[i].val);
+        /* backoff_min <= backoff_max holds whatever the key under test
+         * (each key once: a key given twice is a problem). */
+        snprintf(text, sizeof(text), "[daemon]\n%s%s%s = %s\n",
+                 strcmp(ok[i].key, "backoff_min") ? "backoff_min = 10ms\n" : "",
+                 strcmp(ok[i].key, "backoff_max") ? "backoff_max = 10m\n" : "",
+                 ok[i].key, ok[i].val);
         expect_ok(text);
         if (strcmp(ok[i].key, "max_message") == 0)
             got = (long long)CF.max_message;
@@ -323,8 +352,11 @@ START_TEST(units)
     /* Venue keys. */
     expect_ok("[venue okx-swap]\nsymbols = X\nping_interval = 1s\n");
     ck_assert_int_eq(CF.venues[VENUE_OKX].vc.ping_interval_s, 1);
-    expect_ok("[venue okx-swap]\nsymbols = X\nping_interval = 10m\n");
-    ck_assert_int_eq(CF.venues[VENUE_OKX].vc.ping_interval_s, 600);
+    /* the value that passes is the value used: OKX's limit is 29 s */
+    expect_ok("[venue okx-swap]\nsymbols = X\nping_interval = 29s\n");
+    ck_assert_int_eq(CF.venues[VENUE_OKX].vc.ping_interval_s, 29);
+    expect_ok("[venue bybit-linear]\nsymbols = X\nping_interval = 10m\n");
+    ck_assert_int_eq(CF.venues[VENUE_BYBIT].vc.ping_interval_s, 600);
     {
         static const int depths[] = { 1, 50, 200, 500, 1000 };
         for (size_t i = 0; i < 5; i++) {
@@ -358,9 +390,11 @@ START_TEST(units)
         ck_assert_uint_eq(CF.engine.nshocks, ENGINE_MAX_SHOCKS);
     }
     /* The last symbols line of a section wins. */
-    expect_ok("[venue hyperliquid]\nsymbols = A B C\nsymbols = D\n");
-    ck_assert_uint_eq(CF.venues[VENUE_HYPERLIQUID].nsymbols, 1);
-    ck_assert_str_eq(CF.venues[VENUE_HYPERLIQUID].symbols[0], "D");
+    /* a key given twice is a problem, not "the last one wins" */
+    expect_error("[venue hyperliquid]\nsymbols = A B C\nsymbols = D\n",
+                 "symbols given twice in [venue hyperliquid] (first at line 2)", 3);
+    expect_error("[venue okx-swap]\nsymbols = A A\n",
+                 "symbols: each symbol once (got 'A')", 2);
 }
 END_TEST
 
@@ -369,13 +403,13 @@ END_TEST
 START_TEST(bad_structure)
 {
     expect_error("[daemon]\n[bogus]\n",
-                 "unknown section [bogus] (expected [daemon], [risk], [alerts], [store] or [venue NAME])", 2);
+                 "unknown section [bogus] (expected [daemon], [risk], [alerts], [store], [control], [metrics] or [venue NAME])", 2);
     expect_error("[Daemon]\n",
-                 "unknown section [Daemon] (expected [daemon], [risk], [alerts], [store] or [venue NAME])", 1);
+                 "unknown section [Daemon] (expected [daemon], [risk], [alerts], [store], [control], [metrics] or [venue NAME])", 1);
     expect_error("[venue]\n",
-                 "unknown section [venue] (expected [daemon], [risk], [alerts], [store] or [venue NAME])", 1);
+                 "unknown section [venue] (expected [daemon], [risk], [alerts], [store], [control], [metrics] or [venue NAME])", 1);
     expect_error("[venuebybit-linear]\n",
-                 "unknown section [venuebybit-linear] (expected [daemon], [risk], [alerts], [store] or "
+                 "unknown section [venuebybit-linear] (expected [daemon], [risk], [alerts], [store], [control], [metrics] or "
                  "[venue NAME])", 1);
     expect_error("\n[daemon\n", "a section header must look like [name]", 2);
     expect_error("[daemon] x\n", "a section header must look like [name]", 1);
@@ -439,8 +473,24 @@ START_TEST(bad_values)
           { "-1", "30d", "36501", NULL } },
         { "store", "queue_max", "must be between 1024 and 16777216 messages",
           { "1023", "lots", NULL } },
-        { "venue okx-swap", "ping_interval", "must be a duration between 1s and 10m",
-          { "999ms", "11m", "0", "5 s", NULL } },
+        { "venue bybit-linear", "ping_interval", "must be a duration between 1s and 10m",
+          { "999ms", "11m", "0", "5 s", "1.5s", NULL } },
+        { "venue okx-swap", "ping_interval",
+          "must be a duration between 1s and 29s (OKX closes a link idle for 30 s)",
+          { "30s", "10m", "0", NULL } },
+        { "venue hyperliquid", "ping_interval",
+          "must be a duration between 1s and 59s (Hyperliquid closes a link idle for 60 s)",
+          { "60s", "1h", NULL } },
+        { "venue okx-swap", "ws_url", "must be a ws:// or wss:// URL with a host",
+          { "not a url", "https://x", "wss://", "wss:///path", NULL } },
+        { "venue okx-swap", "rest_url", "must be an http:// or https:// URL with a host",
+          { "wss://x", "www.okx.com", NULL } },
+        { "daemon", "positions_min_loaded",
+          "must be a fraction between 0 and 1 (0.95: 95% of the rows)",
+          { "95%", "1.5", "-0.1", NULL } },
+        { "control", "socket_mode", "must be an octal mode like 0660", { "660", "0999", "rw", NULL } },
+        { "metrics", "listen", "must be empty (off) or ADDRESS:PORT, e.g. 127.0.0.1:9464",
+          { "9464", "localhost", "127.0.0.1:0", "127.0.0.1:70000", NULL } },
         { "venue bybit-linear", "book_depth", "must be 1, 50, 200, 500 or 1000",
           { "100", "abc", "", "50x", "0", "-50", "2000", "50.0", NULL } },
         { "venue binance-usdm", "liq_route", "must be market or public",
@@ -563,18 +613,20 @@ START_TEST(bad_files)
         char longv[600];
         memset(longv, 'p', sizeof(longv));
         longv[CONFIG_PATH_MAX] = '\0';                 /* 512 characters: too long */
+        longv[0] = '/';                                /* absolute: as given */
         snprintf(text, sizeof(text), "[daemon]\ninstruments_dir = %s\n", longv);
         ck_assert_int_eq(load(text, &CF, &err), -1);
-        snprintf(want, sizeof(want), "%s:2: instruments_dir: path too long (got 'ppp", cpath);
+        snprintf(want, sizeof(want), "%s:2: instruments_dir: path too long (got '/pp", cpath);
         ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
         longv[CONFIG_PATH_MAX - 1] = '\0';             /* 511: fits */
-        snprintf(text, sizeof(text), "[daemon]\nca_file = %s\n", longv);
+        snprintf(text, sizeof(text), "[daemon]\nrecord_dir = %s\n", longv);
         expect_ok(text);
-        ck_assert_uint_eq(strlen(CF.ca_file), CONFIG_PATH_MAX - 1);
+        ck_assert_uint_eq(strlen(CF.record_dir), CONFIG_PATH_MAX - 1);
+        memcpy(longv, "wss://", 6);                    /* a URL, 256 long */
         longv[256] = '\0';
         snprintf(text, sizeof(text), "[venue okx-swap]\nsymbols = X\nws_url = %s\n", longv);
         ck_assert_int_eq(load(text, &CF, &err), -1);
-        snprintf(want, sizeof(want), "%s:3: ws_url: URL too long (got 'ppp", cpath);
+        snprintf(want, sizeof(want), "%s:3: ws_url: URL too long (got 'wss://ppp", cpath);
         ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
     }
 }

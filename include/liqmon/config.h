@@ -9,11 +9,18 @@
  *     [venue binance-usdm]
  *     symbols = BTCUSDT ETHUSDT
  *
- * Every error names the file, the line and what is allowed, e.g.
+ * Every key is one row of a table in config.c (section, key, type, range,
+ * reloadable), so what is allowed is written once; defaults come from the
+ * module that owns the value (feed_config_default, engine_config_default,
+ * alert_config_default, venue_config_default, store_config_default), so
+ * they too are written once.
+ *
+ * Every problem names the file, the line and what is allowed, e.g.
  * "liqmond.conf:12: stale_after: must be a duration between 1s and 1h
- * (got '0s')".  Unknown sections and keys are errors: a typo must not
- * silently leave a default in force.  Parsing never exits the process (a
- * reload runs it too).
+ * (got '0s')".  Unknown sections and keys, a section or key given twice,
+ * and a file with no venue are problems: a typo must not silently leave a
+ * default in force.  Parsing never exits the process (a reload runs it
+ * too).
  */
 #ifndef LIQMON_CONFIG_H
 #define LIQMON_CONFIG_H
@@ -57,11 +64,36 @@ struct liqmon_config {
     int retention_days;                 /* 0: keep everything */
     size_t store_queue_max;
     int store_busy_timeout_ms;
+    /* [daemon] positions_min_loaded: a positions file loading less than
+     * this fraction of its rows is refused (start and reload). */
+    double positions_min_loaded;
+    /* [control]: the control API (HTTP/JSON) */
+    char control_socket[CONFIG_PATH_MAX];   /* "" : none */
+    int control_socket_mode;                /* e.g. 0660 */
+    char control_listen[64];                /* "127.0.0.1:PORT"; "" : none */
+    size_t control_max_body;
+    /* [metrics]: Prometheus text format over HTTP */
+    char metrics_listen[64];                /* "127.0.0.1:9464"; "" : off */
 };
+
+/* One problem found while reading a file (every one is reported). */
+typedef void (*config_problem_fn)(const char *msg, void *arg);
 
 /* Built-in defaults: production venue URLs, no venue enabled. */
 void config_default(struct liqmon_config *c);
-/* Parse path over the defaults in *c.  0, or -1 with err set. */
+/* Parse path over the defaults in *c.  0, or -1 with err set to the first
+ * problem. */
 int config_load(const char *path, struct liqmon_config *c, lq_err_t *err);
+/* The same, reporting every problem (liqmond -t); returns how many. */
+int config_load_all(const char *path, struct liqmon_config *c,
+                    config_problem_fn report, void *arg);
+
+/* Whether key [section] key may change on a reload without a restart. */
+int config_key_reloadable(const char *section, const char *key);
+/* Settings that differ between a and b and need a restart to change
+ * (reported one per line, "[store] path"); returns how many. */
+int config_restart_needed(const struct liqmon_config *a,
+                          const struct liqmon_config *b,
+                          config_problem_fn report, void *arg);
 
 #endif

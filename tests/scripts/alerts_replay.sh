@@ -101,7 +101,7 @@ b=$(sqlite3 "$tmp/b.db" 'SELECT group_concat(ts || instrument || ref, ",") FROM 
 # the capture's orderbook.200 frames "not subscribed".
 cat > "$tmp/c.conf" <<EOF
 [daemon]
-instruments_dir = conf/instruments
+instruments_dir = $PWD/conf/instruments
 [venue bybit-linear]
 symbols = BTCUSDT ETHUSDT
 book_depth = 50

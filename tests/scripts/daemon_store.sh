@@ -40,13 +40,10 @@ while [ $i -lt 100 ] && [ -z "$port" ]; do
     i=$((i + 1))
 done
 [ -n "$port" ] || { bad "liqmon-venue did not start"; cat "$tmp/v.err"; exit 1; }
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" conf/demo.conf \
+sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" conf/demo.conf \
     | sed -e 's/^snapshot_interval = .*/snapshot_interval = 1s/' \
-          -e 's/^status_interval = .*/status_interval = 0/' > "$tmp/d.conf"
-cat >> "$tmp/d.conf" <<EOF
-[alerts]
-clear_after = 2s
-EOF
+          -e 's/^status_interval = .*/status_interval = 0/' \
+          -e 's/^\[alerts\]$/[alerts]\nclear_after = 2s/' > "$tmp/d.conf"
 
 # start_daemon LOG: liqmond on the shared store, this run's alert log
 start_daemon() {

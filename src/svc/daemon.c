@@ -1,0 +1,843 @@
+/*
+ * daemon.c - liqmond's start list and its exact reverse (see daemon.h).
+ *
+ *   step        live  replay  start                          stop
+ *   config       x     x      load and check the config      -
+ *   market       x     x      instruments (config / capture) destroy
+ *   engine       x     x      indexes, positions file        destroy
+ *   pipeline     x     x      alert rules, alert log, store  final snapshot, run record, close
+ *   loop         x            uv loop                        close (after the last uv_run)
+ *   recorder     x            capture writer thread          flush, stop
+ *   feed         x            lws context, adapters, conns   second context destroy, adapters
+ *   handlers     x            signals, timers                (closed by daemon_stop)
+ *   adapters           x      the replay's venue adapters    destroy
+ *
+ * Live, a signal (or --run-for) calls daemon_stop: input stops first
+ * (STOPPING=1, handles closed, feed_stop), uv_run returns once everything
+ * on the loop is closed, then the steps stop in reverse: alerts still in
+ * flight reach the log and the store, the final snapshot and the run
+ * record are written, the database closes.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_int.h"
+#include "liqmon/fileio.h"
+#include "liqmon/log.h"
+#include "liqmon/notify.h"
+#include "liqmon/version.h"
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+void daemon_on_event(void *arg, const struct mkt_event *ev)
+{
+    struct daemon *d = arg;
+
+    if (ev->type == MEV_FEED && ev->instr == NULL) {
+        static const char *const kinds[] = {
+            "connected", "disconnected", "stale", "book invalid", "book valid",
+            "rejected"
+        };
+        log_msg(ev->u.feed.kind == FEED_CONNECTED ? LL_INFO : LL_WARN,
+                venue_name(ev->venue), "%s %s%s%s", ev->u.feed.conn ? ev->u.feed.conn : "",
+                kinds[ev->u.feed.kind], ev->u.feed.reason ? ": " : "",
+                ev->u.feed.reason ? ev->u.feed.reason : "");
+    }
+    pipeline_on_event(d->pipe, ev);
+}
+
+/* ---- config ------------------------------------------------------------ */
+
+static int start_config(struct daemon *d, lq_err_t *err)
+{
+    const struct daemon_opts *o = d->o;
+
+    config_default(&d->cfg);
+    if (o->config && config_load(o->config, &d->cfg, err) != 0)
+        return DX_CONFIG;
+    d->positions_path = o->positions ? o->positions
+                        : (d->cfg.positions[0] ? d->cfg.positions : NULL);
+    return 0;
+}
+
+static int capture_exit_code(enum capture_error e);
+
+/* ---- market ------------------------------------------------------------ */
+
+int daemon_build_market(const struct liqmon_config *cfg, const char *instruments,
+                        market_t **out, lq_err_t *err)
+{
+    const char *dir = instruments ? instruments : cfg->instruments_dir;
+    market_t *m = market_create();
+
+    *out = NULL;
+    if (m == NULL)
+        return lq_err_set(err, "out of memory"), DX_SOFTWARE;
+    for (int v = 0; v < VENUE_COUNT; v++) {
+        const struct config_venue *cv = &cfg->venues[v];
+        for (size_t i = 0; cv->enabled && i < cv->nsymbols; i++) {
+            struct instrument ins;
+            int rc = instrument_load_dir(dir, venue_name((enum venue_id)v),
+                                         cv->symbols[i], &ins, err);
+            if (rc != 0)
+                goto fail;
+            if (market_add(m, (enum venue_id)v, &ins, err) == NULL) {
+                instrument_fini(&ins);
+                goto fail;
+            }
+            instrument_fini(&ins);
+        }
+    }
+    if (market_count(m) == 0) {
+        lq_err_set(err, "no [venue ...] section with symbols");
+        goto fail;
+    }
+    *out = m;
+    return 0;
+fail:
+    market_destroy(m);
+    return DX_CONFIG;
+}
+
+static void log_note(const char *msg, void *arg)
+{
+    (void)arg;
+    log_msg(LL_WARN, "replay", "%s", msg);
+}
+
+/* "--replay -": stdin, spooled to a temporary file first, since a replay
+ * without a config reads its captures twice (discovery, then replay). */
+static int spool_stdin(struct daemon *d, lq_err_t *err)
+{
+    const char *dir = getenv("TMPDIR");
+    char buf[65536];
+    size_t n;
+    int fd;
+    FILE *f;
+
+    snprintf(d->spool, sizeof(d->spool), "%s/liqmond-stdin-XXXXXX",
+             dir && *dir ? dir : "/tmp");
+    fd = mkstemp(d->spool);
+    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+        lq_err_set(err, "--replay -: cannot spool stdin to %s: %s", d->spool,
+                   strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        d->spool[0] = '\0';
+        return DX_CANTCREAT;
+    }
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+        if (fwrite(buf, 1, n, f) != n) {
+            fclose(f);
+            return lq_err_set(err, "--replay -: %s: %s", d->spool, strerror(errno)),
+                   DX_IOERR;
+        }
+    }
+    if (ferror(stdin) || fclose(f) != 0)
+        return lq_err_set(err, "--replay -: reading stdin: %s", strerror(errno)), DX_IOERR;
+    for (size_t i = 0; i < d->o->nreplay; i++)
+        if (strcmp(d->o->replay[i], "-") == 0)
+            d->o->replay[i] = d->spool;
+    return 0;
+}
+
+static int start_market(struct daemon *d, lq_err_t *err)
+{
+    const struct daemon_opts *o = d->o;
+    int rc;
+
+    for (size_t i = 0; i < o->nreplay; i++) {
+        if (strcmp(o->replay[i], "-") == 0) {
+            if ((rc = spool_stdin(d, err)) != 0)
+                return rc;
+            break;
+        }
+    }
+
+    if (o->config != NULL) {
+        rc = daemon_build_market(&d->cfg, o->instruments, &d->mkt, err);
+        if (rc != 0)
+            lq_err_prefix(err, "%s", o->config);
+        return rc;
+    }
+    /* A replay without a config: the instruments the captures name, with
+     * their files from the directory where there are some. */
+    d->mkt = market_create();
+    if (d->mkt == NULL)
+        return lq_err_set(err, "out of memory"), DX_SOFTWARE;
+    rc = replay_discover(o->replay, o->nreplay, d->mkt,
+                         o->instruments ? o->instruments : d->cfg.instruments_dir,
+                         log_note, NULL, err);
+    return rc == -1 ? capture_exit_code(capture_last_error()) : rc < 0 ? DX_DATAERR : 0;
+}
+
+static void stop_market(struct daemon *d)
+{
+    market_destroy(d->mkt);
+    d->mkt = NULL;
+    if (d->spool[0])
+        unlink(d->spool);
+}
+
+/* ---- engine and positions ------------------------------------------------ */
+
+static void log_position_error(const char *msg, void *arg)
+{
+    size_t *n = arg;
+
+    /* The first few rows in full; the rest counted (a bad export can
+     * have a million bad rows). */
+    if ((*n)++ < 20)
+        log_msg(LL_WARN, "positions", "%s", msg);
+}
+
+int daemon_load_positions(struct daemon *d, engine_t *eng, const char *path,
+                          const struct liqmon_config *cfg, lq_err_t *err)
+{
+    struct posfile_stats ps;
+    size_t nerr = 0;
+    double frac;
+
+    (void)d;
+    if (engine_load_positions(eng, path, log_position_error, &nerr, &ps, err) != 0)
+        return DX_NOINPUT;
+    if (nerr > 20)
+        log_msg(LL_WARN, "positions", "%s: %zu more rows refused (not shown)", path,
+                nerr - 20);
+    if (ps.loaded == 0)
+        return lq_err_set(err, "%s: no position loaded (%zu rows, %zu refused)",
+                          path, ps.rows, ps.rejected), DX_DATAERR;
+    frac = (double)ps.loaded / (double)(ps.loaded + ps.rejected);
+    if (frac < cfg->positions_min_loaded)
+        return lq_err_set(err, "%s: only %zu of %zu positions loaded (%.1f%%, below "
+                          "positions_min_loaded %.1f%%)", path, ps.loaded,
+                          ps.loaded + ps.rejected, frac * 100,
+                          cfg->positions_min_loaded * 100), DX_DATAERR;
+    log_msg(LL_INFO, "liqmond", "%s: %zu positions loaded, %zu refused", path,
+            ps.loaded, ps.rejected);
+    return 0;
+}
+
+static int start_engine(struct daemon *d, lq_err_t *err)
+{
+    d->eng = engine_create(d->mkt, &d->cfg.engine, err);
+    if (d->eng == NULL)
+        return DX_CONFIG;
+    if (d->positions_path == NULL) {
+        log_msg(LL_WARN, "liqmond", "no positions file: ladders will show "
+                "no liquidations");
+        return 0;
+    }
+    return daemon_load_positions(d, d->eng, d->positions_path, &d->cfg, err);
+}
+
+static void stop_engine(struct daemon *d)
+{
+    engine_destroy(d->eng);
+    d->eng = NULL;
+}
+
+/* ---- pipeline: alerts and sinks ----------------------------------------- */
+
+/* FNV-1a 64 of the config file: which config a run had (store runs). */
+static void config_hash(const char *path, char out[17])
+{
+    char *text = NULL;
+    size_t len = 0;
+    uint64_t h = 1469598103934665603ULL;
+
+    out[0] = '\0';
+    if (path == NULL || fileio_read_all(path, (size_t)1 << 20, &text, &len, NULL) != 0)
+        return;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    free(text);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static int start_pipeline(struct daemon *d, lq_err_t *err)
+{
+    const struct daemon_opts *o = d->o;
+    struct pipeline_config pc;
+    char hash[17], cmd[1024];
+    size_t n = 0;
+
+    cmd[0] = '\0';
+    for (int i = 0; i < o->argc && n + 2 < sizeof(cmd); i++)
+        n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", o->argv[i]);
+    config_hash(o->config, hash);
+    pipeline_config_default(&pc);
+    pc.alerts = d->cfg.alerts;
+    pc.alert_log = o->alert_log ? o->alert_log
+                                : (d->cfg.alert_log[0] ? d->cfg.alert_log : NULL);
+    /* Human alert lines on stderr (journald keeps their priority). */
+    pc.human_fd = 2;
+    pc.store.path = o->store ? o->store
+                             : (d->cfg.store_path[0] ? d->cfg.store_path : NULL);
+    pc.store.retention_days = d->cfg.retention_days;
+    pc.store.queue_max = d->cfg.store_queue_max;
+    pc.store.busy_timeout_ms = d->cfg.store_busy_timeout_ms;
+    pc.snapshot_interval = (int64_t)d->cfg.snapshot_interval_ms * 1000000;
+    pc.mode = d->live ? "live" : "replay";
+    pc.config_hash = hash[0] ? hash : NULL;
+    pc.argv = cmd;
+    d->pipe = pipeline_create(d->mkt, d->eng, &pc, err);
+    if (d->pipe == NULL)
+        return DX_CANTCREAT;
+    /* live: the event clock is the wall clock; a replay's starts with
+     * its first frame */
+    pipeline_store_positions(d->pipe, "load", "file", d->live ? now_ns() : 0);
+    return 0;
+}
+
+static void stop_pipeline(struct daemon *d)
+{
+    struct jsonw w;
+    lq_err_t err;
+
+    if (d->pipe == NULL)
+        return;
+    jw_init(&w);
+    jw_obj_begin(&w);
+    jw_key(&w, "events");
+    jw_u64(&w, engine_get_stats(d->eng)->events);
+    jw_key(&w, "ladders");
+    jw_u64(&w, engine_get_stats(d->eng)->ladders);
+    jw_key(&w, "alerts");
+    jw_u64(&w, alerts_get_stats(pipeline_alerts(d->pipe))->records);
+    jw_key(&w, "snapshots");
+    jw_u64(&w, pipeline_get_stats(d->pipe)->snapshots);
+    jw_obj_end(&w);
+    if (pipeline_close(d->pipe, jw_failed(&w) ? NULL : w.buf, &err) != 0) {
+        log_msg(LL_ERROR, "liqmond", "store: %s", err.msg);
+        if (d->rc == 0)
+            d->rc = DX_IOERR;
+    }
+    jw_fini(&w);
+    d->pipe = NULL;
+}
+
+/* ---- live: loop, recorder, feed, handlers ------------------------------- */
+
+static int start_loop(struct daemon *d, lq_err_t *err)
+{
+    if (uv_loop_init(&d->loop) != 0)
+        return lq_err_set(err, "cannot create the event loop"), DX_SOFTWARE;
+    d->loop_open = 1;
+    return 0;
+}
+
+static void stop_loop(struct daemon *d)
+{
+    if (!d->loop_open)
+        return;
+    /* lws closes its last handles here (feed.h: after feed_destroy). */
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&d->loop) != 0)
+        log_msg(LL_WARN, "liqmond", "event loop closed with handles open");
+    d->loop_open = 0;
+}
+
+static int start_recorder(struct daemon *d, lq_err_t *err)
+{
+    const char *dir = d->o->record ? d->o->record
+                                   : (d->cfg.record_dir[0] ? d->cfg.record_dir : NULL);
+
+    if (dir == NULL)
+        return 0;
+    d->rec = capture_writer_start(dir, 0, err);
+    if (d->rec == NULL) {
+        lq_err_prefix(err, "record");
+        return DX_CANTCREAT;
+    }
+    return 0;
+}
+
+static void stop_recorder(struct daemon *d)
+{
+    capture_writer_stop(d->rec);
+    d->rec = NULL;
+}
+
+static int start_feed(struct daemon *d, lq_err_t *err)
+{
+    struct feed_config fc;
+
+    engine_measure_latency(d->eng, 1);
+    feed_config_default(&fc);
+    fc.ca_file = d->cfg.ca_file[0] ? d->cfg.ca_file : NULL;
+    fc.max_message = d->cfg.max_message;
+    fc.stale_ms = d->cfg.stale_ms;
+    fc.backoff_min_ms = d->cfg.backoff_min_ms;
+    fc.backoff_max_ms = d->cfg.backoff_max_ms;
+    fc.max_age_s = d->cfg.max_age_s;
+    fc.recorder = d->rec;
+    d->feed = feed_create(&d->loop, &fc, err);
+    if (d->feed == NULL)
+        return DX_UNAVAILABLE;
+    for (int v = 0; v < VENUE_COUNT; v++) {
+        struct venue_io io;
+        int has = 0;
+        for (size_t i = 0; i < market_count(d->mkt); i++)
+            has |= market_at(d->mkt, i)->venue == (enum venue_id)v;
+        if (!has)
+            continue;
+        io = feed_venue_io(d->feed, (enum venue_id)v, daemon_on_event, d);
+        if (d->cfg.venues[v].vc.rest_url[0] &&
+            feed_set_rest_url(d->feed, (enum venue_id)v, d->cfg.venues[v].vc.rest_url,
+                              err) != 0) {
+            lq_err_prefix(err, "[venue %s] rest_url", venue_name((enum venue_id)v));
+            return DX_CONFIG;
+        }
+        d->venues[v] = venue_create(&d->cfg.venues[v].vc, d->mkt, &io, err);
+        if (d->venues[v] == NULL || feed_attach(d->feed, d->venues[v], err) != 0) {
+            lq_err_prefix(err, "%s", venue_name((enum venue_id)v));
+            return DX_CONFIG;
+        }
+    }
+    pipeline_set_venues(d->pipe, d->venues);
+    return 0;
+}
+
+static void stop_feed(struct daemon *d)
+{
+    /* Started but the loop never ran to the stop (a later step failed). */
+    if (!d->stopping && d->feed) {
+        feed_stop(d->feed);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+    }
+    feed_destroy(d->feed);
+    d->feed = NULL;
+    for (int v = 0; v < VENUE_COUNT; v++) {
+        venue_destroy(d->venues[v]);
+        d->venues[v] = NULL;
+    }
+}
+
+static void write_state(struct daemon *d, const char *path)
+{
+    struct render_src s = daemon_render_src(d);
+    struct jsonw w;
+    FILE *f;
+
+    jw_init(&w);
+    render_state(&w, &s);
+    if (jw_failed(&w) || (f = fopen(path, "w")) == NULL) {
+        log_msg(LL_ERROR, "liqmond", "%s: cannot write the state", path);
+    } else {
+        fprintf(f, "%s\n", w.buf);
+        if (fclose(f) != 0)
+            log_msg(LL_ERROR, "liqmond", "%s: write error", path);
+    }
+    jw_fini(&w);
+}
+
+/* Stop input; the loop ends once everything on it is closed, then the
+ * steps stop in reverse (daemon_main). */
+static void daemon_stop(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    notify_stopping();
+    /* The state is written while the feed still has its counters. */
+    if (d->o->state_out)
+        write_state(d, d->o->state_out);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->sigusr1, NULL);
+    uv_close((uv_handle_t *)&d->status, NULL);
+    uv_close((uv_handle_t *)&d->tick, NULL);
+    uv_close((uv_handle_t *)&d->run_for, NULL);
+    uv_close((uv_handle_t *)&d->watchdog, NULL);
+    d->handles_open = 0;
+    feed_stop(d->feed);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    log_msg(LL_INFO, "liqmond", "signal %d: shutting down", signum);
+    daemon_stop(h->data);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    daemon_reload(h->data);
+}
+
+static void on_usr1(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    (void)signum;
+    log_msg(LL_INFO, "liqmond", "signal USR1: reopening the alert log");
+    pipeline_reopen(d->pipe);
+}
+
+/* The event clock's wall tick: a silent feed still ages (alert-rules.md). */
+static void on_tick(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    pipeline_tick(d->pipe, now_ns());
+}
+
+static void on_run_for(uv_timer_t *t)
+{
+    log_msg(LL_INFO, "liqmond", "--run-for elapsed: shutting down");
+    daemon_stop(t->data);
+}
+
+/* STATUS= for systemctl status: one line of health. */
+static void status_summary(struct daemon *d, char *buf, size_t size)
+{
+    struct feed_conn_stats cs[64];
+    size_t n = d->feed ? feed_get_stats(d->feed, cs, 64) : 0, up = 0, valid = 0;
+    size_t watched;
+
+    for (size_t i = 0; i < n; i++)
+        up += cs[i].connected && cs[i].healthy;
+    for (size_t i = 0; i < market_count(d->mkt); i++)
+        valid += market_at(d->mkt, i)->book_valid;
+    watched = 0;
+    for (size_t i = 0; i < market_count(d->mkt); i++)
+        watched += !market_at(d->mkt, i)->retired;
+    snprintf(buf, size, "%zu/%zu connections up, %zu/%zu books valid, %zu alerts "
+             "firing", up, n, valid, watched,
+             alerts_active_count(pipeline_alerts(d->pipe)));
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    char line[160];
+
+    notify_watchdog();
+    status_summary(d, line, sizeof(line));
+    notify_status("%s", line);
+}
+
+static void on_status(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    for (size_t i = 0; i < market_count(d->mkt); i++) {
+        struct mkt_instr *in = market_at(d->mkt, i);
+        const struct engine_ladder *l = engine_ladder(d->eng, in);
+        char down[128], up[128];
+        if (l == NULL)
+            continue;                   /* retired by a reload */
+        if (!l->valid) {
+            log_msg(LL_INFO, "status", "%s mark %.10g: no ladder (%s)", in->key,
+                    in->mark, in->book_valid ? (l->why_invalid ? l->why_invalid : "-")
+                                             : in->invalid_reason);
+            continue;
+        }
+        render_side_headline(l, CASCADE_DOWN, down, sizeof(down));
+        render_side_headline(l, CASCADE_UP, up, sizeof(up));
+        log_msg(LL_INFO, "status", "%s mark %.10g; %s; %s", in->key, in->mark,
+                down, up);
+    }
+}
+
+void daemon_status_timer(struct daemon *d)
+{
+    uv_timer_stop(&d->status);
+    if (d->cfg.status_interval_s > 0)
+        uv_timer_start(&d->status, on_status, (uint64_t)d->cfg.status_interval_s * 1000,
+                       (uint64_t)d->cfg.status_interval_s * 1000);
+}
+
+static int start_handlers(struct daemon *d, lq_err_t *err)
+{
+    uint64_t wd_usec = 0;
+
+    (void)err;
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_signal_init(&d->loop, &d->sigusr1);
+    d->sigint.data = d->sigterm.data = d->sighup.data = d->sigusr1.data = d;
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    /* SIGHUP reloads; neither it nor SIGUSR1 may kill the daemon. */
+    uv_signal_start(&d->sighup, on_hup, SIGHUP);
+    uv_signal_start(&d->sigusr1, on_usr1, SIGUSR1);
+    uv_timer_init(&d->loop, &d->tick);
+    uv_timer_init(&d->loop, &d->status);
+    uv_timer_init(&d->loop, &d->run_for);
+    uv_timer_init(&d->loop, &d->watchdog);
+    d->tick.data = d->status.data = d->run_for.data = d->watchdog.data = d;
+    uv_timer_start(&d->tick, on_tick, 1000, 1000);
+    daemon_status_timer(d);
+    if (d->o->run_for > 0)
+        uv_timer_start(&d->run_for, on_run_for, (uint64_t)(d->o->run_for * 1000), 0);
+    /* WATCHDOG=1 from the loop itself: a stalled loop stops sending it and
+     * systemd restarts the service.  Half the interval, as sd_watchdog_enabled
+     * advises. */
+    if (notify_watchdog_usec(&wd_usec) > 0 && wd_usec >= 2000)
+        uv_timer_start(&d->watchdog, on_watchdog, wd_usec / 2000, wd_usec / 2000);
+    d->handles_open = 1;
+    return 0;
+}
+
+static void stop_handlers(struct daemon *d)
+{
+    (void)d;                      /* closed by daemon_stop before uv_run ends */
+}
+
+/* ---- replay: its adapters ------------------------------------------------ */
+
+static int start_adapters(struct daemon *d, lq_err_t *err)
+{
+    struct venue_io io;
+    struct venue_config vcs[VENUE_COUNT];
+
+    memset(&io, 0, sizeof(io));
+    io.emit = daemon_on_event;
+    io.arg = d;
+    /* With a config, its venue settings (book_depth, liq_route ...). */
+    for (int v = 0; v < VENUE_COUNT; v++)
+        vcs[v] = d->cfg.venues[v].vc;
+    if (replay_create_venues_cfg(d->mkt, &io, d->o->config ? vcs : NULL, d->venues,
+                                 err) != 0)
+        return DX_CONFIG;
+    pipeline_set_venues(d->pipe, d->venues);
+    return 0;
+}
+
+static void stop_adapters(struct daemon *d)
+{
+    replay_destroy_venues(d->venues);
+}
+
+/* ---- the list ----------------------------------------------------------- */
+
+#define LIVE 1
+#define REPLAY 2
+
+static const struct step {
+    const char *name;
+    unsigned modes;
+    int (*start)(struct daemon *d, lq_err_t *err);
+    void (*stop)(struct daemon *d);
+} steps[] = {
+    { "config", LIVE | REPLAY, start_config, NULL },
+    { "market", LIVE | REPLAY, start_market, stop_market },
+    { "engine", LIVE | REPLAY, start_engine, stop_engine },
+    { "pipeline", LIVE | REPLAY, start_pipeline, stop_pipeline },
+    { "loop", LIVE, start_loop, stop_loop },
+    { "recorder", LIVE, start_recorder, stop_recorder },
+    { "feed", LIVE, start_feed, stop_feed },
+    { "handlers", LIVE, start_handlers, stop_handlers },
+    { "adapters", REPLAY, start_adapters, stop_adapters },
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+static int run_live(struct daemon *d)
+{
+    char line[160];
+
+    log_msg(LL_INFO, "liqmond", "%s started: %zu instruments", LIQMON_VERSION,
+            market_count(d->mkt));
+    /* Feeds started, store open: ready (systemd Type=notify). */
+    status_summary(d, line, sizeof(line));
+    notify_status("%s", line);
+    notify_ready();
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+static int capture_exit_code(enum capture_error e)
+{
+    switch (e) {
+    case CAPTURE_EDATA: return DX_DATAERR;
+    case CAPTURE_EIO: return DX_IOERR;
+    case CAPTURE_ENOMEM: return DX_SOFTWARE;
+    default: return DX_NOINPUT;
+    }
+}
+
+static int run_replay(struct daemon *d)
+{
+    struct replay_opts ro;
+    struct render_src s = daemon_render_src(d);
+    lq_err_t err;
+
+    memset(&ro, 0, sizeof(ro));
+    ro.speed = d->o->speed;
+    ro.progress = 1;
+    if (replay_run(d->o->replay, d->o->nreplay, d->venues, &ro, &d->rst, &err) != 0) {
+        /* What was read before the damage stays applied; the exit code
+         * says what went wrong (capture.h). */
+        fprintf(stderr, "liqmond: %s\n", err.msg);
+        return capture_exit_code(capture_last_error());
+    }
+    if (d->rst.frames == 0 && d->rst.bad_lines > 0) {
+        fprintf(stderr, "liqmond: not a capture: no line of %zu file%s is a frame "
+                "(%llu bad lines)\n", d->o->nreplay, d->o->nreplay == 1 ? "" : "s",
+                (unsigned long long)d->rst.bad_lines);
+        return DX_DATAERR;
+    }
+    if (d->o->state_out)
+        write_state(d, d->o->state_out);
+    if (d->o->json) {
+        struct jsonw w;
+        jw_init(&w);
+        render_replay_json(&w, &s, &d->rst);
+        if (!jw_failed(&w))
+            printf("%s\n", w.buf);
+        jw_fini(&w);
+    } else {
+        render_replay_text(stdout, &s, &d->rst);
+    }
+    return 0;
+}
+
+/* ---- liqmond -t: every check the start runs, every problem listed ------ */
+
+static void print_problem(const char *msg, void *arg)
+{
+    (*(int *)arg)++;
+    fprintf(stderr, "liqmond: %s\n", msg);
+}
+
+/* An output file's directory must exist and be writable (systemd creates
+ * LogsDirectory / StateDirectory before ExecStartPre runs -t). */
+static void check_output(const char *what, const char *path, int *problems)
+{
+    char dir[CONFIG_PATH_MAX];
+    const char *slash;
+
+    if (path == NULL || *path == '\0')
+        return;
+    slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1,
+                 path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "liqmond: %s %s: its directory %s is not writable (%s)\n",
+                what, path, dir, strerror(errno));
+        (*problems)++;
+    }
+}
+
+static int daemon_check(const struct daemon_opts *o)
+{
+    struct liqmon_config cfg;
+    market_t *m = NULL;
+    engine_t *e = NULL;
+    int problems = 0;
+    lq_err_t err;
+    const char *pos;
+
+    if (!o->verbose)
+        log_set_level(LL_WARN);           /* problems only */
+    config_default(&cfg);
+    config_load_all(o->config, &cfg, print_problem, &problems);
+    /* Instruments: every configured symbol's file, each problem said. */
+    for (int v = 0; v < VENUE_COUNT; v++) {
+        const struct config_venue *cv = &cfg.venues[v];
+        for (size_t i = 0; cv->enabled && i < cv->nsymbols; i++) {
+            struct instrument ins;
+            if (instrument_load_dir(o->instruments ? o->instruments : cfg.instruments_dir,
+                                    venue_name((enum venue_id)v), cv->symbols[i], &ins,
+                                    &err) != 0) {
+                fprintf(stderr, "liqmond: %s: [venue %s] %s: %s\n", o->config,
+                        venue_name((enum venue_id)v), cv->symbols[i], err.msg);
+                problems++;
+                continue;
+            }
+            instrument_fini(&ins);
+        }
+    }
+    /* Positions: loaded as the start loads them, into a scratch engine. */
+    pos = o->positions ? o->positions : (cfg.positions[0] ? cfg.positions : NULL);
+    if (pos != NULL && daemon_build_market(&cfg, o->instruments, &m, &err) == 0 &&
+        (e = engine_create(m, &cfg.engine, &err)) != NULL) {
+        struct daemon scratch;
+        memset(&scratch, 0, sizeof(scratch));
+        if (daemon_load_positions(&scratch, e, pos, &cfg, &err) != 0) {
+            fprintf(stderr, "liqmond: %s\n", err.msg);
+            problems++;
+        }
+    }
+    else if (pos != NULL && access(pos, R_OK) != 0) {
+        fprintf(stderr, "liqmond: positions %s: %s\n", pos, strerror(errno));
+        problems++;
+    }
+    engine_destroy(e);
+    market_destroy(m);
+    check_output("[alerts] log", o->alert_log ? o->alert_log : cfg.alert_log, &problems);
+    check_output("[store] path", o->store ? o->store : cfg.store_path, &problems);
+    if (cfg.record_dir[0] && access(cfg.record_dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "liqmond: [daemon] record_dir %s: not a writable directory "
+                "(%s)\n", cfg.record_dir, strerror(errno));
+        problems++;
+    }
+    if (problems) {
+        fprintf(stderr, "liqmond: %s: %d problem%s\n", o->config, problems,
+                problems == 1 ? "" : "s");
+        return DX_CONFIG;
+    }
+    printf("%s: ok\n", o->config);
+    return DX_OK;
+}
+
+int daemon_main(const struct daemon_opts *o)
+{
+    struct daemon *d = calloc(1, sizeof(*d));
+    unsigned mode = o->replaying ? REPLAY : LIVE;
+    size_t started = 0;
+    lq_err_t err;
+    int rc = 0;
+
+    if (d == NULL) {
+        fprintf(stderr, "liqmond: out of memory\n");
+        return DX_SOFTWARE;
+    }
+    if (o->check_config) {
+        free(d);
+        return daemon_check(o);
+    }
+    d->o = o;
+    d->live = !o->replaying;
+    for (; started < NSTEPS; started++) {
+        if (!(steps[started].modes & mode))
+            continue;
+        err.msg[0] = '\0';
+        rc = steps[started].start(d, &err);
+        if (rc != 0) {
+            fprintf(stderr, "liqmond: %s\n", err.msg[0] ? err.msg : steps[started].name);
+            break;
+        }
+    }
+    if (rc == 0)
+        rc = d->live ? run_live(d) : run_replay(d);
+    d->rc = rc;
+    /* The exact reverse of what started (the failed step cleaned itself
+     * up as far as it got; its stop is safe on partial state). */
+    for (size_t i = started < NSTEPS ? started + 1 : NSTEPS; i-- > 0;) {
+        if ((steps[i].modes & mode) && steps[i].stop)
+            steps[i].stop(d);
+    }
+    rc = d->rc;
+    free(d);
+    return rc;
+}
