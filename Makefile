@@ -122,7 +122,9 @@ INSTALL_SED = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
 CONF_SED    = sed -e '/^\[daemon\]/,/^\[/{' \
                   -e 's|^instruments_dir *=.*|instruments_dir = $(DATADIR)/instruments|' \
                   -e 's|^positions *=.*|positions = $(SYSCONFDIR)/liqmon/positions.csv|' \
-                  -e '}' -e 's|/usr/local/share/liqmon|$(DATADIR)|g' \
+                  -e '}' -e 's|^log = alerts.jsonl|log = /var/log/liqmon/alerts.jsonl|' \
+                  -e 's|^path = liqmon.db|path = /var/lib/liqmon/liqmon.db|' \
+                  -e 's|/usr/local/share/liqmon|$(DATADIR)|g' \
                   -e 's|/etc/liqmon/|$(SYSCONFDIR)/liqmon/|g'
 INST_BINS   := liqmond liqmonctl liqmon-venue
 INST_INSTR  := $(notdir $(wildcard conf/instruments/*.json))

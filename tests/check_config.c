@@ -157,8 +157,8 @@ START_TEST(documented_file)
     struct alert_config ad;
     alert_config_default(&ad);
     ck_assert(memcmp(&c.alerts, &ad, sizeof(ad)) == 0);
-    ck_assert_str_eq(c.alert_log, "/var/log/liqmon/alerts.jsonl");
-    ck_assert_str_eq(c.store_path, "/var/lib/liqmon/liqmon.db");
+    ck_assert_str_eq(c.alert_log, "conf/alerts.jsonl");
+    ck_assert_str_eq(c.store_path, "conf/liqmon.db");
     ck_assert_int_eq(c.snapshot_interval_ms, 60000);
     ck_assert_int_eq(c.retention_days, 30);
     ck_assert_uint_eq(c.store_queue_max, 65536);

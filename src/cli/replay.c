@@ -27,6 +27,7 @@
 #include "liqmon/capture.h"
 #include "liqmon/jsonw.h"
 #include "liqmon/log.h"
+#include "liqmon/render.h"
 #include "liqmon/replay.h"
 #include "cli.h"
 
@@ -69,17 +70,10 @@ static int instr_seen(const struct mkt_instr *in)
     return in->book_updates > 0 || in->mark > 0 || in->last_ts != 0;
 }
 
-static void jw_price_or_null(struct jsonw *w, int ok, double p)
-{
-    if (ok)
-        jw_double(w, p);
-    else
-        jw_null(w);
-}
-
 static void print_json(market_t *m, venue_t *const v[VENUE_COUNT],
                        const struct replay_stats *st)
 {
+    struct render_src src = { m, NULL, v, NULL };
     struct jsonw w;
     uint64_t rejected = 0;
 
@@ -114,27 +108,11 @@ static void print_json(market_t *m, venue_t *const v[VENUE_COUNT],
     jw_obj_begin(&w);
     for (size_t i = 0; i < market_count(m); i++) {
         struct mkt_instr *in = market_at(m, i);
-        struct book_level bb, ba;
-        int hb, ha;
         if (!instr_seen(in))
             continue;
-        hb = book_best(in->book, BOOK_BID, &bb) == 0;
-        ha = book_best(in->book, BOOK_ASK, &ba) == 0;
+        /* the daemon's shape (render.h), without engine parts */
         jw_key(&w, in->key);
-        jw_obj_begin(&w);
-        jw_key(&w, "mark");
-        jw_price_or_null(&w, in->mark > 0, in->mark);
-        jw_key(&w, "best_bid");
-        jw_price_or_null(&w, hb, bb.price);
-        jw_key(&w, "best_ask");
-        jw_price_or_null(&w, ha, ba.price);
-        jw_key(&w, "bid_levels");
-        jw_u64(&w, book_level_count(in->book, BOOK_BID));
-        jw_key(&w, "ask_levels");
-        jw_u64(&w, book_level_count(in->book, BOOK_ASK));
-        jw_key(&w, "book_valid");
-        jw_bool(&w, in->book_valid);
-        jw_obj_end(&w);
+        render_instrument(&w, &src, in, 0);
     }
     jw_obj_end(&w);
     jw_obj_end(&w);

@@ -11,10 +11,12 @@ ok() { echo "ok - check-config: $1"; }
 bad() { echo "not ok - check-config: $1"; fail=1; }
 
 # ---- the shipped configs ---------------------------------------------------
-out=$("$D" -t -c conf/liqmond.conf --alert-log "$tmp/a.jsonl" --store "$tmp/s.db" 2>&1)
+out=$("$D" -t -c conf/liqmond.conf 2>&1)
 rc=$?
 [ $rc -eq 0 ] && [ "$out" = "conf/liqmond.conf: ok" ] \
     && ok "conf/liqmond.conf passes -t (from the source tree)" || bad "conf/liqmond.conf: exit $rc: $out"
+out=$("$D" -t -c conf/liqmond.conf --alert-log "$tmp/a.jsonl" --store "$tmp/s.db" 2>&1)
+[ $? -eq 0 ] && ok "conf/liqmond.conf with --alert-log/--store passes -t" || bad "$out"
 "$D" --check-config --config conf/liqmond.conf --alert-log "$tmp/a.jsonl" --store "$tmp/s.db" \
     > /dev/null 2>&1 && ok "long options --check-config --config" || bad "long options"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/k.pem" -out "$tmp/ca.pem" \
