@@ -66,6 +66,9 @@ pipeline_t *pipeline_create(market_t *mkt, engine_t *eng,
 /* The venue adapters, for their reject counters (feed events). */
 void pipeline_set_venues(pipeline_t *p, venue_t *const venues[VENUE_COUNT]);
 int pipeline_add_listener(pipeline_t *p, const struct pipeline_listener *l);
+/* Before the adapters go (stop, or a reload replacing them): their reject
+ * counters are stored one last time and the pipeline forgets them. */
+void pipeline_detach_venues(pipeline_t *p);
 /* After a reload changed the market (instruments added or retired):
  * alerts and snapshots follow.  0, or -1 (err set). */
 int pipeline_sync(pipeline_t *p, lq_err_t *err);

@@ -420,6 +420,8 @@ static void stop_feed(struct daemon *d)
     }
     feed_destroy(d->feed);
     d->feed = NULL;
+    if (d->pipe)
+        pipeline_detach_venues(d->pipe);
     for (int v = 0; v < VENUE_COUNT; v++) {
         venue_destroy(d->venues[v]);
         d->venues[v] = NULL;
@@ -622,6 +624,8 @@ static int start_adapters(struct daemon *d, lq_err_t *err)
 
 static void stop_adapters(struct daemon *d)
 {
+    if (d->pipe)
+        pipeline_detach_venues(d->pipe);
     replay_destroy_venues(d->venues);
 }
 

@@ -344,6 +344,14 @@ void pipeline_set_venues(pipeline_t *p, venue_t *const venues[VENUE_COUNT])
     }
 }
 
+void pipeline_detach_venues(pipeline_t *p)
+{
+    if (p->store)
+        store_rejects(p, p->clock);       /* their last counts */
+    for (int v = 0; v < VENUE_COUNT; v++)
+        p->venues[v] = NULL;
+}
+
 int pipeline_sync(pipeline_t *p, lq_err_t *err)
 {
     size_t n = market_count(p->mkt);

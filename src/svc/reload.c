@@ -104,6 +104,7 @@ static int apply_venue(struct daemon *d, enum venue_id v, const struct liqmon_co
     struct venue_io io;
 
     if (d->venues[v] != NULL) {
+        pipeline_detach_venues(d->pipe);   /* re-set after the loop */
         feed_detach(d->feed, d->venues[v]);
         venue_destroy(d->venues[v]);
         d->venues[v] = NULL;
