@@ -345,7 +345,8 @@ struct store {
     size_t qlen;                        /* (mu) */
     uint64_t enq_count, taken_seq, done_count;  /* (mu) Q2 */
     int paused, stopping;               /* (mu) */
-    int failed;                         /* (mu), but see store_has_failed */
+    int failed;                         /* (mu): published by store_write */
+    int fatal;                          /* the writer's own: store_fail */
     int64_t stop_deadline;              /* (mu) monotonic ns */
     struct store_stats st;              /* (mu) but queue_depth, queue_max */
     int ck_request, ck_stop;            /* (ck_mu) */
@@ -1128,23 +1129,21 @@ static void store_count_error(store_t *s)
  * released with -1.  Logged once. */
 static void store_fail(store_t *s, const char *why)
 {
-    int was;
+    int was = s->fatal;
 
-    pthread_mutex_lock(&s->mu);
-    was = s->failed;
-    s->failed = 1;
-    pthread_cond_broadcast(&s->done_cv);
-    pthread_mutex_unlock(&s->mu);
+    /* Published (failed, under the lock) by store_write together with the
+     * batch's lost count, so that a flusher released by the failure
+     * already sees every record it lost in the stats. */
+    s->fatal = 1;
     if (!was)
         log_msg(LL_ERROR, STORE_MOD, "%s: writer stopped, records from now "
                 "on are lost: %s: %s", s->path, why, s->errbuf);
 }
 
-/* failed is written by the writer alone (store_fail), so the writer reads
- * it without the lock. */
+/* fatal is the writer's own (store_fail), read without the lock. */
 static int store_has_failed(const store_t *s)
 {
-    return s->failed;
+    return s->fatal;
 }
 
 /* Commit n messages from first, retrying transient failures with backoff.
@@ -1244,6 +1243,8 @@ static void store_write(store_t *s, struct store_msg *batch, size_t n)
     s->w_rows = s->w_batches = 0;
     s->st.lost += lost;
     s->done_count += n;
+    if (s->fatal)
+        s->failed = 1;
     pthread_cond_broadcast(&s->done_cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -1521,7 +1522,7 @@ static int64_t store_idle_due(const store_t *s)
     int64_t due = 0;
 
     /* store_prune does nothing once the writer has failed: no spinning. */
-    if (s->retention_ns > 0 && s->walk_cur < STORE_NWALKS && !s->failed)
+    if (s->retention_ns > 0 && s->walk_cur < STORE_NWALKS && !s->fatal)
         due = s->prune_next_try > 0 ? s->prune_next_try : 1;
     return due;
 }
