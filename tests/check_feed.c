@@ -777,7 +777,10 @@ START_TEST(test_oversized_dropped_and_reconnects)
     for (size_t i = 0; i < t.nmsg; i++)
         ck_assert_str_eq(t.msg[i].data, "hello");
     ck_assert_uint_ge(st.disconnects, 2);
-    ck_assert_int_ge(tsrv_get(&s, &s.ws_accepted), 3);
+    /* Two connections delivered the big message; a third may still be on
+     * its way to the server's accept when the client has seen both (the
+     * server answers 101 before it counts: >= 3 was a race under load). */
+    ck_assert_int_ge(tsrv_get(&s, &s.ws_accepted), 2);
     tc_finish(&t);
     tsrv_stop(&s);
 }
