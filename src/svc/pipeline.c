@@ -164,8 +164,32 @@ static void maybe_snapshot(pipeline_t *p, struct mkt_instr *in, int64_t t)
 
 static void store_positions_at(pipeline_t *p, const char *change,
                                const char *source, int64_t ts);
+static int put_position(const struct pos_view *v, void *arg);
 
 /* ---- events in -------------------------------------------------------- */
+
+struct pos_ctx {
+    pipeline_t *p;
+    struct mkt_instr *in;
+    const char *change, *source;
+    int64_t ts;
+    size_t n;
+};
+
+/* The positions the engine just marked liquidated: a change each. */
+static void store_liquidated(pipeline_t *p, struct mkt_instr *in)
+{
+    size_t n;
+    const uint32_t *h = engine_liquidated(p->eng, in, &n);
+    pindex_t *ix = engine_pindex(p->eng, in);
+    struct pos_ctx c = { p, in, "liquidated", "engine", p->clock, 0 };
+
+    for (size_t i = 0; ix && i < n; i++) {
+        struct pos_view v;
+        if (pindex_get(ix, h[i], &v) == PINDEX_OK)
+            put_position(&v, &c);
+    }
+}
 
 static const char *const feed_kinds[] = {
     "connected", "disconnected", "stale", "book_invalid", "book_valid", "rejected",
@@ -212,6 +236,8 @@ void pipeline_on_event(void *arg, const struct mkt_event *ev)
     }
     engine_on_event(p->eng, ev);
     alerts_on_event(p->alerts, ev);
+    if (p->store && ev->instr)
+        store_liquidated(p, ev->instr);
     if (p->store) {
         if (ev->type == MEV_LIQUIDATION || ev->type == MEV_FEED)
             store_event(p, ev);
@@ -234,14 +260,6 @@ void pipeline_tick(pipeline_t *p, int64_t now)
 
 /* ---- positions -------------------------------------------------------- */
 
-struct pos_ctx {
-    pipeline_t *p;
-    struct mkt_instr *in;
-    const char *change, *source;
-    int64_t ts;
-    size_t n;
-};
-
 static int put_position(const struct pos_view *v, void *arg)
 {
     struct pos_ctx *c = arg;
@@ -259,9 +277,10 @@ static int put_position(const struct pos_view *v, void *arg)
     sp.change = c->change;
     sp.source = c->source;
     store_put_position(c->p->store, &sp);
-    /* Start-up only (pipeline.h): let the writer catch up every chunk so
-     * the bounded queue never drops a position row. */
-    if (++c->n % 8192 == 0)
+    /* A load (start-up, reload) lets the writer catch up every chunk so
+     * the bounded queue never drops a position row; the engine's marks
+     * (a few per event) go on the hot path and never wait. */
+    if (strcmp(c->change, "load") == 0 && ++c->n % 8192 == 0)
         store_flush(c->p->store);
     return 0;
 }
