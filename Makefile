@@ -124,6 +124,7 @@ CONF_SED    = sed -e '/^\[daemon\]/,/^\[/{' \
                   -e 's|^positions *=.*|positions = $(SYSCONFDIR)/liqmon/positions.csv|' \
                   -e '}' -e 's|^log = alerts.jsonl|log = /var/log/liqmon/alerts.jsonl|' \
                   -e 's|^path = liqmon.db|path = /var/lib/liqmon/liqmon.db|' \
+                  -e 's|^socket = liqmond.sock|socket = /run/liqmon/liqmond.sock|' \
                   -e 's|/usr/local/share/liqmon|$(DATADIR)|g' \
                   -e 's|/etc/liqmon/|$(SYSCONFDIR)/liqmon/|g'
 INST_BINS   := liqmond liqmonctl liqmon-venue

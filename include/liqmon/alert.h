@@ -136,6 +136,13 @@ int alerts_sync(alerts_t *a, int64_t t, lq_err_t *err);
  * are back in (the contract: "until it is changed or reloaded"). */
 void alerts_positions_replaced(alerts_t *a, engine_t *old, int64_t t);
 
+/* A position is about to be changed or removed (control API): its alert
+ * state resolves now (a record at t if it was firing) and goes, so that a
+ * handle the index reuses never inherits it; a changed position is
+ * evaluated afresh ("until it is changed or reloaded"). */
+void alerts_position_changed(alerts_t *a, const struct mkt_instr *in,
+                             uint32_t handle, int64_t t);
+
 /* Positions are about to be replaced (reload): every position state is
  * dropped, with a resolved record for each one firing, at t.  Call it
  * before the old positions go, so that the records can name them. */

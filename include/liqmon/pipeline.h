@@ -66,6 +66,8 @@ pipeline_t *pipeline_create(market_t *mkt, engine_t *eng,
 /* The venue adapters, for their reject counters (feed events). */
 void pipeline_set_venues(pipeline_t *p, venue_t *const venues[VENUE_COUNT]);
 int pipeline_add_listener(pipeline_t *p, const struct pipeline_listener *l);
+/* Forget every listener added with this arg (a consumer going away). */
+void pipeline_remove_listener(pipeline_t *p, void *arg);
 /* Before the adapters go (stop, or a reload replacing them): their reject
  * counters are stored one last time and the pipeline forgets them. */
 void pipeline_detach_venues(pipeline_t *p);

@@ -1401,6 +1401,48 @@ void alerts_raise_extra(alerts_t *a, int64_t t, const char *kind,
         a->sink(a->arg, &r);
 }
 
+void alerts_position_changed(alerts_t *a, const struct mkt_instr *in, uint32_t h,
+                             int64_t t)
+{
+    struct ainstr *ai = ai_of(a, in);
+    struct pstate *p = ai ? pos_find(ai, h) : NULL;
+    pindex_t *ix = engine_pindex(a->eng, in);
+    struct pos_view v;
+
+    t = clock_at(a, t);
+    if (ai == NULL)
+        return;
+    /* a liquidated position changed: it is back in, not firing any more */
+    for (size_t k = 0; k < ai->nliqd; k++) {
+        if (ai->liqd[k].handle == h) {
+            ai->liqd[k] = ai->liqd[--ai->nliqd];
+            break;
+        }
+    }
+    if (p == NULL)
+        return;
+    if (p->m.level != ALERT_NONE) {
+        char msg[400], subject[160];
+        struct jsonw w;
+        int before = p->m.level;
+        if (ix && pindex_get(ix, h, &v) == PINDEX_OK)
+            snprintf(subject, sizeof(subject), "%s", v.id);
+        else
+            snprintf(subject, sizeof(subject), "handle-%u", h);
+        p->m.level = ALERT_NONE;
+        snprintf(msg, sizeof(msg), "%s position %s: changed or removed; %s resolved",
+                 in->key, subject, alert_level_name((enum alert_level)before));
+        details_begin(&w, ALERT_NONE);
+        jw_key(&w, "reason");
+        jw_str(&w, "position changed or removed");
+        level_record(a, ALERT_POSITION_NEAR, subject, in->venue, in->key, before,
+                     &p->m, msg, &w);
+    }
+    pos_forget(ai, p);
+    ai->last_ref = 0;           /* the positions changed: scan in full next */
+    flush(a, t);
+}
+
 void alerts_positions_replaced(alerts_t *a, engine_t *old, int64_t t)
 {
     t = clock_at(a, t);

@@ -57,7 +57,6 @@ void config_default(struct liqmon_config *c)
     c->positions_min_loaded = 0.95;
     c->control_socket_mode = 0660;
     c->control_max_body = (size_t)1 << 20;
-    snprintf(c->metrics_listen, sizeof(c->metrics_listen), "127.0.0.1:9464");
 }
 
 /* ---- value parsers ---------------------------------------------------- */

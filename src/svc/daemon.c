@@ -420,6 +420,8 @@ static void stop_feed(struct daemon *d)
     }
     feed_destroy(d->feed);
     d->feed = NULL;
+    control_destroy(d->ctl);          /* nothing calls it any more */
+    d->ctl = NULL;
     if (d->pipe)
         pipeline_detach_venues(d->pipe);
     for (int v = 0; v < VENUE_COUNT; v++) {
@@ -602,6 +604,48 @@ static void stop_handlers(struct daemon *d)
     (void)d;                      /* closed by daemon_stop before uv_run ends */
 }
 
+/* ---- live: the control API ------------------------------------------------ */
+
+static int start_control(struct daemon *d, lq_err_t *err)
+{
+    struct control_deps deps;
+    struct timespec now;
+    const char *sock = d->cfg.control_socket[0] ? d->cfg.control_socket : NULL;
+    const char *tcp = d->cfg.control_listen[0] ? d->cfg.control_listen : NULL;
+
+    if (sock == NULL && tcp == NULL)
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &now);
+    memset(&deps, 0, sizeof(deps));
+    deps.mkt = d->mkt;
+    deps.eng = d->eng;
+    deps.pipe = d->pipe;
+    deps.venues = d->venues;
+    deps.feed = d->feed;
+    deps.started_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    deps.version = LIQMON_VERSION;
+    d->ctl = control_create(&deps, err);
+    if (d->ctl == NULL)
+        return DX_SOFTWARE;
+    if (control_listen(d->ctl, d->feed, sock, (unsigned)d->cfg.control_socket_mode, tcp,
+                       d->cfg.control_max_body, err) < 0) {
+        lq_err_prefix(err, "[control]");
+        return DX_CANTCREAT;
+    }
+    log_msg(LL_INFO, "liqmond", "control API on %s%s%s", sock ? sock : "",
+            sock && tcp ? " and " : "", tcp ? tcp : "");
+    return 0;
+}
+
+/* The control API's requests come from the feed's listener: its memory
+ * goes in stop_feed, after the feed (control_destroy).  Here it only stops
+ * hearing alerts: the pipeline still closes after it. */
+static void stop_control(struct daemon *d)
+{
+    if (d->ctl && d->pipe)
+        pipeline_remove_listener(d->pipe, d->ctl);
+}
+
 /* ---- replay: its adapters ------------------------------------------------ */
 
 static int start_adapters(struct daemon *d, lq_err_t *err)
@@ -647,6 +691,7 @@ static const struct step {
     { "loop", LIVE, start_loop, stop_loop },
     { "recorder", LIVE, start_recorder, stop_recorder },
     { "feed", LIVE, start_feed, stop_feed },
+    { "control", LIVE, start_control, stop_control },
     { "handlers", LIVE, start_handlers, stop_handlers },
     { "adapters", REPLAY, start_adapters, stop_adapters },
 };
@@ -790,6 +835,7 @@ static int daemon_check(const struct daemon_opts *o)
     market_destroy(m);
     check_output("[alerts] log", o->alert_log ? o->alert_log : cfg.alert_log, &problems);
     check_output("[store] path", o->store ? o->store : cfg.store_path, &problems);
+    check_output("[control] socket", cfg.control_socket, &problems);
     if (cfg.record_dir[0] && access(cfg.record_dir, W_OK | X_OK) != 0) {
         fprintf(stderr, "liqmond: [daemon] record_dir %s: not a writable directory "
                 "(%s)\n", cfg.record_dir, strerror(errno));

@@ -9,6 +9,7 @@
 
 #include "liqmon/capture.h"
 #include "liqmon/config.h"
+#include "liqmon/control.h"
 #include "liqmon/daemon.h"
 #include "liqmon/engine.h"
 #include "liqmon/feed.h"
@@ -26,6 +27,7 @@ struct daemon {
     pipeline_t *pipe;
     venue_t *venues[VENUE_COUNT];
     feed_t *feed;
+    control_t *ctl;                /* the control API, live with [control] */
     capture_writer_t *rec;
     uv_loop_t loop;
     int loop_open;

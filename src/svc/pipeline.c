@@ -363,6 +363,16 @@ void pipeline_set_venues(pipeline_t *p, venue_t *const venues[VENUE_COUNT])
     }
 }
 
+void pipeline_remove_listener(pipeline_t *p, void *arg)
+{
+    for (size_t i = 0; i < p->nlisteners;) {
+        if (p->listeners[i].arg == arg)
+            p->listeners[i] = p->listeners[--p->nlisteners];
+        else
+            i++;
+    }
+}
+
 void pipeline_detach_venues(pipeline_t *p)
 {
     if (p->store)

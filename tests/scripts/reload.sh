@@ -45,6 +45,7 @@ sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf
     -e "s#^instruments_dir = .*#instruments_dir = $tmp/instruments#" \
     -e "s#^positions = .*#positions = $tmp/positions.csv\npositions_min_loaded = 0.5#" \
     -e 's/^status_interval = .*/status_interval = 0/' conf/demo.conf > "$tmp/full.conf"
+printf '[control]\nsocket = %s/ctl.sock\n' "$tmp" >> "$tmp/full.conf"
 awk '/^\[venue bybit-linear\]/ { b = 1 } b && /^symbols/ { print "symbols = BTCUSDT"; b = 0; next } { print }' \
     "$tmp/full.conf" > "$tmp/d.conf"
 cp "$tmp/d.conf" "$tmp/d.conf.orig"
@@ -65,6 +66,31 @@ wait_for 'bybit-linear: public connected' "$tmp/d.err" || bad "bybit did not con
 wait_for 'okx-swap: public connected' "$tmp/d.err"
 sleep 1
 n_bn=$(grep -c 'binance-usdm: public connected' "$tmp/d.err")
+# the control API on the daemon's loop (Unix socket, mode 0660)
+api() {   # api PATH -> status line and body
+    python3 - "$tmp/ctl.sock" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % sys.argv[2]).encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+head, _, body = data.partition(b"\r\n\r\n")
+print(head.split(b"\r\n")[0].decode())
+print(body.decode())
+EOF
+}
+[ "$(stat -c %a "$tmp/ctl.sock" 2>/dev/null)" = "660" ] && ok "control socket mode 0660" || bad "control socket mode $(stat -c %a "$tmp/ctl.sock" 2>&1)"
+api /v1/status > "$tmp/st.out"
+grep -q '^HTTP/1.1 200' "$tmp/st.out" && grep -q '"uptime_s"' "$tmp/st.out" \
+    && ok "GET /v1/status through the daemon" || { bad "GET /v1/status"; head -3 "$tmp/st.out"; }
+api /v1/cascade/bybit-linear/BTCUSDT | grep -q '"rows":\[{' && ok "GET /v1/cascade: the ladder's rows" \
+    || bad "GET /v1/cascade"
+api /v1/nope | grep -q '^HTTP/1.1 404' && ok "unknown path: 404" || bad "unknown path"
 n_by=$(grep -c 'bybit-linear: public connected' "$tmp/d.err")
 
 # ---- a good reload: Bybit gains ETHUSDT, the amplification threshold moves
@@ -86,6 +112,8 @@ sleep 2
     && ! grep -q 'binance-usdm: .*disconnected' "$tmp/d.err" \
     && ok "Binance (unchanged) kept its connection" || bad "Binance was reconnected"
 kill -0 "$dpid" 2>/dev/null && ok "daemon up after the good reload" || bad "daemon died"
+api /v1/instruments | grep -q '"bybit-linear:ETHUSDT"' && ok "the API sees the reloaded market" \
+    || bad "the API does not list bybit-linear:ETHUSDT"
 
 # ---- a broken config: refused whole, the old one stays, an alert says why
 sed -i 's/^status_interval = 0$/status_interval = 0\nstale_after = 0s/' "$tmp/d.conf"
