@@ -327,10 +327,13 @@ START_TEST(test_snapshot_before_bridge)
     ck_assert_int_eq(snapshot(100, T0 + 1), 0);
     ck_assert(!BTC->book_valid);               /* held until bridged */
     ck_assert_ptr_nonnull(strstr(BTC->invalid_reason, "bridg"));
-    /* Older than the snapshot: dropped, counted as stale. */
+    /* Older than the snapshot: skipped by the sync rules, not rejected. */
     ck_assert_int_eq(diff(90, 99, 89, "97.0", "8.000", "104.0", "8.000", T0 + 2),
-                     1 + VREJ_STALE_UPDATE);
+                     VENUE_SKIPPED(VSKIP_OLDER_THAN_SNAPSHOT));
     expect_level(BTC, BOOK_BID, 97.0, "0");
+    ck_assert_uint_eq(venue_get_stats(V)->skipped, 1);
+    ck_assert_uint_eq(venue_get_stats(V)->skipped_by_rule[VSKIP_OLDER_THAN_SNAPSHOT], 1);
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 0);
     ck_assert_int_eq(diff(98, 103, 97, "97.0", "4.000", "104.0", "4.500", T0 + 3), 0);
     ck_assert(BTC->book_valid);
     ck_assert_uint_eq(count_feed(FEED_BOOK_VALID), 1);
@@ -419,16 +422,18 @@ START_TEST(test_duplicates_ignored)
 
     /* An overlapping connection replays what was applied. */
     ck_assert_int_eq(diff(103, 105, 102, "99.0", "5.000", "101.0", "5.000", T0 + 10),
-                     1 + VREJ_STALE_UPDATE);
+                     VENUE_SKIPPED(VSKIP_DUPLICATE));
     ck_assert_int_eq(diff(96, 102, 95, "97.0", "9.000", "104.0", "9.000", T0 + 11),
-                     1 + VREJ_STALE_UPDATE);
+                     VENUE_SKIPPED(VSKIP_DUPLICATE));
     ck_assert(BTC->book_valid);
     ck_assert_uint_eq(R.nget, gets);
     ck_assert_uint_eq(count_type(MEV_BOOK_DELTA), deltas);
     ck_assert_uint_eq(count_feed(FEED_BOOK_INVALID), 0);
     expect_level(BTC, BOOK_BID, 99.0, "2.2");
     expect_level(BTC, BOOK_BID, 97.0, "4");
-    ck_assert_uint_eq(rejected(VREJ_STALE_UPDATE), 2);
+    ck_assert_uint_eq(venue_get_stats(V)->skipped_by_rule[VSKIP_DUPLICATE], 2);
+    ck_assert_uint_eq(venue_get_stats(V)->skipped, 2);
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 0);
     /* A second open of the depth connection keeps a live book. */
     venue_on_open(V, 0, T0 + 12);
     ck_assert(BTC->book_valid);
@@ -552,7 +557,8 @@ START_TEST(test_snapshot_retry_by_tick)
     venue_tick(V, T0 + 32 * SEC);
     ck_assert_uint_eq(R.nget, 6);
     /* A late answer for the live BTCUSDT book changes nothing. */
-    ck_assert_int_eq(snapshot(90, T0 + 33 * SEC), 1 + VREJ_STALE_UPDATE);
+    ck_assert_int_eq(snapshot(90, T0 + 33 * SEC), VENUE_SKIPPED(VSKIP_LATE_SNAPSHOT));
+    ck_assert_uint_eq(venue_get_stats(V)->skipped_by_rule[VSKIP_LATE_SNAPSHOT], 1);
     ck_assert(BTC->book_valid);
     ck_assert_uint_eq(BTC->book_seq, 101);
 }

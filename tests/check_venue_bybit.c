@@ -212,9 +212,10 @@ START_TEST(test_doc_frames)
     ck_assert(BTC->open_interest == D("68744.761"));
     ck_assert_uint_eq(count_type(MEV_OPEN_INTEREST), 1);
 
-    /* A delta with no snapshot before it: not applied, counted. */
+    /* A delta with no snapshot before it: not applied, skipped. */
     fixture_line(FIX "docs.jsonl", 1, line, sizeof(line));
-    ck_assert_int_eq(ws(line, T0), 1 + VREJ_STALE_UPDATE);
+    ck_assert_int_eq(ws(line, T0), VENUE_SKIPPED(VSKIP_BEFORE_SNAPSHOT));
+    ck_assert_uint_eq(venue_get_stats(V)->skipped_by_rule[VSKIP_BEFORE_SNAPSHOT], 1);
     ck_assert_uint_eq(book_level_count(BTC->book, BOOK_BID), 0);
     ck_assert(!BTC->book_valid);
 
@@ -370,7 +371,7 @@ START_TEST(test_gap_resubscribes)
     ck_assert_str_eq(R.send[sends + 1], "{\"op\":\"subscribe\",\"args\":[\"orderbook.50.BTCUSDT\"]}");
     /* Deltas before the new snapshot are not applied. */
     ck_assert_int_eq(book("delta", 18521292, "16490.00", "1", "16615.00", "1", T0 + 3),
-                     1 + VREJ_STALE_UPDATE);
+                     VENUE_SKIPPED(VSKIP_BEFORE_SNAPSHOT));
     expect_level(BTC, BOOK_BID, 16490.00, "0");
     ck_assert_int_eq(ws("{\"success\":true,\"ret_msg\":\"\",\"conn_id\":\"c\",\"op\":\"unsubscribe\"}",
                         T0 + 3), 0);
@@ -408,12 +409,13 @@ START_TEST(test_duplicate_ignored)
 
     shared_book();
     fixture_line(FIX "shared.jsonl", 1, line, sizeof(line));
-    ck_assert_int_eq(ws(line, T0 + 2), 1 + VREJ_STALE_UPDATE);
+    ck_assert_int_eq(ws(line, T0 + 2), VENUE_SKIPPED(VSKIP_DUPLICATE));
     ck_assert_int_eq(book("delta", 18521200, "1", "1", "99999", "1", T0 + 2),
-                     1 + VREJ_STALE_UPDATE);
+                     VENUE_SKIPPED(VSKIP_DUPLICATE));
     ck_assert(BTC->book_valid);
     expect_level(BTC, BOOK_BID, 1.0, "0");
-    ck_assert_uint_eq(rejected(VREJ_STALE_UPDATE), 2);
+    ck_assert_uint_eq(venue_get_stats(V)->skipped_by_rule[VSKIP_DUPLICATE], 2);
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 0);
     ck_assert_uint_eq(count_feed(FEED_BOOK_INVALID), 0);
     ck_assert_uint_eq(R.nsend, 0);
 }
@@ -456,7 +458,7 @@ START_TEST(test_close_invalidates)
     ck_assert(!BTC->book_valid);
     ck_assert_uint_eq(count_feed(FEED_BOOK_INVALID), 1);
     ck_assert_int_eq(book("delta", 18521290, "16490.00", "1", "16615.00", "1", T0 + 6),
-                     1 + VREJ_STALE_UPDATE);
+                     VENUE_SKIPPED(VSKIP_BEFORE_SNAPSHOT));
     venue_on_open(V, 0, T0 + 7);
     shared_book();
 }
@@ -574,6 +576,197 @@ START_TEST(test_garbage_counted)
 }
 END_TEST
 
+/* ---- replays: depth and discovery -------------------------------------------- */
+
+/* An orderbook.<depth>.BTCUSDT message (synthetic, the shape of the
+ * shared frames) with one bid and one ask level. */
+static int bookd(int depth, const char *type, int64_t u, const char *bid, const char *bq,
+                 const char *ask, const char *aq, int64_t now)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf),
+             "{\"topic\":\"orderbook.%d.BTCUSDT\",\"type\":\"%s\",\"ts\":1700000000000,"
+             "\"data\":{\"s\":\"BTCUSDT\",\"b\":[[\"%s\",\"%s\"]],\"a\":[[\"%s\",\"%s\"]],"
+             "\"u\":%lld,\"seq\":%lld},\"cts\":1700000000000}",
+             depth, type, bid, bq, ask, aq, (long long)u, (long long)(u * 7 + 1000));
+    return ws(buf, now);
+}
+
+static char NOTES[8][600];
+static size_t NNOTES;
+
+static void keep_note(const char *msg, void *arg)
+{
+    (void)arg;
+    if (NNOTES < 8)
+        snprintf(NOTES[NNOTES++], sizeof(NOTES[0]), "%s", msg);
+}
+
+static void replay_venue(int depth)
+{
+    static const struct venue_replay fixed = { NULL, NULL };
+
+    venue_destroy(V);
+    V = make_venue(depth);
+    venue_set_replay(V, &fixed);
+    NNOTES = 0;
+}
+
+/* A replay without a config follows the deepest depth the capture
+ * carries: orderbook.50 until the first orderbook.500 snapshot, then
+ * orderbook.500 only; the 50 frames after it are skipped, not rejected. */
+START_TEST(test_replay_deepest_depth)
+{
+    replay_venue(VENUE_DEPTH_DEEPEST);
+    ck_assert_uint_eq(venue_notes(V, keep_note, NULL), 0);
+    shared_book();                                   /* the real orderbook.50 frames */
+    ck_assert(BTC->book_valid);
+    /* A 500 delta before any 500 snapshot: nothing to apply it to. */
+    ck_assert_int_eq(bookd(500, "delta", 77, "16490.00", "1", "16615.00", "1", T0 + 2),
+                     VENUE_SKIPPED(VSKIP_BEFORE_SNAPSHOT));
+    expect_level(BTC, BOOK_ASK, 16611.00, "0.129");
+    /* Its snapshot: the book is orderbook.500's from now on. */
+    ck_assert_int_eq(bookd(500, "snapshot", 78, "16490.00", "2", "16615.00", "3", T0 + 3), 0);
+    ck_assert_uint_eq(book_level_count(BTC->book, BOOK_BID), 1);
+    expect_level(BTC, BOOK_ASK, 16611.00, "0");
+    expect_level(BTC, BOOK_ASK, 16615.00, "3");
+    ck_assert_uint_eq(BTC->book_seq, 78);
+    ck_assert(BTC->book_valid);
+    /* orderbook.50 goes on in the capture: skipped as another depth. */
+    ck_assert_int_eq(book("delta", 18521290, "16493.00", "0", "16611.00", "5", T0 + 4),
+                     VENUE_SKIPPED(VSKIP_OTHER_DEPTH));
+    ck_assert_int_eq(book("snapshot", 18521291, "16493.00", "1", "16611.00", "5", T0 + 4),
+                     VENUE_SKIPPED(VSKIP_OTHER_DEPTH));
+    expect_level(BTC, BOOK_ASK, 16611.00, "0");
+    ck_assert_int_eq(bookd(500, "delta", 79, "16490.00", "4", "16616.00", "1", T0 + 5), 0);
+    expect_level(BTC, BOOK_BID, 16490.00, "4");
+    ck_assert_uint_eq(BTC->book_seq, 79);
+
+    const struct venue_stats *st = venue_get_stats(V);
+    ck_assert_uint_eq(st->rejected, 0);
+    ck_assert_uint_eq(st->skipped, 3);
+    ck_assert_uint_eq(st->skipped_by_rule[VSKIP_OTHER_DEPTH], 2);
+    ck_assert_uint_eq(st->skipped_by_rule[VSKIP_BEFORE_SNAPSHOT], 1);
+    ck_assert_uint_eq(count_feed(FEED_BOOK_INVALID), 0);
+    ck_assert_uint_eq(venue_notes(V, keep_note, NULL), 1);
+    ck_assert_str_eq(NOTES[0], "bybit-linear:BTCUSDT: replaying orderbook.500 (the capture "
+                     "also has orderbook.50: 2 frames used until the first orderbook.500 "
+                     "snapshot, 2 ignored)");
+}
+END_TEST
+
+/* Deepest first: the shallower depth is never used. */
+START_TEST(test_replay_deepest_first)
+{
+    replay_venue(VENUE_DEPTH_DEEPEST);
+    ck_assert_int_eq(bookd(500, "snapshot", 5, "100.0", "1", "101.0", "1", T0), 0);
+    ck_assert_int_eq(bookd(50, "snapshot", 9, "100.0", "7", "101.0", "7", T0 + 1),
+                     VENUE_SKIPPED(VSKIP_OTHER_DEPTH));
+    ck_assert_int_eq(bookd(500, "delta", 6, "100.0", "2", "101.0", "2", T0 + 2), 0);
+    expect_level(BTC, BOOK_BID, 100.0, "2");
+    ck_assert_uint_eq(venue_notes(V, keep_note, NULL), 1);
+    ck_assert_str_eq(NOTES[0], "bybit-linear:BTCUSDT: replaying orderbook.500 (the capture "
+                     "also has orderbook.50: 1 frames ignored)");
+    /* Only deltas for ETHUSDT: said, its book stays empty. */
+    ck_assert_int_eq(ws("{\"topic\":\"orderbook.50.ETHUSDT\",\"type\":\"delta\",\"ts\":1,"
+                        "\"data\":{\"s\":\"ETHUSDT\",\"b\":[],\"a\":[],\"u\":7,\"seq\":1}}",
+                        T0 + 3), VENUE_SKIPPED(VSKIP_BEFORE_SNAPSHOT));
+    NNOTES = 0;
+    ck_assert_uint_eq(venue_notes(V, keep_note, NULL), 2);
+    ck_assert_str_eq(NOTES[1], "bybit-linear:ETHUSDT: no orderbook snapshot in the capture: "
+                     "1 book deltas could not be used, the book stays empty");
+}
+END_TEST
+
+/* A config's book_depth in a replay: kept (it is what live would do);
+ * the capture's other depths are skipped and counted, not rejected. */
+START_TEST(test_replay_config_depth)
+{
+    replay_venue(200);
+    ck_assert_int_eq(book("snapshot", 18521288, "16493.00", "1", "16611.00", "1", T0),
+                     VENUE_SKIPPED(VSKIP_OTHER_DEPTH));
+    ck_assert_int_eq(book("delta", 18521289, "16493.00", "2", "16611.00", "1", T0 + 1),
+                     VENUE_SKIPPED(VSKIP_OTHER_DEPTH));
+    ck_assert(!BTC->book_valid);
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 0);
+    ck_assert_uint_eq(venue_notes(V, keep_note, NULL), 1);
+    ck_assert_str_eq(NOTES[0], "bybit-linear:BTCUSDT: no orderbook.200 frame in the capture "
+                     "(book_depth 200, as configured); it has orderbook.50: 2 frames skipped");
+    ck_assert_int_eq(bookd(200, "snapshot", 3, "100.0", "1", "101.0", "1", T0 + 2), 0);
+    ck_assert(BTC->book_valid);
+    NNOTES = 0;
+    venue_notes(V, keep_note, NULL);
+    ck_assert_str_eq(NOTES[0], "bybit-linear:BTCUSDT: replaying orderbook.200 (book_depth, as "
+                     "configured); the capture also has orderbook.50: 2 frames skipped");
+    /* A depth Bybit does not publish is still garbage. */
+    ck_assert_int_eq(bookd(25, "snapshot", 3, "100.0", "1", "101.0", "1", T0 + 3),
+                     1 + VREJ_UNKNOWN_TYPE);
+    ck_assert_uint_eq(rejected(VREJ_UNKNOWN_TYPE), 1);
+}
+END_TEST
+
+/* The discover hook of a replay: what a test's "replay" does with it. */
+static struct mkt_instr *test_discover(void *arg, venue_t *v, const char *sym, size_t len)
+{
+    char name[INSTRUMENT_SYMBOL_MAX];
+    lq_err_t err;
+    struct mkt_instr *in;
+
+    (void)arg;
+    memcpy(name, sym, len);
+    name[len] = '\0';
+    in = add_plain(name);
+    ck_assert_int_eq(venue_add_instrument(v, in, &err), 0);
+    return in;
+}
+
+/* allLiquidation of a symbol with no book or ticker in the capture: a
+ * replay that discovers takes the prints; live (and a config's replay)
+ * rejects them as an unknown symbol. */
+START_TEST(test_replay_discovers_prints)
+{
+    static const struct venue_replay disc = { test_discover, NULL };
+    char line[1024];
+
+    fixture_line(FIX "liquidations.jsonl", 0, line, sizeof(line));   /* STRKUSDT */
+    ck_assert_int_eq(ws(line, T0), 1 + VREJ_UNKNOWN_SYMBOL);
+    ck_assert_ptr_null(market_find(M, VENUE_BYBIT, "STRKUSDT"));
+
+    venue_set_replay(V, &disc);
+    ck_assert_int_eq(ws(line, T0 + 1), 0);
+    struct mkt_instr *strk = market_find(M, VENUE_BYBIT, "STRKUSDT");
+    ck_assert_ptr_nonnull(strk);
+    const struct rec_ev *e = last_of(MEV_LIQUIDATION);
+    ck_assert_ptr_eq(e->in, strk);
+    ck_assert_int_eq(e->liq_long, 1);                /* "Buy": a long */
+    ck_assert(e->liq_px == 0.05165);
+    ck_assert(e->qty == D("2084.9"));
+    ck_assert_int_eq(e->cov, LIQ_COMPLETE);
+    /* Two entries of a known symbol (the other real frame). */
+    fixture_line(FIX "liquidations.jsonl", 1, line, sizeof(line));   /* BTCUSDT */
+    ck_assert_int_eq(ws(line, T0 + 2), 0);
+    ck_assert_uint_eq(count_type(MEV_LIQUIDATION), 3);
+    /* An entry naming another symbol than its topic is not discovered. */
+    ck_assert_int_eq(ws("{\"topic\":\"allLiquidation.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1,"
+                        "\"data\":[{\"T\":1,\"s\":\"NEWUSDT\",\"S\":\"Buy\",\"v\":\"1\","
+                        "\"p\":\"1\"}]}", T0 + 3), 1 + VREJ_UNKNOWN_SYMBOL);
+    ck_assert_ptr_null(market_find(M, VENUE_BYBIT, "NEWUSDT"));
+    /* A ticker of a new symbol: discovered, and its book follows. */
+    ck_assert_int_eq(ws("{\"topic\":\"tickers.SOLUSDT\",\"type\":\"snapshot\",\"ts\":1,"
+                        "\"data\":{\"symbol\":\"SOLUSDT\",\"markPrice\":\"150.5\"}}", T0 + 4), 0);
+    struct mkt_instr *sol = market_find(M, VENUE_BYBIT, "SOLUSDT");
+    ck_assert_ptr_nonnull(sol);
+    ck_assert(sol->mark == 150.5);
+    ck_assert_int_eq(ws("{\"topic\":\"orderbook.50.SOLUSDT\",\"type\":\"snapshot\",\"ts\":1,"
+                        "\"data\":{\"s\":\"SOLUSDT\",\"b\":[[\"150.4\",\"3\"]],"
+                        "\"a\":[[\"150.6\",\"2\"]],\"u\":1,\"seq\":1}}", T0 + 5), 0);
+    ck_assert(sol->book_valid);
+    /* The earlier ones still work after the arrays grew. */
+    shared_book();
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 2);
+}
+END_TEST
+
 START_TEST(test_bad_depth_refused)
 {
     struct venue_config cfg;
@@ -618,6 +811,14 @@ Suite *venue_bybit_suite(void)
     tcase_add_test(tc, test_crossed_invalidates);
     tcase_add_test(tc, test_close_invalidates);
     tcase_add_test(tc, test_other_depth_refused);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("replay");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_replay_deepest_depth);
+    tcase_add_test(tc, test_replay_deepest_first);
+    tcase_add_test(tc, test_replay_config_depth);
+    tcase_add_test(tc, test_replay_discovers_prints);
     suite_add_tcase(s, tc);
     return s;
 }

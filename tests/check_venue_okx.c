@@ -284,11 +284,14 @@ START_TEST(t_pushed_snapshot_and_seq)
     ck_assert_int_eq(feed(bookf(f, sizeof f, "update", "[\"59999.8\",\"2\",\"0\",\"1\"]", "",
                                 3, 5, 0, 1700000000400), T0 + 4), 0);
     ck_assert(book_qty_at(in->book, BOOK_BID, 59999.8) == D("0.02"));
-    /* the same update again (an overlapping connection): dropped, counted */
+    /* the same update again (an overlapping connection): skipped, counted
+     * apart from rejections */
     ck_assert_int_eq(feed(bookf(f, sizeof f, "update", "[\"59999.8\",\"9\",\"0\",\"1\"]", "",
-                                3, 5, 0, 1700000000400), T0 + 5), 1 + VREJ_STALE_UPDATE);
+                                3, 5, 0, 1700000000400), T0 + 5), VENUE_SKIPPED(VSKIP_DUPLICATE));
     ck_assert(book_qty_at(in->book, BOOK_BID, 59999.8) == D("0.02"));
-    ck_assert_uint_eq(st->by_reason[VREJ_STALE_UPDATE], 1);
+    ck_assert_uint_eq(st->skipped_by_rule[VSKIP_DUPLICATE], 1);
+    ck_assert_uint_eq(st->skipped, 1);
+    ck_assert_uint_eq(st->rejected, 0);
     ck_assert_int_eq(in->book_valid, 1);
     ck_assert_int_eq(count_feed(FEED_BOOK_INVALID), 0);
     ck_assert_int_eq(count_ev(MEV_BOOK_DELTA), 4);
@@ -500,8 +503,9 @@ START_TEST(t_rest_seed_without_seq)
                                 53, 54, 0, 1700000000300), T0 + 6), 0);
     ck_assert(book_qty_at(in->book, BOOK_BID, 99.0) == D("0.05"));
     ck_assert_int_eq(in->book_valid, 1);
-    /* a late duplicate answer is ignored */
-    ck_assert_int_eq(feed_rest(URL, body, T0 + 7), 0);
+    /* a late duplicate answer is ignored: skipped, not rejected */
+    ck_assert_int_eq(feed_rest(URL, body, T0 + 7), VENUE_SKIPPED(VSKIP_LATE_SNAPSHOT));
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 0);
     ck_assert(book_qty_at(in->book, BOOK_BID, 99.0) == D("0.05"));
 }
 END_TEST
@@ -551,7 +555,9 @@ START_TEST(t_rest_seed_with_seq)
     ck_assert_int_eq(feed_rest(URL, body, T0 + 11), 0);
     ck_assert_int_eq(in->book_valid, 1);
     ck_assert_int_eq(feed(bookf(f, sizeof f, "update", "[\"100.0\",\"9\",\"0\",\"1\"]", "",
-                                65, 70, 0, 1700000002000), T0 + 12), 1 + VREJ_STALE_UPDATE);
+                                65, 70, 0, 1700000002000), T0 + 12),
+                     VENUE_SKIPPED(VSKIP_OLDER_THAN_SNAPSHOT));
+    ck_assert_uint_eq(venue_get_stats(V)->skipped_by_rule[VSKIP_OLDER_THAN_SNAPSHOT], 1);
     ck_assert_int_eq(feed(bookf(f, sizeof f, "update", "[\"100.0\",\"4\",\"0\",\"1\"]", "",
                                 68, 72, 0, 1700000002100), T0 + 13), 0);
     ck_assert(book_qty_at(in->book, BOOK_BID, 100.0) == D("0.04"));

@@ -34,7 +34,8 @@
 
 enum frame_src { FRAME_WS = 0, FRAME_REST = 1 };
 
-/* Why a frame was rejected.  Counted per venue. */
+/* Why a frame was rejected: the venue sent something we could not use.
+ * Counted per venue; this is what an operator alerts on. */
 enum venue_reject {
     VREJ_JSON = 0,        /* not valid JSON */
     VREJ_SCHEMA,          /* a field missing or of the wrong type */
@@ -42,10 +43,35 @@ enum venue_reject {
     VREJ_UNKNOWN_TYPE,    /* a message kind / topic / channel we do not use */
     VREJ_UNKNOWN_SYMBOL,  /* an instrument we do not watch */
     VREJ_VENUE_ERROR,     /* the venue answered with an error */
-    VREJ_STALE_UPDATE,    /* an update older than the book (dropped, counted) */
     VREJ_COUNT
 };
 const char *venue_reject_name(enum venue_reject r);
+
+/* Why a frame was skipped: the venue's own book-sync rules say to drop
+ * it.  Nothing is wrong with it, so it is counted apart from rejections
+ * (venue_stats.skipped), by rule. */
+enum venue_skip {
+    VSKIP_BEFORE_SNAPSHOT = 0, /* an update with no snapshot yet to apply it
+                                  to (Bybit: a delta before its snapshot) */
+    VSKIP_OLDER_THAN_SNAPSHOT, /* an update the snapshot already holds
+                                  (Binance: u < lastUpdateId; OKX: seqId <=
+                                  the seeding snapshot's) */
+    VSKIP_DUPLICATE,           /* an update already applied (an overlapping
+                                  connection, a planned reconnect) */
+    VSKIP_LATE_SNAPSHOT,       /* a snapshot answer the book no longer needs
+                                  (Binance: a retried request answered after
+                                  the book synced) */
+    VSKIP_OTHER_DEPTH,         /* replay: a Bybit book frame of a depth that
+                                  is not the one replayed */
+    VSKIP_COUNT
+};
+const char *venue_skip_name(enum venue_skip s);
+/* venue_on_frame's value for a skipped frame (negative). */
+#define VENUE_SKIPPED(s) (-1 - (int)(s))
+
+/* Bybit book_depth in a replay without a config: follow the capture, the
+ * deepest depth it carries per symbol (venue_notes says which). */
+#define VENUE_DEPTH_DEEPEST (-1)
 
 /* Per-venue settings (config file, or tests pointing at loopback). */
 struct venue_config {
@@ -58,7 +84,9 @@ struct venue_config {
                                  OKX: https://www.okx.com (book seed) */
     char liq_route[16];       /* Binance: "market" or "public": the
                                  connection that carries @forceOrder */
-    int book_depth;           /* Bybit orderbook depth (1/50/200/500) */
+    int book_depth;           /* Bybit orderbook depth (1/50/200/500/1000;
+                                 VENUE_DEPTH_DEEPEST in a replay: the
+                                 deepest each symbol's frames carry) */
     int ping_interval_s;      /* application ping period; 0: venue default */
 };
 /* Fill cfg with the venue's production defaults. */
@@ -79,8 +107,10 @@ struct venue_io {
 
 struct venue_stats {
     uint64_t frames;
-    uint64_t rejected;
+    uint64_t rejected;                 /* the venue sent something unusable */
     uint64_t by_reason[VREJ_COUNT];
+    uint64_t skipped;                  /* dropped by the venue's sync rules */
+    uint64_t skipped_by_rule[VSKIP_COUNT];
     uint64_t events[MEV_TYPE_COUNT];
 };
 
@@ -106,8 +136,9 @@ void venue_on_open(venue_t *v, int conn, int64_t now);
 void venue_on_close(venue_t *v, int conn, int64_t now);
 /* One complete message.  conn may be -1 when unknown (replay of a capture
  * without conn: the adapter routes by content).  url: the REST path for
- * FRAME_REST, else NULL.  Returns 0 when used, or 1 + enum venue_reject
- * when rejected (already counted). */
+ * FRAME_REST, else NULL.  Returns 0 when used, 1 + enum venue_reject when
+ * rejected, or VENUE_SKIPPED(enum venue_skip) when the sync rules drop it
+ * (both already counted). */
 int venue_on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
                    const char *data, size_t len, int64_t now);
 /* Periodic: application pings, snapshot retries.  Call about once a
@@ -116,16 +147,69 @@ void venue_tick(venue_t *v, int64_t now);
 
 const struct venue_stats *venue_get_stats(const venue_t *v);
 
-/* The instrument a book or mark frame of venue id is about (the venue's
- * own symbol), for tools that discover instruments in a capture.  1 and
- * out filled, or 0 (not a book/mark frame, or not understood).  Not
+/* ---- replay -------------------------------------------------------------
+ *
+ * A replay feeds an adapter what a capture holds, never connects, and may
+ * meet instruments nobody configured.  venue_set_replay says so: then
+ *  - a frame naming an instrument the market does not have goes to
+ *    discover (when set), which adds it to the market and to the adapter
+ *    (venue_add_instrument) and returns it: its frames are used from that
+ *    frame on.  Without discover (a config: a fixed set, as live) such a
+ *    frame is rejected as unknown_symbol, as live.
+ *  - Bybit book frames of a depth that is not the one replayed are
+ *    skipped (VSKIP_OTHER_DEPTH), not rejected, and venue_notes says how
+ *    many of which depth.
+ */
+struct venue_replay {
+    struct mkt_instr *(*discover)(void *arg, venue_t *v, const char *symbol,
+                                  size_t len);
+    void *arg;
+};
+/* r is copied; NULL: live behaviour again. */
+void venue_set_replay(venue_t *v, const struct venue_replay *r);
+
+/* Take an instrument of v's venue added to the market after v was
+ * created: from now on its frames are used (its book starts unsynced, as
+ * at creation).  Open connections are not resubscribed (a replay has
+ * none; live, a reload creates new adapters); Binance's stream URLs are
+ * rebuilt while they fit.  0 (also when v has it already), or -1 (out of
+ * memory, or another venue's instrument; err set). */
+int venue_add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err);
+
+/* What the adapter has to tell about a replay (e.g. "bybit-linear:BTCUSDT:
+ * replaying orderbook.500 (the capture also has orderbook.50: 812 frames
+ * ignored)"), one line per call of note, in instrument order.  Returns the
+ * number of lines. */
+size_t venue_notes(const venue_t *v, void (*note)(const char *msg, void *arg),
+                   void *arg);
+
+/* A symbol a frame names that may become an instrument (it names its
+ * instrument file, <venue>-<SYMBOL>.json): 1 to 47 of [A-Za-z0-9._-],
+ * not starting with '.'. */
+int venue_symbol_ok(const char *s, size_t len);
+
+/* Every instrument a frame of venue id names, in frame order, as the
+ * adapters would look them up: book, mark/ticker, liquidation and trade
+ * frames of the channels the adapters use (Binance depthUpdate s,
+ * markPriceUpdate s, forceOrder o.s, REST ?symbol=; Bybit orderbook.*,
+ * tickers.*, allLiquidation.* topics; OKX books / mark-price /
+ * liquidation-orders instId, REST ?instId=; Hyperliquid l2Book,
+ * activeAssetCtx and trades coin).  fn gets each one (a span of data or
+ * url; the same symbol may come twice).  Returns how many.  Not
  * thread-safe (a static token buffer). */
+size_t venue_frame_symbols(enum venue_id id, enum frame_src src, const char *url,
+                           const char *data, size_t len,
+                           void (*fn)(const char *sym, size_t n, void *arg),
+                           void *arg);
+/* The first of them, NUL-terminated into out: 1, or 0 (none, or it does
+ * not fit). */
 int venue_frame_symbol(enum venue_id id, enum frame_src src, const char *url,
                        const char *data, size_t len, char *out, size_t size);
 
 struct jsonw;
-/* Write "rejected_by_reason": {...}, "events": {...} as members of the
- * JSON object open in w (zero reasons left out when skip_zero). */
+/* Write "rejected_by_reason": {...}, "skipped": N, "skipped_by_rule":
+ * {...}, "events": {...} as members of the JSON object open in w (zero
+ * reasons and rules left out when skip_zero). */
 void venue_stats_json(const struct venue_stats *vs, struct jsonw *w,
                       int skip_zero);
 

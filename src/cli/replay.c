@@ -2,11 +2,11 @@
  * replay.c - `liqmonctl replay [--json] [--instruments DIR] [--speed X]
  * FILE...`: what a capture contains once it went through the venue
  * adapters, without a daemon: frames per venue, events per type, rejected
- * frames per venue and reason, and each instrument's last state.
+ * frames per venue and reason, frames the venues' sync rules skip, per
+ * rule, and each instrument's last state.
  *
- * The captures are read twice (a first pass names the instruments), so
- * '-' (stdin) is first copied to an unlinked temporary file; messages
- * still call it "stdin".
+ * One pass (replay_play): the instruments come from the frames as they
+ * are read, so '-' (stdin) streams; nothing is spooled.
  *
  * Exit (cli.h): 0 ok; 64 usage; 65 a capture the reader finds damaged
  * (CAPTURE_EDATA: a truncated or corrupt .gz, garbage after it, a line
@@ -33,22 +33,17 @@
 
 #define CMD "replay"
 
+#define MAX_NOTES 200
+
 struct replay_cli {
     uint64_t bad_reported;
-    char stdin_path[64];       /* the copy of stdin, "" when none */
+    char *notes[MAX_NOTES];    /* for the summary too */
+    size_t nnotes;
 };
 
-/* msg with the copy of stdin named "stdin", as the user gave it. */
-static void say(const struct replay_cli *c, const char *pre, const char *msg)
+static void say(const char *pre, const char *msg)
 {
-    size_t n = strlen(c->stdin_path);
-    const char *at;
-
-    if (n > 0 && (at = strstr(msg, c->stdin_path)) != NULL)
-        fprintf(stderr, "liqmonctl " CMD ": %s%.*sstdin%s\n", pre,
-                (int)(at - msg), msg, at + n);
-    else
-        fprintf(stderr, "liqmonctl " CMD ": %s%s\n", pre, msg);
+    fprintf(stderr, "liqmonctl " CMD ": %s%s\n", pre, msg);
 }
 
 static void on_bad(const char *msg, void *arg)
@@ -56,12 +51,16 @@ static void on_bad(const char *msg, void *arg)
     struct replay_cli *c = arg;
 
     if (c->bad_reported++ < 20)
-        say(c, "", msg);
+        say("", msg);
 }
 
 static void on_note(const char *msg, void *arg)
 {
-    say(arg, "note: ", msg);
+    struct replay_cli *c = arg;
+
+    say("note: ", msg);
+    if (c->nnotes < MAX_NOTES && (c->notes[c->nnotes] = strdup(msg)) != NULL)
+        c->nnotes++;
 }
 
 /* Instruments that saw anything from the capture. */
@@ -71,21 +70,28 @@ static int instr_seen(const struct mkt_instr *in)
 }
 
 static void print_json(market_t *m, venue_t *const v[VENUE_COUNT],
-                       const struct replay_stats *st)
+                       const struct replay_stats *st, const struct replay_cli *c)
 {
     struct render_src src = { m, NULL, v, NULL };
     struct jsonw w;
-    uint64_t rejected = 0;
+    uint64_t rejected = 0, skipped = 0;
 
-    for (int i = 0; i < VENUE_COUNT; i++)
-        if (v[i])
+    for (int i = 0; i < VENUE_COUNT; i++) {
+        if (v[i]) {
             rejected += venue_get_stats(v[i])->rejected;
+            skipped += venue_get_stats(v[i])->skipped;
+        } else {
+            rejected += st->venue_frames[i];    /* no instrument of its own */
+        }
+    }
     jw_init(&w);
     jw_obj_begin(&w);
     jw_key(&w, "frames");
     jw_u64(&w, st->frames);
     jw_key(&w, "rejected");
     jw_u64(&w, rejected);
+    jw_key(&w, "skipped");
+    jw_u64(&w, skipped);
     jw_key(&w, "bad_lines");
     jw_u64(&w, st->bad_lines);
     jw_key(&w, "venues");
@@ -115,6 +121,11 @@ static void print_json(market_t *m, venue_t *const v[VENUE_COUNT],
         render_instrument(&w, &src, in, 0);
     }
     jw_obj_end(&w);
+    jw_key(&w, "notes");
+    jw_arr_begin(&w);
+    for (size_t i = 0; i < c->nnotes; i++)
+        jw_str(&w, c->notes[i]);
+    jw_arr_end(&w);
     jw_obj_end(&w);
     if (!jw_failed(&w))
         printf("%s\n", w.buf);
@@ -122,7 +133,7 @@ static void print_json(market_t *m, venue_t *const v[VENUE_COUNT],
 }
 
 static void print_text(market_t *m, venue_t *const v[VENUE_COUNT],
-                       const struct replay_stats *st)
+                       const struct replay_stats *st, const struct replay_cli *c)
 {
     printf("frames %llu (%llu bad lines) in %.2f s\n",
            (unsigned long long)st->frames, (unsigned long long)st->bad_lines,
@@ -138,7 +149,8 @@ static void print_text(market_t *m, venue_t *const v[VENUE_COUNT],
             continue;
         }
         vs = venue_get_stats(v[i]);
-        printf(", %llu rejected\n", (unsigned long long)vs->rejected);
+        printf(", %llu rejected, %llu skipped by the venue's sync rules\n",
+               (unsigned long long)vs->rejected, (unsigned long long)vs->skipped);
         for (int t = 0; t < MEV_TYPE_COUNT; t++)
             if (vs->events[t])
                 printf("  events %-14s %llu\n", mev_type_name((enum mev_type)t),
@@ -148,6 +160,11 @@ static void print_text(market_t *m, venue_t *const v[VENUE_COUNT],
                 printf("  rejected %-12s %llu\n",
                        venue_reject_name((enum venue_reject)r),
                        (unsigned long long)vs->by_reason[r]);
+        for (int r = 0; r < VSKIP_COUNT; r++)
+            if (vs->skipped_by_rule[r])
+                printf("  skipped  %-19s %llu\n",
+                       venue_skip_name((enum venue_skip)r),
+                       (unsigned long long)vs->skipped_by_rule[r]);
         if (i == VENUE_BINANCE || i == VENUE_OKX)
             printf("  note: liquidation prints are a sample (at most one per "
                    "symbol per second)\n");
@@ -174,6 +191,10 @@ static void print_text(market_t *m, venue_t *const v[VENUE_COUNT],
                in->book_valid ? "valid" : "INVALID",
                in->book_valid ? "" : ": ", in->book_valid ? "" : in->invalid_reason);
     }
+    if (c->nnotes > 0)
+        printf("\nnotes:\n");
+    for (size_t i = 0; i < c->nnotes; i++)
+        printf("  %s\n", c->notes[i]);
 }
 
 static void usage(FILE *f)
@@ -182,9 +203,14 @@ static void usage(FILE *f)
 "usage: liqmonctl replay [--json] [--instruments DIR] [--speed X] FILE...\n"
 "\n"
 "Run capture files (JSON Lines, plain or .gz; '-' for stdin) through the\n"
-"venue adapters, in order, on the capture's clock, and print frames per\n"
-"venue, events per type, rejected frames per venue and reason, and each\n"
+"venue adapters, in order, on the capture's clock, in one pass, and print\n"
+"frames per venue, events per type, rejected frames per venue and reason\n"
+"(the venue sent something unusable), frames the venue's sync rules skip\n"
+"(updates older than the snapshot, duplicates ...) per rule, and each\n"
 "instrument's last state (mark, best bid and ask, levels, book validity).\n"
+"The instruments are the ones the frames name (books, marks, tickers,\n"
+"liquidations, trades); a Bybit book follows the deepest depth the capture\n"
+"carries for its symbol (a note says which, and what was ignored).\n"
 "No risk engine: liqmond --replay runs the whole pipeline.\n"
 "\n"
 "  --json             the summary as one JSON object\n"
@@ -203,55 +229,8 @@ static void usage(FILE *f)
 "or write error.\n");
 }
 
-/* Copy stdin to an unlinked temporary file; its /proc/self/fd path into
- * c->stdin_path.  The fd stays open for the whole run.  Returns the fd,
- * or -1 (message printed, *ex set). */
-static int stdin_copy(struct replay_cli *c, int *ex)
-{
-    const char *t = getenv("TMPDIR");
-    char tmpl[4096], buf[65536];
-    ssize_t n;
-    int fd;
-
-    snprintf(tmpl, sizeof(tmpl), "%s/liqmonctl-replay-XXXXXX",
-             t && *t ? t : "/tmp");
-    if ((fd = mkstemp(tmpl)) < 0) {
-        *ex = cli_fail(CMD, CLI_EX_IOERR, "stdin: cannot make a temporary "
-                       "copy in %s: %s", t && *t ? t : "/tmp",
-                       strerror(errno));
-        return -1;
-    }
-    unlink(tmpl);
-    for (;;) {
-        n = read(STDIN_FILENO, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(fd, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                n = -1;
-                break;
-            }
-            off += w;
-        }
-        if (n < 0)
-            break;
-    }
-    if (n < 0) {
-        *ex = cli_fail(CMD, CLI_EX_IOERR, "stdin: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    snprintf(c->stdin_path, sizeof(c->stdin_path), "/proc/self/fd/%d", fd);
-    return fd;
-}
-
 /* The exit code for a capture that opened but could not be read to the
- * end (replay_discover or replay_run gave -1): the capture reader's own
+ * end (replay_play gave -1): the capture reader's own
  * error kind (capture.h), which it keeps per thread for callers that see
  * only the -1.  Out of memory is 70 here, as everywhere in liqmonctl
  * (capture.h suggests 71). */
@@ -277,13 +256,15 @@ int cli_replay(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *dir = NULL, *why;
-    int json = 0, rc = 0, c, stdin_fd = -1, found;
+    int json = 0, rc = 0, c, played;
     double speed = 0;
     char **files = calloc((size_t)argc + 1, sizeof(char *));
     size_t nfiles = 0;
     market_t *m = NULL;
+    replay_t *r = NULL;
     venue_t *v[VENUE_COUNT] = { NULL };
     struct replay_cli rcli;
+    struct replay_setup rs;
     struct replay_opts o;
     struct replay_stats st;
     struct venue_io io;
@@ -312,15 +293,8 @@ int cli_replay(int argc, char **argv)
             goto out;
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (strcmp(argv[i], "-") == 0) {
-            if ((stdin_fd = stdin_copy(&rcli, &rc)) < 0)
-                goto out;
-            files[nfiles++] = rcli.stdin_path;
-        } else {
-            files[nfiles++] = argv[i];
-        }
-    }
+    for (int i = optind; i < argc; i++)
+        files[nfiles++] = argv[i];      /* '-': replay_play reads stdin */
     if (nfiles == 0) {
         rc = cli_missing(CMD, "FILE");
         goto out;
@@ -331,8 +305,11 @@ int cli_replay(int argc, char **argv)
     }
     /* Every capture opens, before anything is replayed: 66 names it. */
     for (size_t i = 0; i < nfiles; i++) {
-        int fd = open(files[i], O_RDONLY);
+        int fd;
         struct stat sb;
+        if (strcmp(files[i], "-") == 0)
+            continue;
+        fd = open(files[i], O_RDONLY);
         if (fd < 0 || (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))) {
             rc = cli_fail(CMD, CLI_EX_NOINPUT, "%s: %s", files[i],
                           fd < 0 ? strerror(errno) : "is a directory");
@@ -344,21 +321,22 @@ int cli_replay(int argc, char **argv)
     }
     if (dir == NULL)
         dir = cli_default_instruments_dir();
-    /* The instruments are the capture's own: a first pass names them, and
+    /* The instruments are the capture's own, found as the frames come;
      * their files (tick, lot, contract value) come from dir when present. */
     m = market_create();
     if (m == NULL) {
         rc = cli_fail(CMD, CLI_EX_SOFTWARE, "out of memory");
         goto out;
     }
-    found = replay_discover(files, nfiles, m, dir, on_note, &rcli, &err);
-    if (found < 0) {
-        say(&rcli, "", err.msg);
-        rc = found == -1 ? read_fail_code() : CLI_EX_DATAERR;
-        goto out;
-    }
     memset(&io, 0, sizeof(io));
-    if (replay_create_venues(m, &io, v, &err) != 0) {
+    memset(&rs, 0, sizeof(rs));
+    rs.io = &io;
+    rs.discover = 1;
+    rs.instruments_dir = dir;
+    rs.note = on_note;
+    rs.arg = &rcli;
+    r = replay_create(m, &rs, v, &err);
+    if (r == NULL) {
         rc = cli_fail(CMD, CLI_EX_SOFTWARE, "%s", err.msg);
         goto out;
     }
@@ -369,22 +347,24 @@ int cli_replay(int argc, char **argv)
     o.progress = 1;
     o.on_bad = on_bad;
     o.arg = &rcli;
-    if (replay_run(files, nfiles, v, &o, &st, &err) != 0) {
-        say(&rcli, "", err.msg);
-        rc = read_fail_code();
+    played = replay_play(r, files, nfiles, &o, &st, &err);
+    if (played != 0) {
+        say("", err.msg);
+        rc = played == -1 ? read_fail_code() : played == -2 ? CLI_EX_DATAERR
+                                                           : CLI_EX_SOFTWARE;
         goto out;
     }
     if (json)
-        print_json(m, v, &st);
+        print_json(m, v, &st, &rcli);
     else
-        print_text(m, v, &st);
+        print_text(m, v, &st, &rcli);
     if (fflush(stdout) != 0 || ferror(stdout))
         rc = cli_fail(CMD, CLI_EX_IOERR, "stdout: write error");
 out:
-    replay_destroy_venues(v);
+    replay_destroy(r);
     market_destroy(m);
     free(files);
-    if (stdin_fd >= 0)
-        close(stdin_fd);
+    for (size_t i = 0; i < rcli.nnotes; i++)
+        free(rcli.notes[i]);
     return rc;
 }

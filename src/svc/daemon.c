@@ -117,78 +117,104 @@ static void log_note(const char *msg, void *arg)
     log_msg(LL_WARN, "replay", "%s", msg);
 }
 
-/* "--replay -": stdin, spooled to a temporary file first, since a replay
- * without a config reads its captures twice (discovery, then replay). */
-static int spool_stdin(struct daemon *d, lq_err_t *err)
+/* An instrument the replay found in the frames (or the positions file
+ * named): engine, alerts and snapshots follow it; a new adapter goes to
+ * the pipeline.  Before the engine and the pipeline exist (start_market
+ * adding the positions' instruments), they will be created with it. */
+static int replay_added(void *arg, struct mkt_instr *in, int new_venue, lq_err_t *err)
 {
-    const char *dir = getenv("TMPDIR");
-    char buf[65536];
-    size_t n;
-    int fd;
-    FILE *f;
+    struct daemon *d = arg;
 
-    snprintf(d->spool, sizeof(d->spool), "%s/liqmond-stdin-XXXXXX",
-             dir && *dir ? dir : "/tmp");
-    fd = mkstemp(d->spool);
-    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-        lq_err_set(err, "--replay -: cannot spool stdin to %s: %s", d->spool,
-                   strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        d->spool[0] = '\0';
-        return DX_CANTCREAT;
-    }
-    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
-        if (fwrite(buf, 1, n, f) != n) {
-            fclose(f);
-            return lq_err_set(err, "--replay -: %s: %s", d->spool, strerror(errno)),
-                   DX_IOERR;
-        }
-    }
-    if (ferror(stdin) || fclose(f) != 0)
-        return lq_err_set(err, "--replay -: reading stdin: %s", strerror(errno)), DX_IOERR;
-    for (size_t i = 0; i < d->o->nreplay; i++)
-        if (strcmp(d->o->replay[i], "-") == 0)
-            d->o->replay[i] = d->spool;
+    (void)in;
+    if (d->eng != NULL && engine_sync(d->eng, err) != 0)
+        return -1;
+    if (d->pipe != NULL && pipeline_sync(d->pipe, err) != 0)
+        return -1;
+    if (d->pipe != NULL && new_venue)
+        pipeline_set_venues(d->pipe, d->venues);
     return 0;
+}
+
+struct pos_instr {
+    replay_t *r;
+    lq_err_t *err;
+    int rc;                             /* replay_add's -2 / -3 */
+};
+
+/* Each positions row's instrument into the replay's market, so that the
+ * positions load even though the capture has not named them yet. */
+static int add_position_instrument(const struct posfile_row *row, void *arg)
+{
+    struct pos_instr *p = arg;
+    int v = venue_from_name(row->venue), rc;
+
+    if (v < 0)
+        return 0;                       /* the positions load reports it */
+    rc = replay_add(p->r, (enum venue_id)v, row->symbol, p->err);
+    if (rc < -1) {
+        p->rc = rc;
+        return 1;                       /* a bad instrument file: stop */
+    }
+    return 0;                           /* -1: the positions load reports it */
 }
 
 static int start_market(struct daemon *d, lq_err_t *err)
 {
     const struct daemon_opts *o = d->o;
+    struct replay_setup rs;
+    struct venue_config vcs[VENUE_COUNT];
+    struct venue_io io;
     int rc;
-
-    for (size_t i = 0; i < o->nreplay; i++) {
-        if (strcmp(o->replay[i], "-") == 0) {
-            if ((rc = spool_stdin(d, err)) != 0)
-                return rc;
-            break;
-        }
-    }
 
     if (o->config != NULL) {
         rc = daemon_build_market(&d->cfg, o->instruments, &d->mkt, err);
-        if (rc != 0)
+        if (rc != 0) {
             lq_err_prefix(err, "%s", o->config);
-        return rc;
-    }
-    /* A replay without a config: the instruments the captures name, with
-     * their files from the directory where there are some. */
-    d->mkt = market_create();
-    if (d->mkt == NULL)
+            return rc;
+        }
+    } else if ((d->mkt = market_create()) == NULL) {
         return lq_err_set(err, "out of memory"), DX_SOFTWARE;
-    rc = replay_discover(o->replay, o->nreplay, d->mkt,
-                         o->instruments ? o->instruments : d->cfg.instruments_dir,
-                         log_note, NULL, err);
-    return rc == -1 ? capture_exit_code(capture_last_error()) : rc < 0 ? DX_DATAERR : 0;
+    }
+    if (d->live)
+        return 0;
+    /* A replay, one pass ('-' is stdin, read as it comes): with a config,
+     * its instruments and venue settings (book_depth, liq_route ...);
+     * without, the instruments the frames name, with their files from the
+     * directory where there are some. */
+    memset(&io, 0, sizeof(io));
+    io.emit = daemon_on_event;
+    io.arg = d;
+    for (int v = 0; v < VENUE_COUNT; v++)
+        vcs[v] = d->cfg.venues[v].vc;
+    memset(&rs, 0, sizeof(rs));
+    rs.io = &io;
+    rs.cfgs = o->config ? vcs : NULL;
+    rs.discover = o->config == NULL;
+    rs.instruments_dir = o->instruments ? o->instruments : d->cfg.instruments_dir;
+    rs.note = log_note;
+    rs.added = replay_added;
+    rs.arg = d;
+    d->replay = replay_create(d->mkt, &rs, d->venues, err);
+    if (d->replay == NULL)
+        return DX_SOFTWARE;
+    if (o->config == NULL && d->positions_path != NULL &&
+        strcmp(d->positions_path, "-") != 0) {
+        struct pos_instr p = { d->replay, err, 0 };
+        lq_err_t perr;
+        /* An unreadable file: start_engine says so. */
+        (void)posfile_load(d->positions_path, add_position_instrument, NULL, &p, NULL, &perr);
+        if (p.rc != 0)
+            return p.rc == -2 ? DX_DATAERR : DX_SOFTWARE;
+    }
+    return 0;
 }
 
 static void stop_market(struct daemon *d)
 {
+    replay_destroy(d->replay);          /* its adapters: d->venues back to NULL */
+    d->replay = NULL;
     market_destroy(d->mkt);
     d->mkt = NULL;
-    if (d->spool[0])
-        unlink(d->spool);
 }
 
 /* ---- engine and positions ------------------------------------------------ */
@@ -650,18 +676,9 @@ static void stop_control(struct daemon *d)
 
 static int start_adapters(struct daemon *d, lq_err_t *err)
 {
-    struct venue_io io;
-    struct venue_config vcs[VENUE_COUNT];
-
-    memset(&io, 0, sizeof(io));
-    io.emit = daemon_on_event;
-    io.arg = d;
-    /* With a config, its venue settings (book_depth, liq_route ...). */
-    for (int v = 0; v < VENUE_COUNT; v++)
-        vcs[v] = d->cfg.venues[v].vc;
-    if (replay_create_venues_cfg(d->mkt, &io, d->o->config ? vcs : NULL, d->venues,
-                                 err) != 0)
-        return DX_CONFIG;
+    (void)err;
+    /* The replay's adapters so far (start_market); later ones come
+     * through replay_added. */
     pipeline_set_venues(d->pipe, d->venues);
     return 0;
 }
@@ -670,7 +687,7 @@ static void stop_adapters(struct daemon *d)
 {
     if (d->pipe)
         pipeline_detach_venues(d->pipe);
-    replay_destroy_venues(d->venues);
+    /* replay_destroy (stop_market) destroys them */
 }
 
 /* ---- the list ----------------------------------------------------------- */
@@ -726,15 +743,19 @@ static int run_replay(struct daemon *d)
     struct replay_opts ro;
     struct render_src s = daemon_render_src(d);
     lq_err_t err;
+    int rc;
 
     memset(&ro, 0, sizeof(ro));
     ro.speed = d->o->speed;
     ro.progress = 1;
-    if (replay_run(d->o->replay, d->o->nreplay, d->venues, &ro, &d->rst, &err) != 0) {
+    rc = replay_play(d->replay, d->o->replay, d->o->nreplay, &ro, &d->rst, &err);
+    if (rc != 0) {
         /* What was read before the damage stays applied; the exit code
-         * says what went wrong (capture.h). */
+         * says what went wrong (capture.h; -2: a discovered instrument's
+         * file is bad). */
         fprintf(stderr, "liqmond: %s\n", err.msg);
-        return capture_exit_code(capture_last_error());
+        return rc == -1 ? capture_exit_code(capture_last_error())
+                        : rc == -2 ? DX_DATAERR : DX_SOFTWARE;
     }
     if (d->rst.frames == 0 && d->rst.bad_lines > 0) {
         fprintf(stderr, "liqmond: not a capture: no line of %zu file%s is a frame "

@@ -37,7 +37,7 @@ struct daemon {
     int stopping;
     int rc;                        /* exit code so far */
     struct replay_stats rst;
-    char spool[512];               /* "--replay -": stdin's copy, or "" */
+    replay_t *replay;              /* a replay's session: adapters, discovery */
 };
 
 /* The pieces render.h draws from. */

@@ -26,6 +26,9 @@ struct pipeline {
     store_t *store;
     venue_t *venues[VENUE_COUNT];
     uint64_t rejected_seen[VENUE_COUNT];   /* reject counters already stored */
+    /* the adapter those counters are of (kept by pipeline_detach_venues, so
+     * the same adapter set again is not counted twice) */
+    const venue_t *known[VENUE_COUNT];
     int64_t snapshot_interval;
     int64_t *next_snapshot;                /* per instrument (by idx); 0: none yet */
     size_t ninstr;                         /* entries of next_snapshot */
@@ -358,8 +361,14 @@ fail:
 void pipeline_set_venues(pipeline_t *p, venue_t *const venues[VENUE_COUNT])
 {
     for (int v = 0; v < VENUE_COUNT; v++) {
+        /* a venue's baseline moves only when its adapter does: the others'
+         * rejects since the last row still reach the store, and a new
+         * adapter's count from its start */
+        if (p->known[v] != venues[v])
+            p->rejected_seen[v] = 0;
         p->venues[v] = venues[v];
-        p->rejected_seen[v] = venues[v] ? venue_get_stats(venues[v])->rejected : 0;
+        if (venues[v] != NULL)
+            p->known[v] = venues[v];
     }
 }
 

@@ -21,23 +21,29 @@
  *     +---------------------------------------------------------+
  *     v                                                         |
  *   WAIT  -- buffer every event (u <= last buffered u: dup,     |
- *     |      dropped); GET /fapi/v1/depth (retried by tick      |
+ *     |      skipped); GET /fapi/v1/depth (retried by tick      |
  *     |      when no answer within 10 s; REST error: later)     |
  *     | REST snapshot: apply (book held invalid), replay buffer |
  *     v                                                         |
- *   BRIDGE -- u < L: drop.  First event with u >= L:            |
+ *   BRIDGE -- u < L: skip.  First event with u >= L:            |
  *     |       U <= L or pu == L: it bridges -> apply; else the  |
  *     |       snapshot is older than the stream -> WAIT, keep   |
  *     |       buffering, ask for a newer snapshot.              |
  *     v                                                         |
  *   LIVE  -- u <= last u: duplicate (overlapping connection     |
- *            during the planned 24 h reconnect), dropped, counted|
- *            as stale; pu != last u: gap -> WAIT ---------------+
+ *            during the planned 24 h reconnect), skipped;        |
+ *            pu != last u: gap -> WAIT --------------------------+
  *            book crossed after the whole event -> WAIT --------+
  *
  * The book is valid (FEED_BOOK_VALID emitted) only in LIVE.  An event that
  * reveals a gap starts the new buffer: it is good stream data and may be
  * the one that bridges the next snapshot.
+ *
+ * What the rules drop is skipped, not rejected (venue.h, enum
+ * venue_skip): a diff older than the snapshot (older_than_snapshot), a
+ * duplicate (duplicate), a snapshot answer that arrives when the book no
+ * longer needs it (late_snapshot).  Buffered events that the snapshot
+ * turns out to hold were counted once, as used, when they came.
  *
  * Liquidations: forceOrder's o.S is the side of the liquidation ORDER
  * (SELL: a long was liquidated).  Binance pushes at most one print per
@@ -81,24 +87,15 @@ struct bn_sym {
 
 struct bn_priv {
     struct bn_sym *sym;
-    size_t nsym;
+    size_t nsym, symcap;
     int conn_public, conn_market;
     int open[VENUE_MAX_CONNS];
 };
 
 /* What happened to one depth event. */
-enum { BN_APPLIED = 0, BN_BUFFERED, BN_DROPPED, BN_RESTART, BN_NOMEM };
+enum { BN_APPLIED = 0, BN_BUFFERED, BN_DUPLICATE, BN_OLDER, BN_RESTART, BN_NOMEM };
 
 static inline struct bn_priv *priv_of(venue_t *v) { return v->priv; }
-
-/* Count a duplicate / old update without logging it: during a planned
- * reconnect an overlapping connection sends hundreds of them. */
-static int count_stale(venue_t *v)
-{
-    v->stats.rejected++;
-    v->stats.by_reason[VREJ_STALE_UPDATE]++;
-    return 1 + VREJ_STALE_UPDATE;
-}
 
 /* ---- connections and URLs --------------------------------------------- */
 
@@ -282,12 +279,12 @@ static int depth_event(venue_t *v, struct bn_sym *st, const struct bn_ev *e,
     switch (st->state) {
     case BN_WAIT:
         if (st->nev > 0 && e->u <= st->ev[st->nev - 1].u)
-            return BN_DROPPED;             /* overlapping connection */
+            return BN_DUPLICATE;           /* overlapping connection */
         return buf_push(v, st, e, bids, asks, now) == 0 ? BN_BUFFERED : BN_NOMEM;
 
     case BN_BRIDGE:
         if (e->u < st->snap_id)
-            return BN_DROPPED;             /* older than the snapshot */
+            return BN_OLDER;               /* older than the snapshot */
         /* The documented bridge is U <= L <= u.  An event whose pu is L
          * follows the snapshot directly (the snapshot was cut exactly
          * between two events): continuity is proven, so it bridges too
@@ -312,7 +309,7 @@ static int depth_event(venue_t *v, struct bn_sym *st, const struct bn_ev *e,
 
     case BN_LIVE:
         if (e->u <= st->last_u)
-            return BN_DROPPED;             /* duplicate: not a gap */
+            return BN_DUPLICATE;           /* duplicate: not a gap */
         if (e->pu != st->last_u) {
             restart(v, st, "depth gap (pu != previous u)", now);
             return BN_RESTART;
@@ -326,7 +323,7 @@ static int depth_event(venue_t *v, struct bn_sym *st, const struct bn_ev *e,
                          venue__ms(e->E), now);
         return BN_APPLIED;
     }
-    return BN_DROPPED;
+    return BN_DUPLICATE;
 }
 
 /* After a snapshot: run the buffer through the machine.  Events from the
@@ -351,8 +348,8 @@ static void replay_buffer(venue_t *v, struct bn_sym *st, int64_t now)
 
 static struct bn_sym *find_sym(venue_t *v, const char *s, size_t len)
 {
+    struct mkt_instr *in = venue__find(v, s, len);   /* may add one */
     struct bn_priv *p = priv_of(v);
-    struct mkt_instr *in = market_findn(v->mkt, VENUE_BINANCE, s, len);
 
     if (in == NULL)
         return NULL;
@@ -396,8 +393,10 @@ static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
     st->in->last_ts = now;
 
     switch (depth_event(v, st, &e, bids, asks, now)) {
-    case BN_DROPPED:
-        return count_stale(v);
+    case BN_DUPLICATE:
+        return venue__skip(v, VSKIP_DUPLICATE);
+    case BN_OLDER:
+        return venue__skip(v, VSKIP_OLDER_THAN_SNAPSHOT);
     case BN_NOMEM:
         return venue__reject(v, VREJ_SCHEMA, "out of memory", s, len, now);
     case BN_RESTART:
@@ -449,7 +448,7 @@ static int on_snapshot(venue_t *v, const char *url, const char *s, size_t len,
     /* A late answer to a retried request: the book is already synced, or
      * a newer snapshot waits for its bridge. */
     if (st->state == BN_LIVE || (st->state == BN_BRIDGE && lid <= st->snap_id))
-        return count_stale(v);
+        return venue__skip(v, VSKIP_LATE_SNAPSHOT);
 
     (void)jtok_i64(s, t, jtok_get(s, t, 0, "E"), &ev_ms);
     st->in->last_ts = now;
@@ -614,6 +613,15 @@ static void fini(venue_t *v)
     v->priv = NULL;
 }
 
+static void sym_init(struct bn_sym *st, struct mkt_instr *in)
+{
+    memset(st, 0, sizeof(*st));
+    st->in = in;
+    st->state = BN_WAIT;           /* a replay starts buffering at once */
+    snprintf(st->path, sizeof(st->path), "/fapi/v1/depth?symbol=%s&limit=%d",
+             in->spec.symbol, BN_DEPTH_LIMIT);
+}
+
 static int init(venue_t *v, lq_err_t *err)
 {
     struct bn_priv *p = calloc(1, sizeof(*p));
@@ -627,15 +635,12 @@ static int init(venue_t *v, lq_err_t *err)
         lq_err_set(err, "out of memory");
         goto fail;
     }
+    p->symcap = n ? n : 1;
     for (size_t i = 0; i < cnt; i++) {
         struct mkt_instr *in = market_at(v->mkt, i);
         if (in->venue != VENUE_BINANCE || in->retired)
             continue;
-        struct bn_sym *st = &p->sym[p->nsym++];
-        st->in = in;
-        st->state = BN_WAIT;       /* a replay starts buffering at once */
-        snprintf(st->path, sizeof(st->path), "/fapi/v1/depth?symbol=%s&limit=%d",
-                 in->spec.symbol, BN_DEPTH_LIMIT);
+        sym_init(&p->sym[p->nsym++], in);
     }
     if (build_conns(v, err) != 0)
         goto fail;
@@ -643,6 +648,40 @@ static int init(venue_t *v, lq_err_t *err)
 fail:
     fini(v);
     return -1;
+}
+
+static int add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
+{
+    struct bn_priv *p = priv_of(v);
+    struct venue_conn saved[VENUE_MAX_CONNS];
+    size_t nsaved = v->nconns;
+    int cp = p->conn_public, cm = p->conn_market;
+    lq_err_t e2;
+
+    for (size_t i = 0; i < p->nsym; i++)
+        if (p->sym[i].in == in)
+            return 0;
+    if (p->nsym == p->symcap) {
+        size_t ncap = p->symcap * 2;
+        struct bn_sym *ns = realloc(p->sym, ncap * sizeof(*ns));
+        if (ns == NULL)
+            return lq_err_set(err, "out of memory");
+        p->sym = ns;
+        p->symcap = ncap;
+    }
+    struct bn_sym *st = &p->sym[p->nsym++];
+    sym_init(st, in);
+    /* The stream URLs name every symbol: rebuilt while they fit, kept
+     * otherwise (a replay never connects). */
+    memcpy(saved, v->conns, sizeof(saved));
+    if (build_conns(v, &e2) != 0) {
+        memcpy(v->conns, saved, sizeof(saved));
+        v->nconns = nsaved;
+        p->conn_public = cp;
+        p->conn_market = cm;
+    }
+    st->due = 0;                   /* open: the next tick asks for its snapshot */
+    return 0;
 }
 
 static void on_open(venue_t *v, int conn, int64_t now)
@@ -706,4 +745,6 @@ const struct venue_ops venue_binance_ops = {
     .on_close = on_close,
     .on_frame = on_frame,
     .tick = tick,
+    .add_instrument = add_instrument,
+    .finds_own = 1,
 };

@@ -14,13 +14,13 @@
  *                    every 10 s until a snapshot comes)
  *        +------------------------------------------------+
  *        v                                                |
- *   NO_SNAPSHOT -- delta: not applied, counted as stale   |
+ *   NO_SNAPSHOT -- delta: skipped (before_snapshot)       |
  *        |                                                |
  *        | type "snapshot", or a delta with u == 1        |
  *        | (the service restarted): reset the book        |
  *        v                                                |
  *      LIVE ---- snapshot: reset the book (u may restart) |
- *                delta u <= last u: duplicate, dropped    |
+ *                delta u <= last u: duplicate, skipped    |
  *                delta u == last u + 1: apply             |
  *                delta u >  last u + 1: gap --------------+
  *                crossed after the whole delta -----------+
@@ -33,6 +33,19 @@
  * depths and jumps, so it is not used for continuity.  Level-1 books
  * repeat a snapshot with the same u after 3 s of no change: a snapshot
  * always resets, so that is harmless.
+ *
+ * Depth: live, only the subscribed orderbook.<cfg.book_depth> feeds the
+ * book; a frame of another depth is rejected (two depths in one book would
+ * corrupt it).  In a replay (venue_set_replay) a capture carries whatever
+ * its recorder subscribed: frames of another depth are skipped
+ * (other_depth), and with book_depth VENUE_DEPTH_DEEPEST (a replay without
+ * a config) each symbol's book follows the deepest depth its frames
+ * carry: the first snapshot of a depth deeper than the one in use (or of
+ * any depth, before there is one) switches the book to it; frames of
+ * shallower depths are skipped from then on; deltas of a deeper depth
+ * before its first snapshot are skipped as before_snapshot.  One pass
+ * cannot know the future: a deeper depth that first appears late takes
+ * over from there (venue_notes tells what was used and what ignored).
  *
  * Liquidations: allLiquidation's S is the side of the liquidated POSITION
  * ("Buy": a long was liquidated), every liquidation is pushed
@@ -48,18 +61,36 @@
 #define BY_MAX_ARGS 10                 /* topics per subscribe message */
 #define BY_RESUB_AFTER ((int64_t)10 * 1000000000)
 #define BY_NS ((int64_t)1000000000)
+#define BY_NDEPTH 5
+
+/* The orderbook depths Bybit publishes (linear: 1, 50, 200, 500; 1000 for
+ * some products). */
+static const int by_depths[BY_NDEPTH] = { 1, 50, 200, 500, 1000 };
+
+static int depth_slot(int d)
+{
+    for (int i = 0; i < BY_NDEPTH; i++)
+        if (by_depths[i] == d)
+            return i;
+    return -1;
+}
 
 struct by_sym {
     struct mkt_instr *in;          /* borrowed from the market */
     int have_snapshot;
     int64_t last_u;
     int64_t sub_ts;                /* orderbook (re)subscribed at, 0: never */
+    int depth;                     /* deepest mode: the depth replayed, 0 none yet */
+    uint64_t used[BY_NDEPTH];      /* replay: book frames applied, per depth */
+    uint64_t other[BY_NDEPTH];     /* replay: skipped as other_depth, per depth */
+    uint64_t nosnap;               /* deepest mode: deltas before any snapshot */
 };
 
 struct by_priv {
     struct by_sym *sym;
-    size_t nsym;
-    int depth;
+    size_t nsym, symcap;
+    int depth;                     /* subscribed (deepest mode: 200) */
+    int deepest;                   /* VENUE_DEPTH_DEEPEST */
     int64_t ping_ns;
     int open;
     int64_t last_ping;
@@ -67,18 +98,10 @@ struct by_priv {
 
 static inline struct by_priv *priv_of(venue_t *v) { return v->priv; }
 
-/* Count a duplicate / premature delta without logging it. */
-static int count_stale(venue_t *v)
-{
-    v->stats.rejected++;
-    v->stats.by_reason[VREJ_STALE_UPDATE]++;
-    return 1 + VREJ_STALE_UPDATE;
-}
-
 static struct by_sym *find_sym(venue_t *v, const char *s, size_t len)
 {
+    struct mkt_instr *in = venue__find(v, s, len);    /* may add one */
     struct by_priv *p = priv_of(v);
-    struct mkt_instr *in = market_findn(v->mkt, VENUE_BYBIT, s, len);
 
     if (in == NULL)
         return NULL;
@@ -148,19 +171,21 @@ static void book_broken(venue_t *v, struct by_sym *st, const char *why, int64_t 
 
 /* ---- parsing ------------------------------------------------------------------- */
 
+/* A book frame of depth d (slot its depth_slot) of st's symbol. */
 static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok *t,
-                        struct by_sym *st, int64_t ts, int64_t now)
+                        struct by_sym *st, int d, int slot, int64_t ts, int64_t now)
 {
+    struct by_priv *p = priv_of(v);
     struct mkt_instr *in = st->in;
     struct book_level *bids = NULL, *asks = NULL;
-    int d = jtok_get(s, t, 0, "data"), ty = jtok_get(s, t, 0, "type");
+    int dt = jtok_get(s, t, 0, "data"), ty = jtok_get(s, t, 0, "type");
     int64_t u;
     long nb, na;
     int snapshot;
 
-    if (d < 0 || t[d].type != JT_OBJ)
+    if (dt < 0 || t[dt].type != JT_OBJ)
         return venue__reject(v, VREJ_SCHEMA, "orderbook without data", s, len, now);
-    if (jtok_i64(s, t, jtok_get(s, t, d, "u"), &u) != 0)
+    if (jtok_i64(s, t, jtok_get(s, t, dt, "u"), &u) != 0)
         return venue__reject(v, VREJ_SCHEMA, "orderbook without u", s, len, now);
     if (jtok_streq(s, t, ty, "snapshot"))
         snapshot = 1;
@@ -168,17 +193,35 @@ static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok
         snapshot = u == 1;      /* u == 1: the service restarted */
     else
         return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook type", s, len, now);
-    nb = venue__parse_levels(v, s, jtok_get(s, t, d, "b"), BOOK_BID, in, &bids);
+    if (p->deepest && d != st->depth) {
+        /* Follow the deepest depth (header): a shallower one is ignored,
+         * a deeper one (or the first one) starts at its snapshot. */
+        if (st->depth != 0 && d < st->depth) {
+            st->other[slot]++;
+            return venue__skip(v, VSKIP_OTHER_DEPTH);
+        }
+        if (!snapshot) {
+            if (st->depth == 0)
+                st->nosnap++;
+            return venue__skip(v, VSKIP_BEFORE_SNAPSHOT);
+        }
+    }
+    nb = venue__parse_levels(v, s, jtok_get(s, t, dt, "b"), BOOK_BID, in, &bids);
     if (nb < 0)
         return venue__reject(v, (enum venue_reject)(-1 - nb), "orderbook bids", s, len, now);
-    na = venue__parse_levels(v, s, jtok_get(s, t, d, "a"), BOOK_ASK, in, &asks);
+    na = venue__parse_levels(v, s, jtok_get(s, t, dt, "a"), BOOK_ASK, in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "orderbook asks", s, len, now);
     in->last_ts = now;
 
     if (snapshot) {
         int was_valid = in->book_valid;
-        int rc = market_apply_snapshot(in, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u);
+        int rc;
+        if (p->deepest && d != st->depth) {
+            st->depth = d;         /* this depth from now on */
+            st->have_snapshot = 0;
+        }
+        rc = market_apply_snapshot(in, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u);
         if (rc != BOOK_OK) {
             book_broken(v, st, rc == BOOK_CROSSED ? "crossed book in snapshot"
                                                   : "bad level in snapshot", now);
@@ -187,21 +230,23 @@ static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok
         venue__emit_book(v, in, 1, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u, ts, now);
         st->have_snapshot = 1;
         st->last_u = u;
+        st->used[slot]++;
         if (!was_valid)
             venue__book_valid(v, in, now);
         return 0;
     }
 
     if (!st->have_snapshot)
-        return count_stale(v);          /* nothing to apply it to */
+        return venue__skip(v, VSKIP_BEFORE_SNAPSHOT);   /* nothing to apply it to */
     if (u <= st->last_u)
-        return count_stale(v);          /* duplicate: not a gap */
+        return venue__skip(v, VSKIP_DUPLICATE);         /* not a gap */
     if (u != st->last_u + 1) {
         book_broken(v, st, "orderbook gap (u skipped)", now);
         return 0;
     }
     /* market_apply_delta judges crossing after the whole delta. */
     st->last_u = u;
+    st->used[slot]++;
     if (market_apply_delta(in, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u) != BOOK_OK)
         goto crossed;
     venue__emit_book(v, in, 0, bids, (size_t)nb, asks, (size_t)na, (uint64_t)u, ts, now);
@@ -269,8 +314,10 @@ static int on_liquidation(venue_t *v, const char *s, size_t len, const struct jt
         dec_t q;
         if (t[i].type != JT_OBJ)
             return venue__reject(v, VREJ_SCHEMA, "allLiquidation entry", s, len, now);
-        if (sy >= 0 && (t[sy].type != JT_STR ||
-                        find_sym(v, s + t[sy].start, t[sy].len) != st))
+        /* An entry names the topic's symbol (compared as text: another
+         * symbol is not looked up, so a replay does not add it). */
+        if (sy >= 0 && (t[sy].type != JT_STR || t[sy].len != strlen(st->in->spec.symbol) ||
+                        memcmp(s + t[sy].start, st->in->spec.symbol, t[sy].len) != 0))
             return venue__reject(v, VREJ_UNKNOWN_SYMBOL, "allLiquidation entry s", s, len, now);
         if (!jtok_streq(s, t, side, "Buy") && !jtok_streq(s, t, side, "Sell"))
             return venue__reject(v, VREJ_SCHEMA, "allLiquidation S", s, len, now);
@@ -346,19 +393,31 @@ static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
     if (!KIND("orderbook") && !KIND("tickers") && !KIND("allLiquidation"))
         return venue__reject(v, VREJ_UNKNOWN_TYPE, KIND("liquidation")
                                  ? "deprecated liquidation topic" : NULL, data, len, now);
+    if (KIND("orderbook")) {
+        /* orderbook.<depth>.<symbol>: only one depth feeds a book (two
+         * would corrupt it; header). */
+        int d = 0, slot;
+        const char *q;
+        for (q = dot + 1; q < sym - 1 && *q >= '0' && *q <= '9' && d < 100000; q++)
+            d = d * 10 + (*q - '0');
+        slot = q == sym - 1 && q > dot + 1 ? depth_slot(d) : -1;
+        if (slot < 0)
+            return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook depth", data, len, now);
+        if (!p->deepest && d != p->depth && !v->replaying)
+            return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook depth not subscribed",
+                                 data, len, now);
+        st = find_sym(v, sym, (size_t)(tp + tl - sym));
+        if (st == NULL)
+            return venue__reject(v, VREJ_UNKNOWN_SYMBOL, NULL, data, len, now);
+        if (!p->deepest && d != p->depth) {
+            st->other[slot]++;         /* a replay: the capture has more */
+            return venue__skip(v, VSKIP_OTHER_DEPTH);
+        }
+        return on_orderbook(v, data, len, t, st, d, slot, venue__ms(ms), now);
+    }
     st = find_sym(v, sym, (size_t)(tp + tl - sym));
     if (st == NULL)
         return venue__reject(v, VREJ_UNKNOWN_SYMBOL, NULL, data, len, now);
-    if (KIND("orderbook")) {
-        /* Only the depth we subscribe to: two depths in one book would
-         * corrupt it. */
-        char want[16];
-        int wl = snprintf(want, sizeof(want), ".%d.", p->depth);
-        if ((size_t)(sym - dot) != (size_t)wl || memcmp(dot, want, (size_t)wl) != 0)
-            return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook depth not subscribed",
-                                 data, len, now);
-        return on_orderbook(v, data, len, t, st, venue__ms(ms), now);
-    }
     if (KIND("tickers"))
         return on_tickers(v, data, len, t, st, venue__ms(ms), now);
     return on_liquidation(v, data, len, t, st, now);
@@ -378,6 +437,18 @@ static void fini(venue_t *v)
     v->priv = NULL;
 }
 
+static void set_conns(venue_t *v)
+{
+    struct by_priv *p = priv_of(v);
+
+    v->nconns = 0;
+    if (p->nsym > 0) {
+        snprintf(v->conns[0].name, sizeof(v->conns[0].name), "public");
+        snprintf(v->conns[0].url, sizeof(v->conns[0].url), "%s", v->cfg.ws_url);
+        v->nconns = 1;
+    }
+}
+
 static int init(venue_t *v, lq_err_t *err)
 {
     struct by_priv *p = calloc(1, sizeof(*p));
@@ -387,7 +458,10 @@ static int init(venue_t *v, lq_err_t *err)
     if (p == NULL)
         return lq_err_set(err, "out of memory");
     v->priv = p;
-    if (d != 1 && d != 50 && d != 200 && d != 500 && d != 1000) {
+    if (d == VENUE_DEPTH_DEEPEST) {
+        p->deepest = 1;
+        d = 200;                   /* what a live connection would subscribe */
+    } else if (depth_slot(d) < 0) {
         lq_err_set(err, "bybit-linear: book_depth %d: must be 1, 50, 200, 500 or 1000", d);
         goto fail;
     }
@@ -398,21 +472,114 @@ static int init(venue_t *v, lq_err_t *err)
         lq_err_set(err, "out of memory");
         goto fail;
     }
+    p->symcap = n ? n : 1;
     for (size_t i = 0; i < cnt; i++) {
         struct mkt_instr *in = market_at(v->mkt, i);
         if (in->venue == VENUE_BYBIT && !in->retired)
             p->sym[p->nsym++].in = in;
     }
-    v->nconns = 0;
-    if (p->nsym > 0) {
-        snprintf(v->conns[0].name, sizeof(v->conns[0].name), "public");
-        snprintf(v->conns[0].url, sizeof(v->conns[0].url), "%s", v->cfg.ws_url);
-        v->nconns = 1;
-    }
+    set_conns(v);
     return 0;
 fail:
     fini(v);
     return -1;
+}
+
+static int add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
+{
+    struct by_priv *p = priv_of(v);
+    struct by_sym *st;
+    char msg[512];
+    int n;
+
+    for (size_t i = 0; i < p->nsym; i++)
+        if (p->sym[i].in == in)
+            return 0;
+    if (p->nsym == p->symcap) {
+        size_t ncap = p->symcap * 2;
+        struct by_sym *ns = realloc(p->sym, ncap * sizeof(*ns));
+        if (ns == NULL)
+            return lq_err_set(err, "out of memory");
+        p->sym = ns;
+        p->symcap = ncap;
+    }
+    st = &p->sym[p->nsym++];
+    memset(st, 0, sizeof(*st));
+    st->in = in;
+    set_conns(v);
+    if (p->open) {
+        n = snprintf(msg, sizeof(msg), "{\"op\":\"subscribe\",\"args\":[\"tickers.%s\","
+                     "\"orderbook.%d.%s\",\"allLiquidation.%s\"]}", in->spec.symbol,
+                     p->depth, in->spec.symbol, in->spec.symbol);
+        if (n > 0 && (size_t)n < sizeof(msg))
+            venue__send(v, 0, msg, (size_t)n);
+        st->sub_ts = p->last_ping;
+    }
+    return 0;
+}
+
+/* "orderbook.50: 812 frames ignored" and the like, for one symbol. */
+static size_t depth_list(const struct by_sym *st, int cur, const char *what,
+                         char *buf, size_t size)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (int k = 0; k < BY_NDEPTH; k++) {
+        int n;
+        if (k == cur || (st->other[k] == 0 && st->used[k] == 0))
+            continue;
+        if (st->used[k] > 0 && cur >= 0)
+            n = snprintf(buf + len, size - len, "%sorderbook.%d: %llu frames used until "
+                         "the first orderbook.%d snapshot, %llu %s", len ? "; " : "",
+                         by_depths[k], (unsigned long long)st->used[k], by_depths[cur],
+                         (unsigned long long)st->other[k], what);
+        else
+            n = snprintf(buf + len, size - len, "%sorderbook.%d: %llu frames %s",
+                         len ? "; " : "", by_depths[k], (unsigned long long)st->other[k],
+                         what);
+        if (n < 0 || (size_t)n >= size - len)
+            break;
+        len += (size_t)n;
+    }
+    return len;
+}
+
+static size_t notes(const venue_t *v, void (*note)(const char *, void *), void *arg)
+{
+    const struct by_priv *p = v->priv;
+    size_t lines = 0;
+
+    if (!v->replaying)
+        return 0;
+    for (size_t i = 0; i < p->nsym; i++) {
+        const struct by_sym *st = &p->sym[i];
+        char list[400], msg[600];
+        int cur = p->deepest ? depth_slot(st->depth) : depth_slot(p->depth);
+
+        if (p->deepest && st->depth == 0) {
+            if (st->nosnap == 0)
+                continue;
+            snprintf(msg, sizeof(msg), "%s: no orderbook snapshot in the capture: %llu "
+                     "book deltas could not be used, the book stays empty", st->in->key,
+                     (unsigned long long)st->nosnap);
+        } else if (depth_list(st, cur, p->deepest ? "ignored" : "skipped", list,
+                              sizeof(list)) == 0) {
+            continue;
+        } else if (p->deepest) {
+            snprintf(msg, sizeof(msg), "%s: replaying orderbook.%d (the capture also has %s)",
+                     st->in->key, st->depth, list);
+        } else if (st->used[cur] == 0) {
+            snprintf(msg, sizeof(msg), "%s: no orderbook.%d frame in the capture (book_depth "
+                     "%d, as configured); it has %s", st->in->key, p->depth, p->depth, list);
+        } else {
+            snprintf(msg, sizeof(msg), "%s: replaying orderbook.%d (book_depth, as "
+                     "configured); the capture also has %s", st->in->key, p->depth, list);
+        }
+        note(msg, arg);
+        lines++;
+    }
+    return lines;
 }
 
 static void on_open(venue_t *v, int conn, int64_t now)
@@ -469,4 +636,7 @@ const struct venue_ops venue_bybit_ops = {
     .on_close = on_close,
     .on_frame = on_frame,
     .tick = tick,
+    .add_instrument = add_instrument,
+    .notes = notes,
+    .finds_own = 1,
 };

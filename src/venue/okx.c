@@ -36,8 +36,9 @@
  * maintenance reset seqId is LOWER than prevSeqId (prevSeqId still
  * equals the last seqId).  An update with seqId <= last and prevSeqId <
  * last was already applied (an overlapping connection, a replay): it is
- * dropped and counted as VREJ_STALE_UPDATE, never a gap.  Anything else
- * is a gap.  Frames without seqId (captures from before OKX added it)
+ * skipped (venue.h: duplicate), never a gap; right after a REST seed with
+ * a seqId, an update the snapshot already holds (seqId <= the snapshot's)
+ * is skipped as older_than_snapshot.  Anything else is a gap.  Frames without seqId (captures from before OKX added it)
  * are not sequence-checked; their non-zero checksum is the check.
  *
  * Checksum: since 23 June 2026 production sends checksum 0 (deprecation
@@ -292,14 +293,6 @@ static void sh_del(struct okx_shadow *sh, uint64_t key)
 static struct okx_book *book_of(struct okx *o, const struct mkt_instr *in)
 {
     return in->idx < o->nb && o->b[in->idx].in == in ? &o->b[in->idx] : NULL;
-}
-
-/* Count an already-applied update (not a gap, not logged). */
-static int count_stale(venue_t *v)
-{
-    v->stats.rejected++;
-    v->stats.by_reason[VREJ_STALE_UPDATE]++;
-    return 1 + VREJ_STALE_UPDATE;
 }
 
 static void buf_clear(struct okx_book *b)
@@ -672,14 +665,14 @@ static int apply_update(venue_t *v, struct okx_book *b, const char *d,
     if (m->has_seq && b->has_seq) {
         if (b->bridge) {
             if (m->seq <= b->seq)
-                return count_stale(v);
+                return venue__skip(v, VSKIP_OLDER_THAN_SNAPSHOT);
             if (m->prev > b->seq) {
                 resync(v, b, "sequence gap after snapshot", now);
                 return 0;
             }
         } else if (m->prev != b->seq) {
             if (m->seq <= b->seq && m->prev < b->seq)
-                return count_stale(v);
+                return venue__skip(v, VSKIP_DUPLICATE);
             resync(v, b, "sequence gap", now);
             return 0;
         }
@@ -722,7 +715,7 @@ static int on_books(venue_t *v, const char *d, size_t len, int arg, int64_t now)
 
     if (id < 0 || t[id].type != JT_STR)
         return venue__reject(v, VREJ_SCHEMA, "books: no instId", d, len, now);
-    struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + t[id].start, t[id].len);
+    struct mkt_instr *in = venue__find(v, d + t[id].start, t[id].len);
     struct okx_book *b = in ? book_of(o, in) : NULL;
     if (b == NULL)
         return venue__reject(v, VREJ_UNKNOWN_SYMBOL, "books", d, len, now);
@@ -772,7 +765,7 @@ static int on_mark(venue_t *v, const char *d, size_t len, int64_t now)
         int ti = jtok_get(d, t, e, "ts");
         if (ti >= 0 && jtok_i64(d, t, ti, &ts) != 0)
             return venue__reject(v, VREJ_NUMBER, "mark-price: ts", d, len, now);
-        struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + t[id].start, t[id].len);
+        struct mkt_instr *in = venue__find(v, d + t[id].start, t[id].len);
         if (in == NULL)
             continue;
         venue__mark(v, in, px, 0, venue__ms(ts), now);
@@ -782,7 +775,7 @@ static int on_mark(venue_t *v, const char *d, size_t len, int64_t now)
 }
 
 /* liquidation-orders is venue-wide: prints for instruments we do not
- * watch are skipped silently. */
+ * watch are passed over silently (a replay that discovers adds them). */
 static int on_liq(venue_t *v, const char *d, size_t len, int64_t now)
 {
     const struct jtok *t = v->tok;
@@ -794,7 +787,7 @@ static int on_liq(venue_t *v, const char *d, size_t len, int64_t now)
         int id = jtok_get(d, t, e, "instId"), det = jtok_get(d, t, e, "details");
         if (id < 0 || t[id].type != JT_STR || det < 0 || t[det].type != JT_ARR)
             return venue__reject(v, VREJ_SCHEMA, "liquidation-orders: item", d, len, now);
-        struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + t[id].start, t[id].len);
+        struct mkt_instr *in = venue__find(v, d + t[id].start, t[id].len);
         if (in == NULL)
             continue;
         for (int x = jtok_first(t, det); x >= 0 && x < (int)t[det].end; x = jtok_next(t, x)) {
@@ -828,6 +821,7 @@ static int on_liq(venue_t *v, const char *d, size_t len, int64_t now)
             ev.u.liq.price_kind = LIQ_PX_BANKRUPTCY;
             ev.u.liq.qty = market_to_base(in, sz);
             ev.u.liq.coverage = LIQ_SAMPLED;
+            in->last_ts = now;
             venue__emit(v, &ev);
         }
     }
@@ -863,7 +857,7 @@ static int on_rest(venue_t *v, const char *url, const char *d, size_t len, int64
         return venue__reject(v, VREJ_UNKNOWN_TYPE, "rest: url", d, len, now);
     p += 7;
     size_t il = strcspn(p, "&");
-    struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, p, il);
+    struct mkt_instr *in = venue__find(v, p, il);
     struct okx_book *b = in ? book_of(o, in) : NULL;
     if (b == NULL)
         return venue__reject(v, VREJ_UNKNOWN_SYMBOL, "rest books", d, len, now);
@@ -876,8 +870,8 @@ static int on_rest(venue_t *v, const char *url, const char *d, size_t len, int64
     int data = jtok_get(d, t, 0, "data");
     if (parse_bookmsg(v, in, d, jtok_at(t, data, 0), 1, &m) != 0)
         return venue__reject(v, VREJ_SCHEMA, "rest books: body", d, len, now);
-    if (b->st == OKX_LIVE)
-        return 0;   /* answer to a request overtaken by a pushed snapshot */
+    if (b->st == OKX_LIVE)     /* a request overtaken by a pushed snapshot */
+        return venue__skip(v, VSKIP_LATE_SNAPSHOT);
     /* The documented answer has no seqId (has_seq 0): see the header. */
     seed(v, b, d, m.arr, m.n, m.has_seq, m.seq, m.ts_ms, 0, 1, now);
     return 0;
@@ -954,6 +948,39 @@ static int init(venue_t *v, lq_err_t *err)
     snprintf(v->conns[0].url, sizeof(v->conns[0].url), "%s", v->cfg.ws_url);
     v->nconns = 1;
     v->priv = o;
+    return 0;
+}
+
+/* venue_add_instrument: books are indexed by mkt_instr.idx. */
+static int add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
+{
+    struct okx *o = v->priv;
+
+    if (in->idx >= o->nb) {
+        size_t n = in->idx + 1, cap = o->nb ? o->nb : 1;
+        while (cap < n)
+            cap *= 2;
+        struct okx_book *nb = realloc(o->b, cap * sizeof(*nb));
+        if (nb == NULL)
+            return lq_err_set(err, "out of memory");
+        memset(nb + o->nb, 0, (cap - o->nb) * sizeof(*nb));
+        o->b = nb;
+        o->nb = cap;
+    }
+    if (o->b[in->idx].in == in)
+        return 0;
+    o->b[in->idx].in = in;
+    /* As at creation: waiting for a snapshot since the last frame (a
+     * replay's clock), which tick times. */
+    reset_book(&o->b[in->idx], o->last_rx);
+    if (o->open) {
+        char msg[256];
+        int n = snprintf(msg, sizeof(msg), "{\"op\":\"subscribe\",\"args\":[{\"channel\":"
+                         "\"mark-price\",\"instId\":\"%s\"},{\"channel\":\"books\","
+                         "\"instId\":\"%s\"}]}", in->spec.symbol, in->spec.symbol);
+        if (n > 0 && (size_t)n < sizeof(msg))
+            venue__send(v, 0, msg, (size_t)n);
+    }
     return 0;
 }
 
@@ -1061,4 +1088,6 @@ const struct venue_ops venue_okx_ops = {
     .id = VENUE_OKX,
     .init = init, .fini = fini, .on_open = on_open, .on_close = on_close,
     .on_frame = on_frame, .tick = tick,
+    .add_instrument = add_instrument,
+    .finds_own = 1,
 };

@@ -19,12 +19,22 @@ static const struct venue_ops *const venue_table[VENUE_COUNT] = {
 
 static const char *const reject_names[VREJ_COUNT] = {
     "json", "schema", "number", "unknown_type", "unknown_symbol",
-    "venue_error", "stale_update"
+    "venue_error"
 };
 
 const char *venue_reject_name(enum venue_reject r)
 {
     return (unsigned)r < VREJ_COUNT ? reject_names[r] : "unknown";
+}
+
+static const char *const skip_names[VSKIP_COUNT] = {
+    "before_snapshot", "older_than_snapshot", "duplicate", "late_snapshot",
+    "other_depth"
+};
+
+const char *venue_skip_name(enum venue_skip s)
+{
+    return (unsigned)s < VSKIP_COUNT ? skip_names[s] : "unknown";
 }
 
 static const char *const mev_names[MEV_TYPE_COUNT] = {
@@ -150,10 +160,22 @@ void venue_on_close(venue_t *v, int conn, int64_t now)
     v->ops->on_close(v, conn, now);
 }
 
+static void discover_one(const char *sym, size_t n, void *arg)
+{
+    (void)venue__find(arg, sym, n);
+}
+
 int venue_on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
                    const char *data, size_t len, int64_t now)
 {
     v->stats.frames++;
+    /* A replay that discovers, on an adapter whose lookups go straight to
+     * the market (Hyperliquid): name the frame's instruments first.  It
+     * costs a second tokenization of that venue's frames only. */
+    if (v->replay.discover && !v->ops->finds_own &&
+        (src == FRAME_REST || venue__tokens(v, data, len) > 0))
+        venue__symbols_in(v->cfg.id, src, url, data, src == FRAME_REST ? NULL : v->tok,
+                          discover_one, v);
     return v->ops->on_frame(v, conn, src, url, data, len, now);
 }
 
@@ -167,6 +189,41 @@ const struct venue_stats *venue_get_stats(const venue_t *v)
     return &v->stats;
 }
 
+void venue_set_replay(venue_t *v, const struct venue_replay *r)
+{
+    v->replaying = r != NULL;
+    memset(&v->replay, 0, sizeof(v->replay));
+    if (r)
+        v->replay = *r;
+}
+
+int venue_add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
+{
+    if (in->venue != v->cfg.id)
+        return lq_err_set(err, "%s: %s is not an instrument of this venue",
+                          venue_name(v->cfg.id), in->key);
+    return v->ops->add_instrument ? v->ops->add_instrument(v, in, err) : 0;
+}
+
+size_t venue_notes(const venue_t *v, void (*note)(const char *msg, void *arg),
+                   void *arg)
+{
+    return v->ops->notes ? v->ops->notes(v, note, arg) : 0;
+}
+
+int venue_symbol_ok(const char *s, size_t len)
+{
+    if (len == 0 || len >= INSTRUMENT_SYMBOL_MAX || s[0] == '.')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 void venue_stats_json(const struct venue_stats *vs, struct jsonw *w,
                       int skip_zero)
 {
@@ -177,6 +234,17 @@ void venue_stats_json(const struct venue_stats *vs, struct jsonw *w,
             continue;
         jw_key(w, venue_reject_name((enum venue_reject)r));
         jw_u64(w, vs->by_reason[r]);
+    }
+    jw_obj_end(w);
+    jw_key(w, "skipped");
+    jw_u64(w, vs->skipped);
+    jw_key(w, "skipped_by_rule");
+    jw_obj_begin(w);
+    for (int r = 0; r < VSKIP_COUNT; r++) {
+        if (skip_zero && vs->skipped_by_rule[r] == 0)
+            continue;
+        jw_key(w, venue_skip_name((enum venue_skip)r));
+        jw_u64(w, vs->skipped_by_rule[r]);
     }
     jw_obj_end(w);
     jw_key(w, "events");
@@ -257,6 +325,22 @@ long venue__parse_levels(venue_t *v, const char *s, int arr, int side,
     }
     *out = lv;
     return (long)n;
+}
+
+struct mkt_instr *venue__find(venue_t *v, const char *sym, size_t len)
+{
+    struct mkt_instr *in = market_findn(v->mkt, v->cfg.id, sym, len);
+
+    if (in == NULL && v->replay.discover && venue_symbol_ok(sym, len))
+        in = v->replay.discover(v->replay.arg, v, sym, len);
+    return in;
+}
+
+int venue__skip(venue_t *v, enum venue_skip why)
+{
+    v->stats.skipped++;
+    v->stats.skipped_by_rule[why]++;
+    return VENUE_SKIPPED(why);
 }
 
 int venue__reject(venue_t *v, enum venue_reject why, const char *detail,

@@ -24,6 +24,16 @@ struct venue_ops {
     int (*on_frame)(venue_t *v, int conn, enum frame_src src, const char *url,
                     const char *data, size_t len, int64_t now);
     void (*tick)(venue_t *v, int64_t now);
+    /* venue_add_instrument: grow the per-instrument state.  0 or -1 (err
+     * set).  NULL: the adapter keeps no per-instrument state (it reads the
+     * market), nothing to do. */
+    int (*add_instrument)(venue_t *v, struct mkt_instr *in, lq_err_t *err);
+    /* venue_notes (may be NULL). */
+    size_t (*notes)(const venue_t *v, void (*note)(const char *, void *), void *arg);
+    /* 1: every lookup of a frame's symbol goes through venue__find (so a
+     * replay discovers as it goes); 0: venue.c names the frame's
+     * instruments before the adapter sees it (venue_frame_symbols). */
+    int finds_own;
 };
 
 struct venue_conn {
@@ -47,6 +57,8 @@ struct venue {
     size_t nlv[2];
     int64_t log_window;            /* rejection log rate limit */
     unsigned log_count;
+    int replaying;                 /* venue_set_replay */
+    struct venue_replay replay;
 };
 
 extern const struct venue_ops venue_binance_ops;
@@ -70,6 +82,23 @@ struct book_level *venue__levels(venue_t *v, int side, size_t n);
  * Returns the count, or -1 - enum venue_reject. */
 long venue__parse_levels(venue_t *v, const char *s, int arr, int side,
                          const struct mkt_instr *in, struct book_level **out);
+
+/* The instrument of this venue a frame names by symbol (a span), or NULL.
+ * In a replay with discovery, an instrument not in the market yet is
+ * added (venue.h, venue_set_replay) first: per-instrument arrays may move,
+ * so look up per-instrument state only after this. */
+struct mkt_instr *venue__find(venue_t *v, const char *sym, size_t len);
+
+/* The instruments a frame names (venue_frame_symbols, on tokens already
+ * parsed into t; NULL for a REST frame, named by its url). */
+size_t venue__symbols_in(enum venue_id id, enum frame_src src, const char *url,
+                         const char *data, const struct jtok *t,
+                         void (*fn)(const char *sym, size_t n, void *arg),
+                         void *arg);
+
+/* Count a skipped frame (not logged: an overlapping connection sends
+ * hundreds), return the code venue_on_frame returns. */
+int venue__skip(venue_t *v, enum venue_skip why);
 
 /* Count a rejection, log a sample (at most 5 lines per venue per 10 s of
  * the frame clock), return the code venue_on_frame returns. */
