@@ -132,7 +132,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    char *va[] = { vsim, "--play", cap, "--speed", "0", "--wait-clients", "5",
+    char *va[] = { vsim, "--play", cap, "--speed", "0", "--wait-clients", "6",
                    "--port", "0", "--tls", "--cert", cert, "--key", key, NULL };
     pid_t vp = spawn(va, vlog);
     port = read_port(vlog);
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
     double secs = (double)(json_integer_value(json_object_get(eng, "last_ts")) -
                            json_integer_value(json_object_get(eng, "first_ts"))) / 1e9;
     printf("live wss loopback      %9.0f frames/s  (%lld frames in %.2f s, %lld "
-           "rejected; 4 venues, 5 connections)\n", secs > 0 ? frames / secs : 0,
+           "rejected; 4 venues, 6 connections)\n", secs > 0 ? frames / secs : 0,
            frames, secs, rejected);
     printf("tick-to-decision       p50 %6.1f us  p99 %6.1f us  max %7.1f us  "
            "(%lld ladders of 18 simulations; frame received -> ladder done)\n",

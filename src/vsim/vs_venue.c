@@ -11,7 +11,17 @@
  *            seq (cross sequence) grows by 1..5.
  *   OKX      snapshot prevSeqId -1; update prevSeqId = previous seqId,
  *            seqId grows by 1..10; checksum 0 or CRC32 of the top 25.
- *   Hyperliquid  full l2Book snapshots, no numbering.
+ *   Hyperliquid  full l2Book snapshots, no numbering: the top
+ *            VS_HL_LEVELS levels a side, and for a subscription with
+ *            nSigFigs (and mantissa) the same book in price buckets, as
+ *            the venue makes them (order_book_server levels.rs: the step
+ *            is mantissa * 10^(digits - nSigFigs), bids rounded down,
+ *            asks up, VS_HL_LEVELS buckets a side).  Both are pushed
+ *            together from the same generated book, which is kept deep
+ *            (nlev 400: about +-23% for BTC) so that the buckets reach
+ *            far.  /state gives the book liqmond builds from the two:
+ *            the full levels, then the buckets beyond the last of them
+ *            (src/venue/hyperliquid.c, "THE MERGE").
  * A skipped update (/control skip-seq) is applied to the book and to the
  * numbering but never sent, exactly like a frame lost on the way.
  */
@@ -47,7 +57,10 @@ static const struct params other = {
                  { 1, 2, 1, 2, 1.0 }, { 1, 2, 1, 2, 1.0 } }
 };
 
-static const int nlev_of[VENUE_COUNT] = { 100, 50, 100, 20 };
+/* Hyperliquid: deep enough for the aggregated book (VS_HL_LEVELS buckets
+ * of 1,000 reach ~22% of BTC); its full book frame is the top
+ * VS_HL_LEVELS levels, as the venue sends. */
+static const int nlev_of[VENUE_COUNT] = { 100, 50, 100, 400 };
 
 int vs_setup_symbols(struct vs_server *s, const char *list)
 {
@@ -382,20 +395,151 @@ static void hl_book(struct sb *b, struct vs_instr *in, int64_t ts)
     char p[48], q[48];
     sb_printf(b, "{\"channel\":\"l2Book\",\"data\":{\"coin\":\"%s\","
               "\"time\":%lld,\"levels\":[[", in->name, (long long)ts);
-    for (int i = 0; i < in->nb; i++) {
+    for (int i = 0; i < in->nb && i < VS_HL_LEVELS; i++) {
         vs_fmt_px(in, in->bids[i].px, p, sizeof(p));
         vs_fmt_qty(in, in->bids[i].qty, q, sizeof(q));
         sb_printf(b, "%s{\"px\":\"%s\",\"sz\":\"%s\",\"n\":%d}", i ? "," : "",
                   p, q, (int)(1 + in->bids[i].qty % 9));
     }
     sb_adds(b, "],[");
-    for (int i = 0; i < in->na; i++) {
+    for (int i = 0; i < in->na && i < VS_HL_LEVELS; i++) {
         vs_fmt_px(in, in->asks[i].px, p, sizeof(p));
         vs_fmt_qty(in, in->asks[i].qty, q, sizeof(q));
         sb_printf(b, "%s{\"px\":\"%s\",\"sz\":\"%s\",\"n\":%d}", i ? "," : "",
                   p, q, (int)(1 + in->asks[i].qty % 9));
     }
     sb_adds(b, "]]}}");
+}
+
+/* ---- Hyperliquid aggregated books ---------------------------------- */
+
+/* One price bucket: price in units of 10^-tick_dec, lots, orders. */
+struct hl_bucket {
+    int64_t u, qty;
+    int n;
+};
+
+static int ndigits(int64_t v)
+{
+    int d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* The bucket of price u (units of 10^-tick_dec), as the venue rounds it
+ * (order_book_server levels.rs, bucket()): step mant * 10^(digits - nsig),
+ * bids down, asks up.  The step is scale-free, so these units give the
+ * venue's buckets whenever u has at least nsig digits. */
+static int64_t hl_bucket_of(int64_t u, int side, int nsig, int mant)
+{
+    int d = ndigits(u);
+    int64_t inc = mant > 0 ? mant : 1;
+    for (int k = d > nsig ? d - nsig : 0; k > 0; k--)
+        inc *= 10;
+    return side == 0 ? u / inc * inc : (u + inc - 1) / inc * inc;
+}
+
+/* Up to max buckets of one side, best first, grouping the levels as the
+ * venue's build_l2_level does: a level beyond the current bucket's price
+ * opens the next one. */
+static int hl_buckets(const struct vs_instr *in, int side, int nsig, int mant,
+                      struct hl_bucket *out, int max)
+{
+    const struct vs_level *l = side ? in->asks : in->bids;
+    int nl = side ? in->na : in->nb, k = -1;
+    for (int i = 0; i < nl; i++) {
+        int64_t u = l[i].px * in->tick_mant;
+        if (k < 0 || (side == 0 ? u < out[k].u : u > out[k].u)) {
+            if (k + 1 == max)
+                break;
+            k++;
+            out[k].u = hl_bucket_of(u, side, nsig, mant);
+            out[k].qty = 0;
+            out[k].n = 0;
+        }
+        out[k].qty += l[i].qty;
+        out[k].n += (int)(1 + l[i].qty % 9);
+    }
+    return k + 1;
+}
+
+/* A bucket price as Hyperliquid prints it ("90000.0", "3000.0"). */
+static void hl_fmt_units(const struct vs_instr *in, int64_t u, char *buf,
+                         size_t n)
+{
+    vs_fmt_fixed(buf, n, u, 1, in->tick_dec, 0);
+    if (in->tick_dec == 0 && strlen(buf) + 3 <= n)
+        strcat(buf, ".0");
+}
+
+static void hl_book_agg(struct sb *b, struct vs_instr *in, int64_t ts,
+                        int nsig, int mant)
+{
+    struct hl_bucket bk[VS_HL_LEVELS];
+    char p[48], q[48];
+    sb_printf(b, "{\"channel\":\"l2Book\",\"data\":{\"coin\":\"%s\","
+              "\"time\":%lld,\"levels\":[", in->name, (long long)ts);
+    for (int side = 0; side < 2; side++) {
+        int n = hl_buckets(in, side, nsig, mant, bk, VS_HL_LEVELS);
+        sb_adds(b, side ? ",[" : "[");
+        for (int i = 0; i < n; i++) {
+            hl_fmt_units(in, bk[i].u, p, sizeof(p));
+            vs_fmt_qty(in, bk[i].qty, q, sizeof(q));
+            sb_printf(b, "%s{\"px\":\"%s\",\"sz\":\"%s\",\"n\":%d}",
+                      i ? "," : "", p, q, bk[i].n);
+        }
+        sb_adds(b, "]");
+    }
+    sb_adds(b, "]}}");
+}
+
+/* a is further from the top than b on this side */
+static int hl_beyond(int side, int64_t a, int64_t b)
+{
+    return side == 0 ? a < b : a > b;
+}
+
+/* One side of the book liqmond merges from the full and the aggregated
+ * frames (src/venue/hyperliquid.c, "THE MERGE"), as [["p","q"],...]. */
+static void hl_merged_side(struct sb *b, const struct vs_instr *in, int side)
+{
+    const struct vs_level *l = side ? in->asks : in->bids;
+    int nf = side ? in->na : in->nb;
+    struct hl_bucket bk[VS_HL_LEVELS];
+    char p[48], q[48];
+    if (nf > VS_HL_LEVELS)
+        nf = VS_HL_LEVELS;
+    sb_adds(b, "[");
+    for (int i = 0; i < nf; i++) {
+        vs_fmt_px(in, l[i].px, p, sizeof(p));
+        vs_fmt_qty(in, l[i].qty, q, sizeof(q));
+        sb_printf(b, "%s[\"%s\",\"%s\"]", i ? "," : "", p, q);
+    }
+    if (nf > 0) {
+        int na = hl_buckets(in, side, VS_HL_AGG_SIGFIGS, 0, bk, VS_HL_LEVELS);
+        int64_t last = l[nf - 1].px * in->tick_mant, upper = 0;
+        int have_upper = 0, i = 0;
+        for (; i < na && !hl_beyond(side, bk[i].u, last); i++) {
+            upper = bk[i].u;
+            have_upper = 1;
+        }
+        for (int first = 1; i < na; i++, first = 0) {
+            int64_t qty = bk[i].qty;
+            if (first)
+                for (int k = 0; k < nf; k++)
+                    if (!have_upper || hl_beyond(side, l[k].px * in->tick_mant, upper))
+                        qty -= l[k].qty;
+            if (qty <= 0)
+                continue;
+            hl_fmt_units(in, bk[i].u, p, sizeof(p));
+            vs_fmt_qty(in, qty, q, sizeof(q));
+            sb_printf(b, ",[\"%s\",\"%s\"]", p, q);
+        }
+    }
+    sb_adds(b, "]");
 }
 
 static void hl_ctx(struct sb *b, struct vs_instr *in)
@@ -744,7 +888,24 @@ static void hl_request(struct vs_client *c, const char *s,
     int ch = !strcmp(type, "l2Book") ? CH_BOOK
            : !strcmp(type, "activeAssetCtx") ? CH_MARK
            : !strcmp(type, "trades") ? CH_TRADES : 0;
-    if (!in || !ch) {
+    /* l2Book: nSigFigs 2..5 (aggregated), mantissa 1, 2 or 5 with
+     * nSigFigs 5 only; absent or null: full precision.  The venue closes
+     * the socket on a bad combination; this server answers an error. */
+    int64_t nsig = 0, mant = 0;
+    int bad = 0;
+    if (ch == CH_BOOK) {
+        int ks = jtok_get(s, t, sub, "nSigFigs"), km = jtok_get(s, t, sub, "mantissa");
+        if (ks >= 0 && t[ks].type != JT_NULL &&
+            (jtok_i64(s, t, ks, &nsig) != 0 || nsig < 2 || nsig > 5))
+            bad = 1;
+        if (km >= 0 && t[km].type != JT_NULL &&
+            (jtok_i64(s, t, km, &mant) != 0 || nsig != 5 ||
+             (mant != 1 && mant != 2 && mant != 5)))
+            bad = 1;
+        if (nsig)
+            ch = CH_BOOK_AGG;
+    }
+    if (!in || !ch || bad) {
         sb_printf(&b, "{\"channel\":\"error\",\"data\":\"Invalid subscription "
                   "{\\\"type\\\":\\\"%s\\\",\\\"coin\\\":\\\"%s\\\"}\"}", type,
                   coin);
@@ -752,12 +913,19 @@ static void hl_request(struct vs_client *c, const char *s,
         sb_fini(&b);
         return;
     }
-    if (ch == CH_BOOK)
+    if (ch == CH_BOOK || ch == CH_BOOK_AGG) {
+        char ns[8] = "null", ms[8] = "null";
+        if (nsig)
+            snprintf(ns, sizeof(ns), "%d", (int)nsig);
+        if (mant)
+            snprintf(ms, sizeof(ms), "%d", (int)mant);
+        /* echoed with the defaults filled in, as the venue does (2026) */
         sb_printf(&b, "{\"channel\":\"subscriptionResponse\",\"data\":{"
                   "\"method\":\"%s\",\"subscription\":{\"type\":\"l2Book\","
-                  "\"coin\":\"%s\",\"nSigFigs\":null,\"mantissa\":null}}}",
-                  on ? "subscribe" : "unsubscribe", in->name);
-    else
+                  "\"coin\":\"%s\",\"nSigFigs\":%s,\"mantissa\":%s,"
+                  "\"fast\":false}}}", on ? "subscribe" : "unsubscribe", in->name,
+                  ns, ms);
+    } else
         sb_printf(&b, "{\"channel\":\"subscriptionResponse\",\"data\":{"
                   "\"method\":\"%s\",\"subscription\":{\"type\":\"%s\","
                   "\"coin\":\"%s\"}}}", on ? "subscribe" : "unsubscribe", type,
@@ -769,10 +937,17 @@ static void hl_request(struct vs_client *c, const char *s,
         return;
     }
     c->subs[in->sym] |= (uint8_t)ch;
+    if (ch == CH_BOOK_AGG) {
+        /* one aggregated book per coin and client: the latest asked */
+        c->hl_sigfigs[in->sym] = (uint8_t)nsig;
+        c->hl_mantissa[in->sym] = (uint8_t)mant;
+    }
     if (vs->opt.mode == MODE_GENERATE) {
         sb_reset(&b);
         if (ch == CH_BOOK)
             hl_book(&b, in, vs_now_ms());
+        else if (ch == CH_BOOK_AGG)
+            hl_book_agg(&b, in, vs_now_ms(), (int)nsig, (int)mant);
         else if (ch == CH_MARK)
             hl_ctx(&b, in);
         if (b.len)
@@ -898,9 +1073,32 @@ void vs_pub_book(struct vs_instr *in, const struct vs_change *ch, size_t n,
         okx_book(&b, in, 0, ch, n, prev_u, ts);
         push_all(in, CH_BOOK, &b);
         break;
-    default:
+    default: {
         hl_book(&b, in, ts);
         push_all(in, CH_BOOK, &b);
+        /* the aggregated books of the same moment, one per precision asked */
+        struct sb agg[8];
+        int key[8], nagg = 0;
+        for (struct vs_client *c = vs->clients; c; c = c->next) {
+            if (c->venue != VENUE_HYPERLIQUID || !(c->subs[in->sym] & CH_BOOK_AGG))
+                continue;
+            int k = c->hl_sigfigs[in->sym] * 10 + c->hl_mantissa[in->sym], i = 0;
+            while (i < nagg && key[i] != k)
+                i++;
+            if (i == nagg) {
+                if (nagg == 8)
+                    continue;
+                key[nagg] = k;
+                sb_init(&agg[nagg]);
+                hl_book_agg(&agg[nagg], in, ts, c->hl_sigfigs[in->sym],
+                            c->hl_mantissa[in->sym]);
+                nagg++;
+            }
+            send_sb(c, &agg[i]);
+        }
+        for (int i = 0; i < nagg; i++)
+            sb_fini(&agg[i]);
+    }
     }
     sb_fini(&b);
 }
@@ -1152,6 +1350,14 @@ int vs_state_json(const char *venue, const char *symbol, struct sb *b)
               in->venue == VENUE_OKX ? "contracts" : "base",
               (unsigned long long)in->u, (unsigned long long)in->seq,
               (unsigned long long)in->updates, in->mark);
+    if (in->venue == VENUE_HYPERLIQUID) {
+        /* the book liqmond holds: full levels, then aggregated beyond */
+        hl_merged_side(b, in, 0);
+        sb_adds(b, ",\"asks\":");
+        hl_merged_side(b, in, 1);
+        sb_adds(b, "}\n");
+        return 200;
+    }
     levels_json(b, in, in->bids, in->nb, in->nlev, 0);
     sb_adds(b, ",\"asks\":");
     levels_json(b, in, in->asks, in->na, in->nlev, 0);

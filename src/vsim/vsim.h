@@ -71,7 +71,14 @@ enum vs_chan {
     CH_MARK = 2,     /* markPrice / tickers / mark-price / activeAssetCtx */
     CH_LIQ = 4,      /* forceOrder / allLiquidation / liquidation-orders */
     CH_TRADES = 8,   /* Hyperliquid trades */
+    CH_BOOK_AGG = 16,/* Hyperliquid l2Book with nSigFigs (price buckets) */
 };
+
+/* Hyperliquid l2Book: levels a side in a frame (the venue's default), and
+ * the significant figures of the aggregated book liqmond subscribes (what
+ * /state merges, as liqmond does). */
+#define VS_HL_LEVELS 20
+#define VS_HL_AGG_SIGFIGS 2
 
 struct vs_level {
     int64_t px;      /* ticks */
@@ -142,6 +149,8 @@ struct vs_client {
     char depth_suffix[VS_MAX_SYMS][16]; /* Binance "@depth@100ms" */
     char mark_suffix[VS_MAX_SYMS][16];  /* Binance "@markPrice@1s" */
     int bybit_depth[VS_MAX_SYMS];
+    uint8_t hl_sigfigs[VS_MAX_SYMS];    /* Hyperliquid CH_BOOK_AGG: nSigFigs */
+    uint8_t hl_mantissa[VS_MAX_SYMS];   /* ... and mantissa (0: none) */
     int okx_liq;                  /* liquidation-orders SWAP */
     uint64_t okx_last_seq[VS_MAX_SYMS];
     struct vs_msg *qhead, *qtail;
