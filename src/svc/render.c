@@ -286,9 +286,10 @@ void render_replay_text(FILE *out, const struct render_src *s,
         if (s->venues[v] == NULL || st->venue_frames[v] == 0)
             continue;
         vs = venue_get_stats(s->venues[v]);
-        fprintf(out, "%s: %llu frames, %llu rejected, %llu liquidation prints%s\n",
+        fprintf(out, "%s: %llu frames, %llu rejected, %llu skipped by the venue's "
+                "sync rules, %llu liquidation prints%s\n",
                 venue_name((enum venue_id)v), (unsigned long long)st->venue_frames[v],
-                (unsigned long long)vs->rejected,
+                (unsigned long long)vs->rejected, (unsigned long long)vs->skipped,
                 (unsigned long long)vs->events[MEV_LIQUIDATION],
                 v == VENUE_BINANCE || v == VENUE_OKX ? " (sampled: at most one per "
                 "symbol per second)" : v == VENUE_HYPERLIQUID ? " (the venue "
