@@ -71,8 +71,7 @@ struct control_deps {
 typedef struct control control_t;
 
 /* Build the API and attach its alert ring to deps->pipe as a pipeline
- * listener (the pipeline has no way to detach one: see control_destroy).
- * NULL with err set. */
+ * listener (arg: the control_t; see control_destroy).  NULL with err set. */
 control_t *control_create(const struct control_deps *deps, lq_err_t *err);
 
 /* Serve the API on f: on the Unix socket unix_path (file mode `mode`;
@@ -85,9 +84,9 @@ int control_listen(control_t *c, feed_t *f, const char *unix_path,
                    unsigned mode, const char *tcp_listen, size_t max_body,
                    lq_err_t *err);
 
-/* Free everything.  Call it after feed_stop (no more requests) and after
- * pipeline_close (no more alerts to the ring's listener), i.e. last in
- * the stop order.  NULL is fine. */
+/* Free everything.  Call it after feed_stop (no more requests), and
+ * either after pipeline_close or once pipeline_remove_listener(pipe, c)
+ * took it off the pipeline (no more alerts to the ring).  NULL is fine. */
 void control_destroy(control_t *c);
 
 /* The number of alert records the ring holds now (tests, metrics). */

@@ -1342,9 +1342,9 @@ void control_destroy(control_t *c)
 {
     if (c == NULL)
         return;
-    /* the pipeline may outlive us: it must not call us any more */
-    if (c->d.pipe != NULL)
-        pipeline_remove_listener(c->d.pipe, c);
+    /* The pipeline's listener entry is the caller's to remove first when
+     * the pipeline outlives us (pipeline_remove_listener: the daemon's
+     * stop_control does); a pipeline already closed is not touched. */
     for (size_t k = 0; c->ring && k < c->n; k++)
         free(c->ring[(c->head + k) % c->cap].json);
     free(c->ring);
