@@ -97,6 +97,14 @@ int cli_timeline(int argc, char **argv);
 int cli_snapshots(int argc, char **argv);
 int cli_stats(int argc, char **argv);
 
+/* ctl.c: the running daemon, over its control socket (control.h). */
+int cli_ctl_status(int argc, char **argv);
+int cli_ctl_positions_ls(int argc, char **argv);
+int cli_ctl_positions_add(int argc, char **argv);
+int cli_ctl_positions_rm(int argc, char **argv);
+int cli_ctl_cascade(int argc, char **argv);
+int cli_ctl_alerts_active(int argc, char **argv);
+
 /* conf/instruments when run from a source tree, else the installed copy. */
 const char *cli_default_instruments_dir(void);
 

@@ -5,6 +5,8 @@
  *   liqmonctl positions check FILE  validate a positions file (positions.c)
  *   liqmonctl replay FILE...        what a capture holds (replay.c)
  *   liqmonctl alerts|timeline|snapshots|stats   post-mortems (pm.c)
+ *   liqmonctl status|cascade, positions ls|add|rm, alerts --active
+ *                                   the running daemon (ctl.c)
  *
  * This file also holds the conventions every command shares (cli.h): the
  * option parser, the one-line messages and the sysexits codes.
@@ -431,6 +433,28 @@ out:
     return rc;
 }
 
+/* positions ls|add|rm talk to the daemon (ctl.c); the rest is
+ * positions.c's. */
+static int cmd_positions(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "ls") == 0)
+        return cli_ctl_positions_ls(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "add") == 0)
+        return cli_ctl_positions_add(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "rm") == 0)
+        return cli_ctl_positions_rm(argc - 1, argv + 1);
+    return cli_positions(argc, argv);
+}
+
+/* alerts --active asks the daemon (ctl.c); without it, the store (pm.c). */
+static int cmd_alerts(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--active") == 0)
+            return cli_ctl_alerts_active(argc, argv);
+    return cli_alerts(argc, argv);
+}
+
 /* ---- liqmonctl ------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -451,6 +475,19 @@ static void usage(FILE *f)
 "                            run capture files through the venue adapters and\n"
 "                            print frames, events, rejections per venue and\n"
 "                            each instrument's last state\n"
+"\n"
+"The running daemon, over its control socket (--socket PATH overrides\n"
+"$LIQMON_SOCKET, else /run/liqmon/liqmond.sock):\n"
+"  status [--json]           version, uptime, connections, books, positions,\n"
+"                            alerts firing, store queue\n"
+"  positions ls [--instrument V:S] [--limit N] [--json]\n"
+"                            the positions it holds\n"
+"  positions add FILE        add or replace positions (CSV or JSON Lines)\n"
+"  positions rm [--instrument V:S] ID\n"
+"                            remove a position\n"
+"  cascade [--json] VENUE SYMBOL\n"
+"                            its latest cascade ladder for an instrument\n"
+"  alerts --active [--json]  what is firing now\n"
 "\n"
 "Post-mortem queries over the daemon's store (read-only; --store DB\n"
 "overrides $LIQMON_STORE, else ./liqmon.db):\n"
@@ -475,12 +512,14 @@ static const struct {
     int (*fn)(int, char **);
 } commands[] = {
     { "sim", cmd_sim },
-    { "positions", cli_positions },
+    { "positions", cmd_positions },
     { "replay", cli_replay },
-    { "alerts", cli_alerts },
+    { "alerts", cmd_alerts },
     { "timeline", cli_timeline },
     { "snapshots", cli_snapshots },
     { "stats", cli_stats },
+    { "status", cli_ctl_status },
+    { "cascade", cli_ctl_cascade },
 };
 
 int main(int argc, char **argv)
