@@ -134,7 +134,7 @@ sed -e 's/^\[alerts\]$/[alerts]\namp = 1.5/' "$tmp/full.conf" > "$tmp/d.conf"
 head -n 1 conf/examples/positions-demo.csv > "$tmp/positions.csv"
 kill -HUP "$dpid"
 i=0
-while [ $i -lt 50 ] && [ "$(grep -c 'reload refused' "$tmp/d.err")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && [ "$(grep -c 'reload refused' "$tmp/d.err")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(grep -c 'reload refused' "$tmp/d.err")" -ge 2 ] && grep 'reload refused' "$tmp/d.err" | tail -1 | grep -q 'positions.csv' \
     && ok "empty positions file refused" || bad "empty positions file not refused"
 kill -TERM "$dpid"
