@@ -22,6 +22,11 @@ struct eng_instr {
     /* Positions marked liquidated by the latest event (engine_liquidated). */
     uint32_t *liq;
     size_t nliq, capliq;
+    /* The reference price and positions of the last marking: at the same
+     * price with the same positions nothing new can have d <= 0 (marked
+     * positions leave the trees), so the index is not visited again. */
+    double liq_ref;
+    uint64_t liq_spec;
 };
 
 struct engine {
@@ -142,6 +147,7 @@ int engine_swap_positions(engine_t *e, engine_t *other)
         other->ei[i].ix = ix;
         e->ei[i].has_run = 0;
         e->ei[i].nliq = 0;
+        e->ei[i].liq_ref = 0;            /* another index: mark afresh */
     }
     return 0;
 }
@@ -267,8 +273,11 @@ static void mark_liquidated(engine_t *e, struct eng_instr *ei)
     double ref = ref_of(ei->in, NULL);
 
     ei->nliq = 0;
-    if (!(ref > 0))
+    if (!(ref > 0) ||
+        (ref == ei->liq_ref && pindex_spec_version(ei->ix) == ei->liq_spec))
         return;
+    ei->liq_ref = ref;
+    ei->liq_spec = pindex_spec_version(ei->ix);
     for (int side = 0; side < 2; side++) {
         size_t from = ei->nliq;
         pindex_foreach_reached(ei->ix, (enum pos_side)side, ref, collect_liq, ei);
