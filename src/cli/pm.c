@@ -37,6 +37,7 @@
 #include <sqlite3.h>
 
 #include "liqmon/alert.h"
+#include "liqmon/cascade.h"
 #include "liqmon/dec.h"
 #include "liqmon/jsonw.h"
 #include "cli.h"
@@ -1118,42 +1119,30 @@ static void pm_json_worst(struct jsonw *w, const struct pm_lrow *r)
     jw_obj_end(w);
 }
 
+/* A stored ladder row in the one JSON shape of a ladder row everywhere
+ * (cascade_row_json, the contract's result row).  The store keeps
+ * quantities as REAL; they come back exact to 8 places. */
 static void pm_json_lrow(struct jsonw *w, const struct pm_lrow *r)
 {
-    jw_obj_begin(w);
-    jw_key(w, "side");
-    jw_str(w, r->side);
-    jw_key(w, "shock");
-    jw_double(w, r->shock);
-    jw_key(w, "start_price");
-    jw_double(w, r->start_price);
-    jw_key(w, "rounds");
-    pm_jw_i64(w, r->rounds);
-    jw_key(w, "liquidated");
-    pm_jw_i64(w, r->liquidated);
-    jw_key(w, "liquidated_qty");
-    jw_double(w, r->liq_qty);
-    jw_key(w, "liquidated_notional");
-    jw_double(w, r->liq_notional);
-    jw_key(w, "final_price");
-    jw_double(w, r->final_price);
-    jw_key(w, "move_pct");
-    jw_double(w, r->move_pct);
-    jw_key(w, "amplification");
-    if (r->has_amp)
-        jw_double(w, r->amp);
-    else
-        jw_null(w);
-    jw_key(w, "exhausted");
-    jw_bool(w, r->exhausted);
-    jw_key(w, "unfilled_qty");
-    jw_double(w, r->unfilled);
-    jw_key(w, "vwap");
-    if (r->has_vwap)
-        jw_double(w, r->vwap);
-    else
-        jw_null(w);
-    jw_obj_end(w);
+    struct cascade_row row;
+
+    memset(&row, 0, sizeof(row));
+    row.side = strcmp(r->side, "up") == 0 ? CASCADE_UP : CASCADE_DOWN;
+    row.shock = r->shock;
+    row.start_price = r->start_price;
+    row.rounds = (uint32_t)r->rounds;
+    row.liquidated = (uint64_t)r->liquidated;
+    (void)dec_from_double(r->liq_qty, &row.liquidated_qty);
+    row.liquidated_notional = r->liq_notional;
+    row.final_price = r->final_price;
+    row.move_pct = r->move_pct;
+    row.has_amplification = r->has_amp;
+    row.amplification = r->amp;
+    row.exhausted = r->exhausted;
+    (void)dec_from_double(r->unfilled, &row.unfilled_qty);
+    row.has_vwap = r->has_vwap;
+    row.vwap = r->vwap;
+    cascade_row_json(w, &row);
 }
 
 static void pm_print_lrows(const struct pm_ladder *l)
