@@ -338,5 +338,9 @@ struct feed_listen_config {
  * or path not usable, the port in use).  feed_stop closes every listener
  * (Unix socket files are removed). */
 int feed_listen(feed_t *f, const struct feed_listen_config *lc, lq_err_t *err);
+/* Split "127.0.0.1:9464" or "[::1]:9464" into the address (into addr,
+ * size bytes) and the port (0-65535).  0, or -1 when s is not of that
+ * form.  The address itself is checked by feed_listen. */
+int feed_parse_listen(const char *s, char *addr, size_t size, int *port);
 
 #endif

@@ -766,3 +766,36 @@ void feed__listen_free(feed_t *f)
         flisten_free(l);
     }
 }
+
+/* "ADDRESS:PORT" with a numeric address, IPv6 in brackets. */
+int feed_parse_listen(const char *s, char *addr, size_t size, int *port)
+{
+    const char *colon;
+    const char *a = s;
+    size_t n;
+    char *end;
+    long p;
+
+    if (*s == '[') {
+        const char *rb = strchr(s, ']');
+        if (rb == NULL || rb[1] != ':')
+            return -1;
+        a = s + 1;
+        n = (size_t)(rb - a);
+        colon = rb + 1;
+    } else {
+        if ((colon = strrchr(s, ':')) == NULL)
+            return -1;
+        n = (size_t)(colon - s);
+    }
+    if (n == 0 || n >= size)
+        return -1;
+    memcpy(addr, a, n);
+    addr[n] = '\0';
+    errno = 0;
+    p = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 0 || p > 65535)
+        return -1;
+    *port = (int)p;
+    return 0;
+}

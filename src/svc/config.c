@@ -8,6 +8,7 @@
  * never stops the pass (liqmond -t lists them all); the first one is what
  * config_load returns.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -149,15 +150,16 @@ static int url_ok(const char *v, const char *const *schemes)
     return 0;
 }
 
-/* "127.0.0.1:9464" or "[::1]:9464": an address and a port 1-65535. */
+/* "127.0.0.1:9464" or "[::1]:9464": a numeric address and a port
+ * (0: a free one, logged) as feed_listen takes it. */
 static int listen_ok(const char *v)
 {
-    const char *colon = strrchr(v, ':');
-    long long port;
+    char addr[64];
+    unsigned char bin[16];
+    int port;
 
-    if (colon == NULL || colon == v || parse_int(colon + 1, &port) != 0)
-        return 0;
-    return port >= 1 && port <= 65535;
+    return feed_parse_listen(v, addr, sizeof(addr), &port) == 0 &&
+           (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1);
 }
 
 /* ---- the table -------------------------------------------------------- */
@@ -274,12 +276,12 @@ static const struct ckey keys[] = {
     { "control", "socket_mode", K_MODE, CF(control_socket_mode), 0, 0777, 0, 0,
       "must be an octal mode like 0660" },
     { "control", "listen", K_LISTEN, CF(control_listen), 0, 0, 0, 0,
-      "must be empty (off) or ADDRESS:PORT, e.g. 127.0.0.1:9465" },
+      "must be empty (off) or ADDRESS:PORT with a numeric address, e.g. 127.0.0.1:9465" },
     { "control", "max_body", K_SIZE, CF(control_max_body), 1024, 64 << 20, 0, 0,
       "must be a size between 1KiB and 64MiB" },
     /* [metrics] */
     { "metrics", "listen", K_LISTEN, CF(metrics_listen), 0, 0, 0, 0,
-      "must be empty (off) or ADDRESS:PORT, e.g. 127.0.0.1:9464" },
+      "must be empty (off) or ADDRESS:PORT with a numeric address, e.g. 127.0.0.1:9464" },
     /* [venue NAME] */
     { "venue", "symbols", K_SYMBOLS, CV(symbols), 0, 0, 0, 0, NULL },
     { "venue", "ws_url", K_WS_URL, VC(ws_url), 0, 0, 0, 0,

@@ -1259,38 +1259,6 @@ fail:
 }
 
 /* "127.0.0.1:8080", "[::1]:8080" -> address, port.  0 or -1. */
-static int ctl_parse_listen(const char *s, char *addr, size_t size, int *port)
-{
-    const char *colon;
-    const char *a = s;
-    size_t n;
-    char *end;
-    long p;
-
-    if (*s == '[') {
-        const char *rb = strchr(s, ']');
-        if (rb == NULL || rb[1] != ':')
-            return -1;
-        a = s + 1;
-        n = (size_t)(rb - a);
-        colon = rb + 1;
-    } else {
-        if ((colon = strrchr(s, ':')) == NULL)
-            return -1;
-        n = (size_t)(colon - s);
-    }
-    if (n == 0 || n >= size)
-        return -1;
-    memcpy(addr, a, n);
-    addr[n] = '\0';
-    errno = 0;
-    p = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 0 || p > 65535)
-        return -1;
-    *port = (int)p;
-    return 0;
-}
-
 int control_listen(control_t *c, feed_t *f, const char *unix_path,
                    unsigned mode, const char *tcp_listen, size_t max_body,
                    lq_err_t *err)
@@ -1319,7 +1287,7 @@ int control_listen(control_t *c, feed_t *f, const char *unix_path,
         char addr[64];
         int want;
 
-        if (ctl_parse_listen(tcp_listen, addr, sizeof(addr), &want) != 0)
+        if (feed_parse_listen(tcp_listen, addr, sizeof(addr), &want) != 0)
             return lq_err_set(err, "control: listen '%s': want ADDRESS:PORT "
                               "(127.0.0.1:8080, [::1]:8080)", tcp_listen);
         memset(&lc, 0, sizeof(lc));

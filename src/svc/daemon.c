@@ -448,6 +448,8 @@ static void stop_feed(struct daemon *d)
     d->feed = NULL;
     control_destroy(d->ctl);          /* nothing calls it any more */
     d->ctl = NULL;
+    metrics_destroy(d->metrics);
+    d->metrics = NULL;
     if (d->pipe)
         pipeline_detach_venues(d->pipe);
     for (int v = 0; v < VENUE_COUNT; v++) {
@@ -493,6 +495,7 @@ static void daemon_stop(struct daemon *d)
     uv_close((uv_handle_t *)&d->tick, NULL);
     uv_close((uv_handle_t *)&d->run_for, NULL);
     uv_close((uv_handle_t *)&d->watchdog, NULL);
+    uv_close((uv_handle_t *)&d->lagt, NULL);
     d->handles_open = 0;
     feed_stop(d->feed);
 }
@@ -530,6 +533,28 @@ static void on_run_for(uv_timer_t *t)
 {
     log_msg(LL_INFO, "liqmond", "--run-for elapsed: shutting down");
     daemon_stop(t->data);
+}
+
+/* The loop's lag: how late this timer runs.  libuv runs timers at
+ * millisecond resolution, so a lag under a millisecond reads as 0-1 ms;
+ * what matters is the tail (a blocked loop), which this sees exactly. */
+#define LOOP_LAG_PERIOD_MS 100
+
+static void on_lag(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    uint64_t now = uv_hrtime();
+
+    d->lag_last = now > d->lag_due ? now - d->lag_due : 0;
+    lathist_add(&d->lag, d->lag_last);
+    d->lag_due = now + (uint64_t)LOOP_LAG_PERIOD_MS * 1000000;
+}
+
+static double loop_lag_ms(void *arg)
+{
+    const struct daemon *d = arg;
+
+    return d->lag.count ? (double)d->lag_last / 1e6 : 0.0;
 }
 
 /* STATUS= for systemctl status: one line of health. */
@@ -611,8 +636,12 @@ static int start_handlers(struct daemon *d, lq_err_t *err)
     uv_timer_init(&d->loop, &d->status);
     uv_timer_init(&d->loop, &d->run_for);
     uv_timer_init(&d->loop, &d->watchdog);
+    uv_timer_init(&d->loop, &d->lagt);
     d->tick.data = d->status.data = d->run_for.data = d->watchdog.data = d;
+    d->lagt.data = d;
     uv_timer_start(&d->tick, on_tick, 1000, 1000);
+    d->lag_due = uv_hrtime() + (uint64_t)LOOP_LAG_PERIOD_MS * 1000000;
+    uv_timer_start(&d->lagt, on_lag, LOOP_LAG_PERIOD_MS, LOOP_LAG_PERIOD_MS);
     daemon_status_timer(d);
     if (d->o->run_for > 0)
         uv_timer_start(&d->run_for, on_run_for, (uint64_t)(d->o->run_for * 1000), 0);
@@ -650,6 +679,8 @@ static int start_control(struct daemon *d, lq_err_t *err)
     deps.feed = d->feed;
     deps.started_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     deps.version = LIQMON_VERSION;
+    deps.loop_lag_ms = loop_lag_ms;
+    deps.loop_lag_arg = d;
     d->ctl = control_create(&deps, err);
     if (d->ctl == NULL)
         return DX_SOFTWARE;
@@ -670,6 +701,53 @@ static void stop_control(struct daemon *d)
 {
     if (d->ctl && d->pipe)
         pipeline_remove_listener(d->pipe, d->ctl);
+}
+
+/* ---- live: Prometheus metrics ----------------------------------------------- */
+
+static int start_metrics(struct daemon *d, lq_err_t *err)
+{
+    struct metrics_deps deps;
+    struct pipeline_listener pl;
+    struct timespec now;
+    int port;
+
+    if (d->cfg.metrics_listen[0] == '\0')
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &now);
+    memset(&deps, 0, sizeof(deps));
+    deps.mkt = d->mkt;
+    deps.eng = d->eng;
+    deps.venues = d->venues;
+    deps.feed = d->feed;
+    deps.alerts = pipeline_alerts(d->pipe);
+    deps.store = pipeline_store(d->pipe);
+    deps.loop_lag = &d->lag;
+    deps.started_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    deps.version = LIQMON_VERSION;
+    if ((d->metrics = metrics_create(&deps, err)) == NULL)
+        return DX_SOFTWARE;
+    if ((port = metrics_listen(d->metrics, d->feed, d->cfg.metrics_listen, err)) < 0) {
+        lq_err_prefix(err, "[metrics]");
+        return DX_CANTCREAT;
+    }
+    memset(&pl, 0, sizeof(pl));
+    pl.on_alert = metrics_on_alert;
+    pl.arg = d->metrics;
+    if (pipeline_add_listener(d->pipe, &pl) != 0) {
+        lq_err_set(err, "metrics: out of memory");
+        return DX_SOFTWARE;
+    }
+    log_msg(LL_INFO, "liqmond", "metrics on http://%s/metrics (port %d)",
+            d->cfg.metrics_listen, port);
+    return 0;
+}
+
+/* Its memory goes in stop_feed, after the feed (no more scrapes). */
+static void stop_metrics(struct daemon *d)
+{
+    if (d->metrics && d->pipe)
+        pipeline_remove_listener(d->pipe, d->metrics);
 }
 
 /* ---- replay: its adapters ------------------------------------------------ */
@@ -709,6 +787,7 @@ static const struct step {
     { "recorder", LIVE, start_recorder, stop_recorder },
     { "feed", LIVE, start_feed, stop_feed },
     { "control", LIVE, start_control, stop_control },
+    { "metrics", LIVE, start_metrics, stop_metrics },
     { "handlers", LIVE, start_handlers, stop_handlers },
     { "adapters", REPLAY, start_adapters, stop_adapters },
 };

@@ -13,6 +13,8 @@
 #include "liqmon/daemon.h"
 #include "liqmon/engine.h"
 #include "liqmon/feed.h"
+#include "liqmon/lathist.h"
+#include "liqmon/metrics.h"
 #include "liqmon/pipeline.h"
 #include "liqmon/render.h"
 #include "liqmon/replay.h"
@@ -28,11 +30,18 @@ struct daemon {
     venue_t *venues[VENUE_COUNT];
     feed_t *feed;
     control_t *ctl;                /* the control API, live with [control] */
+    metrics_t *metrics;            /* GET /metrics, live with [metrics] listen */
     capture_writer_t *rec;
     uv_loop_t loop;
     int loop_open;
     uv_signal_t sigint, sigterm, sighup, sigusr1;
     uv_timer_t status, tick, run_for, watchdog;
+    /* Loop lag: a timer due every LOOP_LAG_PERIOD_MS, and how late it ran
+     * (the time the loop was busy or blocked). */
+    uv_timer_t lagt;
+    uint64_t lag_due;              /* uv_hrtime of the next expected run */
+    uint64_t lag_last;             /* ns, the latest sample */
+    struct lathist lag;
     int handles_open;
     int stopping;
     int rc;                        /* exit code so far */

@@ -31,6 +31,7 @@ void lathist_add(struct lathist *h, uint64_t ns)
         b = LATHIST_BUCKETS - 1;
     h->b[b]++;
     h->count++;
+    h->sum += ns;
     if (ns > h->max)
         h->max = ns;
 }
@@ -52,4 +53,13 @@ uint64_t lathist_quantile(const struct lathist *h, double q)
         }
     }
     return h->max;
+}
+
+uint64_t lathist_count_le(const struct lathist *h, uint64_t ns)
+{
+    uint64_t n = 0;
+
+    for (unsigned b = 0; b < LATHIST_BUCKETS && bucket_top(b) <= ns; b++)
+        n += h->b[b];
+    return n;
 }
