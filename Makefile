@@ -57,7 +57,7 @@ TEST_OBJS  := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all check asan bench install uninstall clean FORCE
+.PHONY: all check asan bench demo install uninstall clean FORCE
 all: $(BUILD)/liqmond $(BUILD)/liqmonctl $(if $(VSIM_OBJS),$(BUILD)/liqmon-venue)
 
 $(BUILD)/%.o: %.c
@@ -95,6 +95,12 @@ asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+# The offline demo (scripts/demo.sh, ~25 s): liqmond against liqmon-venue's
+# crashing market; one liquidation map per instrument at the bottom of the
+# crash into demo/.
+demo: all
+	BUILD=$(BUILD) sh scripts/demo.sh
 
 bench: all $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done

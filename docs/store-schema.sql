@@ -110,3 +110,23 @@ ALTER TABLE snapshots ADD COLUMN bid_reach_pct REAL;
 ALTER TABLE snapshots ADD COLUMN ask_reach_pct REAL;
 ALTER TABLE snapshots ADD COLUMN open_interest REAL;   -- NULL: not published
 ALTER TABLE feed_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+
+-- ---- step 3 (user_version 3) ---------------------------------------------
+-- The liquidation map of each snapshot (mapmodel.h JSON, without the ladder
+-- rows, which are in snapshot_rows).
+ALTER TABLE snapshots ADD COLUMN map TEXT;              -- NULL: none
+
+-- ---- step 4 (user_version 4) ---------------------------------------------
+-- The control API's position changes as they stand: the latest per
+-- position, replayed over the positions file at every start and reload,
+-- so that what the API changed survives a restart.  Never pruned.
+CREATE TABLE api_positions (
+    instrument    TEXT NOT NULL,            -- VENUE:SYMBOL
+    pos_id        TEXT NOT NULL,
+    ts            INTEGER NOT NULL,         -- ns, of the latest change
+    change        TEXT NOT NULL,            -- add | update | remove
+    spec          TEXT,                     -- the position as one JSON Lines
+                                            -- row of a positions file (exact
+                                            -- qty); NULL for remove
+    PRIMARY KEY (instrument, pos_id)
+) WITHOUT ROWID;

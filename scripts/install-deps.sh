@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential pkg-config libwebsockets-dev libwebsockets-evlib-uv \
 libuv1-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev check \
-libsubunit-dev valgrind openssl zlib1g-dev python3 systemd logrotate"
+libsubunit-dev valgrind openssl zlib1g-dev python3 systemd logrotate \
+librsvg2-bin libxml2-utils"
 # Metrics tests: Debian's real Prometheus server and promtool.
 PKGS="$PKGS prometheus curl"
 

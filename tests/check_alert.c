@@ -76,7 +76,10 @@ static void sink_fn(void *arg, const struct alert_record *r)
            r->resolved);
     TCHECK(r->subject != NULL && r->subject[0] != '\0', "record %" PRIu64 ": no subject", r->id);
     TCHECK(r->venue != NULL && r->venue[0] != '\0', "record %" PRIu64 ": no venue", r->id);
-    if (r->kind == ALERT_FEED_DOWN)
+    if (r->kind == ALERT_VENUE_ADL_WARNING)
+        TCHECK(r->instrument == NULL || strchr(r->instrument, ':') != NULL,
+               "record %" PRIu64 ": venue_adl_warning instrument %s", r->id, r->instrument);
+    else if (r->kind == ALERT_FEED_DOWN)
         TCHECK(r->instrument == NULL, "record %" PRIu64 ": feed_down with instrument %s",
                r->id, r->instrument);
     else
@@ -333,8 +336,9 @@ struct xrec {
 static const char *kname(int k)
 {
     static const char *n[] = { "position_near", "position_liquidated", "cascade_risk",
-                                "book_invalid", "feed_down", "liquidation_cluster" };
-    return k >= 0 && k < 6 ? n[k] : "?";
+                                "book_invalid", "feed_down", "liquidation_cluster",
+                                "venue_adl_warning" };
+    return k >= 0 && k < 7 ? n[k] : "?";
 }
 
 /* kind filter: >= 0 one kind, -1 all, -2 the position kinds. */
@@ -993,6 +997,96 @@ START_TEST(test_feed_down)
     for (size_t i = 0; i < f.s.n; i++)
         ck_assert_str_eq(f.s.v[i].venue, strncmp(f.s.v[i].subject, "bybit", 5) == 0
                                              ? "bybit-linear" : "binance-usdm");
+    fx_fini(&f);
+}
+END_TEST
+
+/* ---- venue_adl_warning (liqmon's kind) ---------------------------------- */
+
+static void ev_adl(struct fx *f, enum venue_id v, struct mkt_instr *in, const char *scope,
+                   enum adl_level lv, double bal, double thr, int64_t t)
+{
+    struct mkt_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = MEV_ADL_WARNING;
+    ev.venue = v;
+    ev.instr = in;
+    ev.recv_ts = t;
+    ev.u.adl.level = lv;
+    ev.u.adl.scope = scope;
+    ev.u.adl.ccy = "USDT";
+    ev.u.adl.state = adl_level_name(lv);
+    ev.u.adl.balance = bal;
+    ev.u.adl.max_balance = NAN;
+    ev.u.adl.threshold = thr;
+    ev.u.adl.ratio = ev.u.adl.ratio_trigger = ev.u.adl.ratio_stop = NAN;
+    fx_emit(f, &ev);
+}
+
+/* warning -> critical -> (the venue goes quiet, as OKX does once the
+ * state is normal again) -> resolved after adl_quiet + clear_after; a
+ * balance at its threshold is critical; "normal" asks none at once. */
+START_TEST(test_venue_adl_warning)
+{
+    struct fx f;
+#define S "okx-swap:SWAP:BTC-USDT"
+#define B "bybit-linear:USDT:BTCUSDT"
+
+    fx_init(&f, (const struct ispec[]){ BTC, BYB }, 2, NULL);
+    ck_assert_int_eq(f.cfg.adl_quiet, 10 * (int64_t)1000000000);
+    ev_adl(&f, VENUE_OKX, NULL, "SWAP:BTC-USDT", ADL_WARNING, 2e6, NAN, SEC(0)); /* warning */
+    for (int s = 1; s < 5; s++)
+        ev_adl(&f, VENUE_OKX, NULL, "SWAP:BTC-USDT", ADL_WARNING, 2e6, NAN, SEC(s));
+    ev_adl(&f, VENUE_OKX, NULL, "SWAP:BTC-USDT", ADL_ACTIVE, 1e6, NAN, SEC(5));  /* critical */
+    ev_adl(&f, VENUE_OKX, NULL, "SWAP:BTC-USDT", ADL_WARNING, 1e6, NAN, SEC(6)); /* hold from 6 */
+    tick(&f, SEC(15.9));                  /* asks warning (pushed 9.9 s ago) */
+    tick(&f, SEC(16));                    /* quiet: asks none */
+    tick(&f, SEC(35.9));
+    tick(&f, SEC(36));                    /* 30 s since 6: -> warning (highest asked) */
+    tick(&f, SEC(37));                    /* hold on none from 37 */
+    tick(&f, SEC(66.9));
+    tick(&f, SEC(67));                    /* resolved */
+    /* Bybit: a fund at its threshold (balance <= 0) is critical whatever
+     * the level says; "normal" asks none at once, then clear_after */
+    ev_adl(&f, VENUE_BYBIT, f.in[1], "USDT:BTCUSDT", ADL_NORMAL, 0, 0, SEC(100));
+    ev_adl(&f, VENUE_BYBIT, f.in[1], "USDT:BTCUSDT", ADL_NORMAL, 5, 0, SEC(101));
+    ev_adl(&f, VENUE_BYBIT, f.in[1], "USDT:BTCUSDT", ADL_NORMAL, 5, 0, SEC(131));
+    /* another venue's events do not evaluate OKX's fund; ticks do */
+    ev_adl(&f, VENUE_OKX, NULL, "SWAP:BTC-USDT", ADL_WARNING, 2e6, NAN, SEC(200));
+    ev_mark(&f, f.in[1], 100, SEC(300));  /* bybit: no OKX record */
+    tick(&f, SEC(300));                   /* hold from 300 (quiet since 210) */
+    tick(&f, SEC(330));                   /* resolved */
+    static const struct xrec x[] = {
+        { 0, ALERT_VENUE_ADL_WARNING, S, W, FIRING, "" },
+        { 5, ALERT_VENUE_ADL_WARNING, S, C, FIRING, "" },
+        { 36, ALERT_VENUE_ADL_WARNING, S, W, FIRING, "" },
+        { 67, ALERT_VENUE_ADL_WARNING, S, W, RESOLVED, "" },
+        { 100, ALERT_VENUE_ADL_WARNING, B, C, FIRING, "bybit-linear:BTCUSDT" },
+        { 131, ALERT_VENUE_ADL_WARNING, B, C, RESOLVED, "bybit-linear:BTCUSDT" },
+        { 200, ALERT_VENUE_ADL_WARNING, S, W, FIRING, "" },
+        { 330, ALERT_VENUE_ADL_WARNING, S, W, RESOLVED, "" },
+    };
+    EXPECT(&f, 0, ALERT_VENUE_ADL_WARNING, x, "venue_adl_warning");
+    /* the messages name the fund, the state and the balance vs threshold */
+    const struct trec *r[8];
+    size_t nr = 0;
+    for (size_t i = 0; i < f.s.n && nr < 8; i++)
+        if (f.s.v[i].kind == ALERT_VENUE_ADL_WARNING)
+            r[nr++] = &f.s.v[i];
+    ck_assert_uint_eq(nr, 8);
+    ck_assert_ptr_nonnull(strstr(r[0]->message, S " insurance fund (USDT): ADL warning"));
+    ck_assert_ptr_nonnull(strstr(r[0]->message, "balance 2M USDT, no threshold published"));
+    ck_assert_ptr_nonnull(strstr(r[3]->message, "no ADL warning pushed for"));
+    ck_assert_ptr_nonnull(strstr(r[4]->message, "ADL active"));
+    ck_assert_ptr_nonnull(strstr(r[4]->message, "ADL at <= 0"));
+    ck_assert_ptr_nonnull(strstr(r[5]->message, "venue state normal"));
+    ck_assert_ptr_nonnull(strstr(r[0]->details, "\"venue_level\":\"warning\""));
+    ck_assert_ptr_nonnull(strstr(r[0]->details, "\"threshold\":null"));
+    ck_assert_ptr_eq(r[0]->instrument, NULL);
+    ck_assert_int_eq(alert_kind_from_name("venue_adl_warning"), ALERT_VENUE_ADL_WARNING);
+#undef S
+#undef B
     fx_fini(&f);
 }
 END_TEST
@@ -1880,6 +1974,7 @@ Suite *alert_suite(void)
     tcase_add_test(tc, test_book_invalid);
     tcase_add_test(tc, test_book_never_valid);
     tcase_add_test(tc, test_feed_down);
+    tcase_add_test(tc, test_venue_adl_warning);
     tcase_add_test(tc, test_liquidation_cluster);
     tcase_add_test(tc, test_order_and_active);
     tcase_add_test(tc, test_active_stop);

@@ -1,11 +1,11 @@
 /*
  * check_store.c - the SQLite store (store.h, docs/store.md).
  *
- * Schema: a new file is at user_version 2 with every table and column of
+ * Schema: a new file is at user_version 3 with every table and column of
  * docs/store-schema.sql (pragma table_info against a list written from
  * the docs), and its sqlite_master is byte for byte the one the docs file
  * itself builds.  Migration: a file made with step 1 of the docs file and
- * holding rows opens at version 2 with the rows intact and the new columns
+ * holding rows opens at version 3 with the rows intact and the new columns
  * present.  A newer file is refused with a message naming the file and
  * both versions, and left untouched; a file that is not a database is
  * refused with its name.  Round trip: every store_put_* read back with the
@@ -445,7 +445,7 @@ struct table {
     struct col cols[32];
 };
 
-/* Written from docs/store-schema.sql (steps 1 and 2). */
+/* Written from docs/store-schema.sql (steps 1 to 4). */
 static const struct table tables[] = {
     { "runs", {
         { "id", "INTEGER", 0, 1 }, { "started_ns", "INTEGER", 1, 0 },
@@ -474,7 +474,7 @@ static const struct table tables[] = {
         { "short_count", "INTEGER", 1, 0 }, { "short_qty", "REAL", 1, 0 },
         { "ladder_valid", "INTEGER", 1, 0 }, { "bid_reach_pct", "REAL", 0, 0 },
         { "ask_reach_pct", "REAL", 0, 0 }, { "open_interest", "REAL", 0, 0 },
-        { 0 } } },
+        { "map", "TEXT", 0, 0 }, { 0 } } },
     { "snapshot_rows", {
         { "snapshot_id", "INTEGER", 1, 1 }, { "side", "TEXT", 1, 2 },
         { "shock", "REAL", 1, 3 }, { "start_price", "REAL", 1, 0 },
@@ -505,6 +505,10 @@ static const struct table tables[] = {
         { "entry", "REAL", 0, 0 }, { "margin", "REAL", 0, 0 },
         { "liq_price", "REAL", 0, 0 }, { "change", "TEXT", 1, 0 },
         { "source", "TEXT", 1, 0 }, { 0 } } },
+    { "api_positions", {
+        { "instrument", "TEXT", 1, 1 }, { "pos_id", "TEXT", 1, 2 },
+        { "ts", "INTEGER", 1, 0 }, { "change", "TEXT", 1, 0 },
+        { "spec", "TEXT", 0, 0 }, { 0 } } },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -570,7 +574,7 @@ START_TEST(schema_fresh)
     xclose(xopen(&c));
     db = rdb(c.path);
     ck_assert_int_eq(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), 2);
+    ck_assert_int_ge(STORE_SCHEMA_VERSION, 3);
     ck_assert_str_eq(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     for (size_t i = 0; i < NTABLES; i++)
         check_table(db, &tables[i]);
@@ -626,7 +630,7 @@ START_TEST(schema_migrate_v1)
     xclose(s);
 
     db = rdb(c.path);
-    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     ck_assert_str_eq(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     for (size_t i = 0; i < NTABLES; i++)
         check_table(db, &tables[i]);
@@ -671,20 +675,22 @@ START_TEST(schema_newer_refused)
     char want[8300], buf[64];
     FILE *f;
 
-    cfg_init(&c, "v3.db");
+    cfg_init(&c, "newer.db");
     ck_assert_int_eq(sqlite3_open(c.path, &db), SQLITE_OK);
-    xexec(db, "CREATE TABLE future (x); PRAGMA user_version = 3");
+    snprintf(buf, sizeof(buf), "CREATE TABLE future (x); PRAGMA user_version = %d",
+             STORE_SCHEMA_VERSION + 1);
+    xexec(db, buf);
     sqlite3_close(db);
 
     ck_assert_ptr_null(store_open(&c, NULL, &err));
-    snprintf(want, sizeof(want), "%s: schema version 3 is newer than this "
-             "liqmon's 2", c.path);
+    snprintf(want, sizeof(want), "%s: schema version %d is newer than this "
+             "liqmon's %d", c.path, STORE_SCHEMA_VERSION + 1, STORE_SCHEMA_VERSION);
     ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0,
                   "message: %s", err.msg);
     ck_assert_ptr_null(strchr(err.msg, '\n'));
-    /* Untouched: still version 3, still a rollback journal, no runs. */
+    /* Untouched: still that version, still a rollback journal, no runs. */
     db = rdb(c.path);
-    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1);
     ck_assert_str_eq(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "delete");
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sqlite_master"), 1);
     sqlite3_close(db);
@@ -1598,6 +1604,76 @@ START_TEST(crash_safety)
 }
 END_TEST
 
+/* api_positions: each API change replaces the position's standing row in
+ * the change's own transaction; other sources never touch it; the reader
+ * gives the rows back in change order, a remove without its spec. */
+struct api_seen {
+    char rows[8][160];
+    int n;
+};
+
+static int api_collect(const char *instrument, const char *pos_id, const char *change,
+                       const char *spec, void *arg)
+{
+    struct api_seen *a = arg;
+
+    if (a->n < 8)
+        snprintf(a->rows[a->n++], sizeof(a->rows[0]), "%s|%s|%s|%s", instrument, pos_id,
+                 change, spec ? spec : "NULL");
+    return 0;
+}
+
+START_TEST(api_positions_standing)
+{
+    struct store_config c;
+    struct api_seen seen;
+    lq_err_t err;
+    store_t *s;
+    struct store_position p;
+
+    cfg_init(&c, "api.db");
+    s = xopen(&c);
+    p = mk_pos(10);
+    p.source = "api";
+    p.change = "add";
+    p.pos_id = "a1";
+    p.spec = "{\"id\":\"a1\",\"qty\":\"1.23456789\"}";
+    ck_assert_int_eq(store_put_position(s, &p), 0);
+    p.ts = 11;
+    p.change = "update";
+    p.spec = "{\"id\":\"a1\",\"qty\":\"2\"}";
+    ck_assert_int_eq(store_put_position(s, &p), 0);
+    p.ts = 12;
+    p.pos_id = "a2";
+    p.change = "remove";
+    p.spec = "{\"ignored\":1}";       /* a remove keeps no spec */
+    ck_assert_int_eq(store_put_position(s, &p), 0);
+    p.ts = 13;
+    p.pos_id = "f1";
+    p.source = "file";                /* history only */
+    p.change = "load";
+    ck_assert_int_eq(store_put_position(s, &p), 0);
+    ck_assert_int_eq(store_flush(s), 0);
+
+    memset(&seen, 0, sizeof(seen));
+    ck_assert_int_eq(store_read_api_positions(c.path, api_collect, &seen, &err), 2);
+    ck_assert_int_eq(seen.n, 2);
+    ck_assert_str_eq(seen.rows[0], "okx:BTC-USDT-SWAP|a1|update|{\"id\":\"a1\",\"qty\":\"2\"}");
+    ck_assert_str_eq(seen.rows[1], "okx:BTC-USDT-SWAP|a2|remove|NULL");
+    xclose(s);
+
+    /* A store without the table (before schema 4): nothing, not an error. */
+    {
+        sqlite3 *db;
+        ck_assert_int_eq(sqlite3_open(tpath("old.db"), &db), SQLITE_OK);
+        xexec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 3");
+        sqlite3_close(db);
+        memset(&seen, 0, sizeof(seen));
+        ck_assert_int_eq(store_read_api_positions(tpath("old.db"), api_collect, &seen, &err), 0);
+    }
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1621,6 +1697,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, refused_record);
     tcase_add_test(tc, fatal_failure);
     tcase_add_test(tc, run_row);
+    tcase_add_test(tc, api_positions_standing);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("crash");

@@ -6,6 +6,7 @@
  * side normalisation, driven through venue_create with a recording
  * venue_io.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,141 @@ START_TEST(test_doc_frames)
 }
 END_TEST
 
+/* ---- ADL warnings (adlAlert.{coin}) -------------------------------------------- */
+
+static const struct rec_ev *nth_adl(size_t k)
+{
+    for (size_t i = 0; i < R.nev && i < REC_EV; i++)
+        if (R.ev[i].type == MEV_ADL_WARNING && k-- == 0)
+            return &R.ev[i];
+    return NULL;
+}
+
+START_TEST(test_adl_docs_frames)
+{
+    char line[4096];
+    const struct rec_ev *e;
+    struct mkt_instr *fwog = add_plain("FWOGUSDT"), *bera = add_plain("BERAUSDT");
+
+    /* ZORAUSDT is not watched: its entry is passed over, not discovered. */
+    venue_destroy(V);
+    V = make_venue(50);
+    fixture_line(FIX "adl-alert.jsonl", 0, line, sizeof(line));
+    ck_assert_int_eq(venue_on_frame(V, 0, FRAME_WS, NULL, line, strlen(line), T0), 0);
+    ck_assert_uint_eq(count_type(MEV_ADL_WARNING), 2);
+    ck_assert_ptr_null(market_find(M, VENUE_BYBIT, "ZORAUSDT"));
+    /* FWOGUSDT: balance -5421.29889888 <= 0: ADL by the balance rule (a
+     * negative balance is documented, not rejected) */
+    e = nth_adl(0);
+    ck_assert(e->in == fwog);
+    ck_assert_int_eq(e->adl_level, ADL_ACTIVE);
+    ck_assert_str_eq(e->adl_state, "adl_balance");
+    ck_assert_str_eq(e->adl_scope, "USDT:FWOGUSDT");
+    ck_assert_str_eq(e->adl_ccy, "USDT");
+    ck_assert_double_eq_tol(e->adl_bal, -5421.29889888, 1e-9);
+    ck_assert_double_eq_tol(e->adl_max, -5421.29889888, 1e-9);
+    ck_assert_double_eq(e->adl_thr, 0);
+    ck_assert_double_eq(e->adl_trig, -0.3);
+    ck_assert_double_eq(e->adl_stop, -0.25);
+    ck_assert_double_eq(e->adl_ratio, 0);
+    ck_assert_int_eq(e->ts, 1757736794000LL * 1000000);
+    /* BERAUSDT: balance 453 below adl_tt 10000 (the drawdown rule does not
+     * apply), positive: normal */
+    e = nth_adl(1);
+    ck_assert(e->in == bera);
+    ck_assert_int_eq(e->adl_level, ADL_NORMAL);
+    ck_assert_str_eq(e->adl_state, "normal");
+    /* line 2: BTCUSDT, mb "" (deprecated): NAN; strings and numbers mixed */
+    fixture_line(FIX "adl-alert.jsonl", 1, line, sizeof(line));
+    ck_assert_int_eq(venue_on_frame(V, 0, FRAME_WS, NULL, line, strlen(line), T0), 0);
+    e = last_of(MEV_ADL_WARNING);
+    ck_assert(e->in == BTC);
+    ck_assert_int_eq(e->adl_level, ADL_NORMAL);
+    ck_assert_double_eq(e->adl_bal, 1);
+    ck_assert(isnan(e->adl_max));
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 0);
+    ck_assert_uint_eq(venue_get_stats(V)->events[MEV_ADL_WARNING], 3);
+}
+END_TEST
+
+/* Synthetic frames: the documented rule, first match (bybit.c). */
+START_TEST(test_adl_levels)
+{
+    static const struct { const char *b, *pr; int level; const char *state; } c[] = {
+        { "50000", "-0.35", ADL_ACTIVE, "adl_drawdown" },       /* past i_pr -0.3 */
+        { "50000", "-0.27", ADL_WARNING, "drawdown_past_stop" }, /* past adl_sr -0.25 */
+        { "50000", "-0.2", ADL_NORMAL, "normal" },
+        { "5000", "-0.35", ADL_NORMAL, "normal" },      /* b <= adl_tt: no drawdown rule */
+        { "0", "0", ADL_ACTIVE, "adl_balance" },
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        char f[512];
+        snprintf(f, sizeof(f), "{\"topic\":\"adlAlert.USDT\",\"type\":\"snapshot\",\"ts\":"
+                 "1757736794000,\"data\":[{\"c\":\"USDT\",\"s\":\"BTCUSDT\",\"b\":\"%s\","
+                 "\"mb\":\"\",\"i_pr\":\"-0.3\",\"pr\":\"%s\",\"adl_tt\":\"10000\","
+                 "\"adl_sr\":\"-0.25\"}]}", c[i].b, c[i].pr);
+        ck_assert_int_eq(venue_on_frame(V, 0, FRAME_WS, NULL, f, strlen(f), T0), 0);
+        const struct rec_ev *e = last_of(MEV_ADL_WARNING);
+        ck_assert_msg(e->adl_level == c[i].level, "case %zu: level %d", i, e->adl_level);
+        ck_assert_str_eq(e->adl_state, c[i].state);
+    }
+}
+END_TEST
+
+/* Garbage in adlAlert frames: rejected and counted, never fatal, and
+ * nothing of a rejected frame is emitted (checked whole first). */
+START_TEST(test_adl_garbage)
+{
+    static const struct { const char *f; enum venue_reject why; } g[] = {
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":{}}", VREJ_SCHEMA },
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":[{\"s\":\"BTCUSDT\",\"b\":\"1\"}]}",
+          VREJ_SCHEMA },                                            /* no c */
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":[{\"c\":\"USDT\",\"b\":\"1\"}]}",
+          VREJ_SCHEMA },                                            /* no s */
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":[{\"c\":\"USDT\",\"s\":\"BTCUSDT\"}]}",
+          VREJ_NUMBER },                                            /* no b */
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":[{\"c\":\"USDT\",\"s\":\"BTCUSDT\","
+          "\"b\":\"lots\"}]}", VREJ_NUMBER },
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":[{\"c\":\"USDT\",\"s\":\"BTCUSDT\","
+          "\"b\":\"1\",\"pr\":\"x\"}]}", VREJ_NUMBER },
+        /* a good entry, then a bad one: nothing emitted */
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":[{\"c\":\"USDT\",\"s\":\"BTCUSDT\","
+          "\"b\":\"1\"},{\"c\":\"USDT\",\"s\":\"ETHUSDT\",\"b\":[]}]}", VREJ_NUMBER },
+        { "{\"topic\":\"adlAlert.USDT\",\"ts\":1,\"data\":[7]}", VREJ_SCHEMA },
+    };
+    for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+        ck_assert_msg(venue_on_frame(V, 0, FRAME_WS, NULL, g[i].f, strlen(g[i].f), T0) ==
+                      1 + (int)g[i].why, "frame %zu", i);
+    ck_assert_uint_eq(count_type(MEV_ADL_WARNING), 0);
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, sizeof(g) / sizeof(g[0]));
+}
+END_TEST
+
+START_TEST(test_adl_subscribe)
+{
+    venue_on_open(V, 0, T0);
+    ck_assert_uint_eq(R.nsend, 2);
+    ck_assert_str_eq(R.send[1], "{\"op\":\"subscribe\",\"args\":[\"adlAlert.USDT\"]}");
+    /* a USDC symbol added later: its coin's topic alone */
+    struct mkt_instr *perp = add_plain("BTCPERP");
+    lq_err_t err;
+    ck_assert_int_eq(venue_add_instrument(V, perp, &err), 0);
+    ck_assert_str_eq(R.send[R.nsend - 1], "{\"op\":\"subscribe\",\"args\":[\"adlAlert.USDC\"]}");
+    /* adl_warnings = false: not subscribed */
+    venue_destroy(V);
+    memset(&R, 0, sizeof(R));
+    struct venue_config cfg;
+    struct venue_io io = { .emit = rec_emit, .send = rec_send };
+    venue_config_default(VENUE_BYBIT, &cfg);
+    cfg.adl_warnings = 0;
+    V = venue_create(&cfg, M, &io, &err);
+    ck_assert_ptr_nonnull(V);
+    venue_on_open(V, 0, T0);
+    for (size_t i = 0; i < R.nsend; i++)
+        ck_assert_ptr_null(strstr(R.send[i], "adlAlert"));
+}
+END_TEST
+
 /* ---- subscriptions and pings -------------------------------------------------- */
 
 START_TEST(test_subscribe_on_open)
@@ -262,7 +398,7 @@ START_TEST(test_subscribe_on_open)
     ck_assert_str_eq(venue_conn_name(V, 0), "public");
     ck_assert_str_eq(venue_conn_url(V, 0), "wss://stream.bybit.com/v5/public/linear");
     venue_on_open(V, 0, T0);
-    ck_assert_uint_eq(R.nsend, 1);
+    ck_assert_uint_eq(R.nsend, 2);        /* + adlAlert.USDT (test_adl_subscribe) */
     ck_assert_str_eq(R.send[0],
                      "{\"op\":\"subscribe\",\"args\":[\"tickers.BTCUSDT\",\"orderbook.50.BTCUSDT\","
                      "\"allLiquidation.BTCUSDT\",\"tickers.ETHUSDT\",\"orderbook.50.ETHUSDT\","
@@ -278,8 +414,8 @@ START_TEST(test_subscribe_split)
     add_plain("XRPUSDT");
     V = make_venue(200);
     venue_on_open(V, 0, T0);
-    /* 12 topics: 10 + 2. */
-    ck_assert_uint_eq(R.nsend, 2);
+    /* 12 topics: 10 + 2, then adlAlert.USDT. */
+    ck_assert_uint_eq(R.nsend, 3);
     ck_assert_str_eq(R.send[1],
                      "{\"op\":\"subscribe\",\"args\":[\"orderbook.200.XRPUSDT\","
                      "\"allLiquidation.XRPUSDT\"]}");
@@ -791,6 +927,10 @@ Suite *venue_bybit_suite(void)
     tcase_add_test(tc, test_tickers_delta_merge);
     tcase_add_test(tc, test_liquidation_sides);
     tcase_add_test(tc, test_garbage_counted);
+    tcase_add_test(tc, test_adl_docs_frames);
+    tcase_add_test(tc, test_adl_levels);
+    tcase_add_test(tc, test_adl_garbage);
+    tcase_add_test(tc, test_adl_subscribe);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("connection");

@@ -8,6 +8,7 @@
  * source of every frame).  Frames written inside this file are
  * synthetic and say so.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,12 +149,122 @@ START_TEST(t_conn_and_subscribe)
     ck_assert_str_eq(venue_conn_name(V, 0), "public");
     ck_assert_str_eq(venue_conn_url(V, 0), "wss://ws.okx.com:8443/ws/v5/public");
     venue_on_open(V, 0, T0);
-    ck_assert_int_eq(R.nsent, 1);
+    ck_assert_int_eq(R.nsent, 2);        /* + adl-warning (t_adl_subscribe) */
     ck_assert_ptr_nonnull(strstr(R.sent[0], "{\"op\":\"subscribe\",\"args\":["));
     ck_assert(sent_contains("{\"channel\":\"mark-price\",\"instId\":\"BTC-USDT-SWAP\"}"));
     ck_assert(sent_contains("{\"channel\":\"books\",\"instId\":\"BTC-USDT-SWAP\"}"));
     ck_assert(sent_contains("{\"channel\":\"books\",\"instId\":\"UNI-USD-SWAP\"}"));
     ck_assert(sent_contains("{\"channel\":\"liquidation-orders\",\"instType\":\"SWAP\"}"));
+}
+END_TEST
+
+/* ---- ADL warnings (adl-warning) ------------------------------------------ */
+
+START_TEST(t_adl_frames)
+{
+    int n;
+    char **l = read_lines(FIX "adl-warning.jsonl", &n);
+    const struct evr *e;
+
+    ck_assert_int_eq(n, 3);
+    /* 1: the documented 2026 push: FUTURES BTC-USDT warning, deprecated
+     * fields "" (NAN), the currency from the family */
+    ck_assert_int_eq(feed(l[0], T0), 0);
+    e = last_ev(MEV_ADL_WARNING);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_ptr_null(e->in);               /* a FUTURES family: no swap */
+    ck_assert_int_eq(e->kind, ADL_WARNING);
+    ck_assert_str_eq(e->state, "warning");
+    ck_assert_str_eq(e->scope, "FUTURES:BTC-USDT");
+    ck_assert_str_eq(e->ccy, "USDT");
+    ck_assert_double_eq_tol(e->bal, 280784384.9564228, 1e-6);
+    ck_assert(isnan(e->max) && isnan(e->thr) && isnan(e->ratio) && isnan(e->trig) &&
+              isnan(e->stop));
+    ck_assert_int_eq(e->ts, 1700210763001LL * 1000000);
+    /* 2: the older shape: normal, adlBal 0, ccy given */
+    ck_assert_int_eq(feed(l[1], T0), 0);
+    e = last_ev(MEV_ADL_WARNING);
+    ck_assert_int_eq(e->kind, ADL_NORMAL);
+    ck_assert_double_eq(e->thr, 0);
+    ck_assert_str_eq(e->ccy, "USDT");
+    /* 3: the subscribe ack */
+    ck_assert_int_eq(feed(l[2], T0), 0);
+    ck_assert_int_eq(count_ev(MEV_ADL_WARNING), 2);
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, 0);
+    free_lines(l, n);
+
+    /* A SWAP family we watch names its swap; adl: ADL_ACTIVE (synthetic) */
+    ck_assert_int_eq(feed("{\"arg\":{\"channel\":\"adl-warning\",\"instType\":\"SWAP\","
+                          "\"instFamily\":\"BTC-USDT\"},\"data\":[{\"instType\":\"SWAP\","
+                          "\"instFamily\":\"BTC-USDT\",\"state\":\"adl\",\"bal\":\"1000\","
+                          "\"ts\":\"1700210764001\"}]}", T0), 0);
+    e = last_ev(MEV_ADL_WARNING);
+    ck_assert(e->in == I("BTC-USDT-SWAP"));
+    ck_assert_int_eq(e->kind, ADL_ACTIVE);
+    ck_assert_str_eq(e->scope, "SWAP:BTC-USDT");
+    /* coin-margined: the fund is in the coin */
+    ck_assert_int_eq(feed("{\"arg\":{\"channel\":\"adl-warning\",\"instType\":\"SWAP\"},"
+                          "\"data\":[{\"instType\":\"SWAP\",\"instFamily\":\"UNI-USD\","
+                          "\"state\":\"warning\",\"bal\":\"5\"}]}", T0), 0);
+    e = last_ev(MEV_ADL_WARNING);
+    ck_assert(e->in == I("UNI-USD-SWAP"));
+    ck_assert_str_eq(e->ccy, "UNI");
+}
+END_TEST
+
+/* Garbage in adl-warning frames (synthetic): rejected and counted, never
+ * fatal, nothing of a rejected frame emitted. */
+START_TEST(t_adl_garbage)
+{
+#define A "{\"arg\":{\"channel\":\"adl-warning\",\"instType\":\"SWAP\"},\"data\":"
+    static const struct { const char *f; enum venue_reject why; } g[] = {
+        { A "{}}", VREJ_SCHEMA },
+        { A "[]}", VREJ_SCHEMA },
+        { A "[{\"state\":\"warning\",\"bal\":\"1\"}]}", VREJ_SCHEMA },        /* no family */
+        { A "[{\"instFamily\":\"BTC-USDT\",\"bal\":\"1\"}]}", VREJ_SCHEMA },  /* no state */
+        { A "[{\"instFamily\":\"BTC-USDT\",\"state\":\"panic\",\"bal\":\"1\"}]}", VREJ_SCHEMA },
+        { A "[{\"instFamily\":\"BTC-USDT\",\"state\":\"warning\"}]}", VREJ_NUMBER }, /* no bal */
+        { A "[{\"instFamily\":\"BTC-USDT\",\"state\":\"warning\",\"bal\":\"\"}]}", VREJ_NUMBER },
+        { A "[{\"instFamily\":\"BTC-USDT\",\"state\":\"warning\",\"bal\":\"-1\"}]}", VREJ_NUMBER },
+        { A "[{\"instFamily\":\"BTC-USDT\",\"state\":\"warning\",\"bal\":\"1\",\"maxBal\":\"x\"}]}",
+          VREJ_NUMBER },
+        { A "[{\"instFamily\":\"BTC-USDT\",\"state\":\"warning\",\"bal\":\"1\",\"ts\":\"soon\"}]}",
+          VREJ_NUMBER },
+        { A "[{\"instFamily\":\"BTC-USDT\",\"state\":\"warning\",\"bal\":\"1\"},"
+            "{\"instFamily\":\"ETH-USDT\",\"state\":\"adl\",\"bal\":\"-2\"}]}", VREJ_NUMBER },
+    };
+#undef A
+    for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+        ck_assert_msg(feed(g[i].f, T0) == 1 + (int)g[i].why, "frame %zu", i);
+    ck_assert_int_eq(count_ev(MEV_ADL_WARNING), 0);
+    ck_assert_uint_eq(venue_get_stats(V)->rejected, sizeof(g) / sizeof(g[0]));
+}
+END_TEST
+
+START_TEST(t_adl_subscribe)
+{
+    lq_err_t err;
+
+    venue_on_open(V, 0, T0);
+    ck_assert_int_eq(R.nsent, 2);
+    ck_assert_str_eq(R.sent[1], "{\"op\":\"subscribe\",\"args\":["
+                     "{\"channel\":\"adl-warning\",\"instType\":\"SWAP\",\"instFamily\":\"BTC-USDT\"},"
+                     "{\"channel\":\"adl-warning\",\"instType\":\"SWAP\",\"instFamily\":\"UNI-USD\"}]}");
+    struct mkt_instr *eth = add_instr("ETH-USDT-SWAP", "0.1");
+    ck_assert_int_eq(venue_add_instrument(V, eth, &err), 0);
+    ck_assert(sent_contains("{\"channel\":\"adl-warning\",\"instType\":\"SWAP\","
+                            "\"instFamily\":\"ETH-USDT\"}"));
+    /* adl_warnings = false */
+    venue_destroy(V);
+    memset(&R, 0, sizeof(R));
+    struct venue_config cfg;
+    struct venue_io io = { NULL, r_emit, r_send, r_get, r_reconn };
+    venue_config_default(VENUE_OKX, &cfg);
+    cfg.adl_warnings = 0;
+    V = venue_create(&cfg, M, &io, &err);
+    ck_assert_ptr_nonnull(V);
+    venue_on_open(V, 0, T0);
+    ck_assert(!sent_contains("adl-warning"));
 }
 END_TEST
 
@@ -680,6 +791,9 @@ Suite *venue_okx_suite(void)
     tcase_add_test(tc, t_rest_docs_example_and_timeouts);
     tcase_add_test(tc, t_ping_when_idle);
     tcase_add_test(tc, t_garbage_counted);
+    tcase_add_test(tc, t_adl_frames);
+    tcase_add_test(tc, t_adl_garbage);
+    tcase_add_test(tc, t_adl_subscribe);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,6 +20,9 @@ struct evr {
     int flag, kind, pk, cov;
     size_t nb, na;
     uint64_t seq;
+    /* MEV_ADL_WARNING */
+    double bal, max, thr, ratio, trig, stop;
+    char scope[64], ccy[16], state[24];
 };
 
 static struct rec {
@@ -75,6 +78,18 @@ static inline void r_emit(void *arg, const struct mkt_event *e)
         break;
     case MEV_FEED:
         r->kind = e->u.feed.kind;
+        break;
+    case MEV_ADL_WARNING:
+        r->kind = (int)e->u.adl.level;
+        r->bal = e->u.adl.balance;
+        r->max = e->u.adl.max_balance;
+        r->thr = e->u.adl.threshold;
+        r->ratio = e->u.adl.ratio;
+        r->trig = e->u.adl.ratio_trigger;
+        r->stop = e->u.adl.ratio_stop;
+        snprintf(r->scope, sizeof(r->scope), "%s", e->u.adl.scope);
+        snprintf(r->ccy, sizeof(r->ccy), "%s", e->u.adl.ccy);
+        snprintf(r->state, sizeof(r->state), "%s", e->u.adl.state);
         break;
     default:
         break;

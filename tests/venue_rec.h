@@ -27,6 +27,10 @@ struct rec_ev {
     dec_t qty;
     size_t nb, na;
     uint64_t seq;
+    /* MEV_ADL_WARNING */
+    int adl_level;
+    double adl_bal, adl_max, adl_thr, adl_ratio, adl_trig, adl_stop;
+    char adl_scope[64], adl_ccy[16], adl_state[24];
 };
 
 #define REC_EV 512
@@ -66,6 +70,18 @@ static inline void rec_emit(void *arg, const struct mkt_event *ev)
             r->nb = ev->u.book.bids.n;
             r->na = ev->u.book.asks.n;
             r->seq = ev->u.book.seq;
+            break;
+        case MEV_ADL_WARNING:
+            r->adl_level = (int)ev->u.adl.level;
+            r->adl_bal = ev->u.adl.balance;
+            r->adl_max = ev->u.adl.max_balance;
+            r->adl_thr = ev->u.adl.threshold;
+            r->adl_ratio = ev->u.adl.ratio;
+            r->adl_trig = ev->u.adl.ratio_trigger;
+            r->adl_stop = ev->u.adl.ratio_stop;
+            snprintf(r->adl_scope, sizeof(r->adl_scope), "%s", ev->u.adl.scope);
+            snprintf(r->adl_ccy, sizeof(r->adl_ccy), "%s", ev->u.adl.ccy);
+            snprintf(r->adl_state, sizeof(r->adl_state), "%s", ev->u.adl.state);
             break;
         default: break;
         }

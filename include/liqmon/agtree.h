@@ -78,6 +78,21 @@ int agt_insert(agt_t *t, double key, uint32_t tie, dec_t w, double n);
 /* Insert (key, tie), or overwrite its weight and notional if present: one
  * descent where update-then-insert would take two. */
 int agt_upsert(agt_t *t, double key, uint32_t tie, dec_t w, double n);
+/* One change for agt_set_batch: w == 0 removes (key, tie), any other w
+ * upserts it with weight w and notional n. */
+struct agt_set {
+    double key;
+    uint32_t tie;
+    dec_t w;
+    double n;
+};
+/* Apply n changes in order, each as agt_upsert or agt_remove (removing an
+ * absent entry is not an error) would, leaving the very same tree.
+ * Cheaper when consecutive changes fall in one leaf, as the levels of a
+ * sorted book diff do: the sums on that leaf's path are repaired once.
+ * Stops at the first failure and returns its code, the changes before it
+ * applied; AGT_OK otherwise. */
+int agt_set_batch(agt_t *t, const struct agt_set *s, size_t n);
 /* Remove (key, tie).  If old is not NULL, the removed entry is copied. */
 int agt_remove(agt_t *t, double key, uint32_t tie, struct agt_entry *old);
 /* Change the weight and notional of an existing (key, tie). */

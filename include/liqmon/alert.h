@@ -51,6 +51,9 @@ enum alert_kind {
     ALERT_BOOK_INVALID,
     ALERT_FEED_DOWN,
     ALERT_LIQUIDATION_CLUSTER,
+    /* liqmon's additions (the contract lets the project add kinds): */
+    ALERT_VENUE_ADL_WARNING,        /* a venue's insurance fund nears or is
+                                       in auto-deleveraging (MEV_ADL_WARNING) */
     ALERT_KIND_COUNT
 };
 const char *alert_kind_name(enum alert_kind k);   /* "position_near" ... */
@@ -75,6 +78,8 @@ struct alert_config {
     int64_t down_critical_after;    /* feed_down: 60 s */
     int64_t cluster_window;         /* liquidation_cluster: 60 s */
     double cluster_notional;        /* 1e6 quote units */
+    int64_t adl_quiet;              /* venue_adl_warning (liqmon's): no push
+                                       for this long asks none: 10 s */
 };
 void alert_config_default(struct alert_config *c);
 /* 0, or -1 with err naming the key ("alerts.crit: must be < warn"). */
@@ -155,6 +160,16 @@ struct alert_stats {
     uint64_t evaluations;
 };
 const struct alert_stats *alerts_get_stats(const alerts_t *a);
+/* The thresholds in force (borrowed until the next alerts_set_config). */
+const struct alert_config *alerts_config(const alerts_t *a);
+
+/* cascade_risk's s*: the row of side dir with the smallest shock that
+ * trips under c (shock > 0 and amplification >= amp, or the notional or
+ * exhausted rules when on), or NULL when none trips.  The rule the
+ * evaluation applies, for those who draw it (mapmodel.h). */
+const struct cascade_row *alert_cascade_star(const struct alert_config *c,
+                                             const struct cascade_row *rows,
+                                             size_t n, enum cascade_dir dir);
 
 /* What is firing now, in (kind, subject) order.  fn returns non-0 to
  * stop. */

@@ -15,10 +15,15 @@
  *                                         header); all or nothing
  *   DELETE /v1/positions/{id}[?instrument=VENUE:SYMBOL]
  *   GET    /v1/cascade/{venue}/{symbol}   the latest ladder, every row
+ *   GET    /v1/map/{venue}/{symbol}.svg   the liquidation map now
+ *                                         (mapsvg.h), image/svg+xml;
+ *                                         .json: its model (mapmodel.h)
  *   GET    /v1/alerts/active              what is firing now
  *   GET    /v1/alerts[?since=&kind=&severity=&limit=]
  *                                         the last CONTROL_ALERT_RING
- *                                         records, kept in memory
+ *                                         records, kept in memory and
+ *                                         loaded from the store at start
+ *                                         (control_preload_alerts)
  *
  * Errors are JSON: {"error":"<what>","where":"<which input>"}; unknown
  * paths 404, wrong methods 405 with Allow, bad input 400 (malformed JSON
@@ -28,7 +33,10 @@
  * Nothing here waits on disk or network: every answer is built from the
  * state in memory on the loop thread; positions added, replaced or
  * removed are written to the store through its queue (store_put_position,
- * source "api").  A POST body is parsed by posfile (the positions-file
+ * source "api", with the position's exact row): the store keeps each
+ * position's latest API change (api_positions), which the daemon replays
+ * over the positions file at every start and reload (src/svc/apipos.c),
+ * so the API's changes survive a restart.  A POST body is parsed by posfile (the positions-file
  * rules, exactly) from an in-memory file (memfd), never a file on disk.
  *
  * Thread-safety: the loop thread only.
@@ -83,6 +91,13 @@ control_t *control_create(const struct control_deps *deps, lq_err_t *err);
 int control_listen(control_t *c, feed_t *f, const char *unix_path,
                    unsigned mode, const char *tcp_listen, size_t max_body,
                    lq_err_t *err);
+
+/* Fill the alert ring with the newest records of the store at
+ * store_path (earlier runs' too), so that GET /v1/alerts answers across a
+ * restart.  Reads the file on a connection of its own: call it at start,
+ * before the loop runs (never on the hot path).  0, or -1 with err set
+ * (the ring then holds what was read). */
+int control_preload_alerts(control_t *c, const char *store_path, lq_err_t *err);
 
 /* Free everything.  Call it after feed_stop (no more requests), and
  * either after pipeline_close or once pipeline_remove_listener(pipe, c)

@@ -25,6 +25,8 @@ enum mev_type {
     MEV_OPEN_INTEREST,
     MEV_TRADE,
     MEV_FEED,            /* feed / book health changed (see mev_feed_kind) */
+    MEV_ADL_WARNING,     /* a venue's auto-deleveraging / insurance-fund
+                            early warning (u.adl) */
     MEV_TYPE_COUNT
 };
 
@@ -52,6 +54,19 @@ enum mev_feed_kind {
     FEED_BOOK_VALID,     /* resynchronised */
     FEED_REJECTED,       /* a frame the adapter could not use */
 };
+
+/* How close a venue says auto-deleveraging is, for one insurance fund
+ * (OKX: an instrument family; Bybit: a symbol of a grouped pool). */
+enum adl_level {
+    ADL_NORMAL = 0,      /* OKX state "normal" (pushed before 2026; now
+                            OKX is silent then); Bybit: no rule below */
+    ADL_WARNING,         /* OKX "warning"; Bybit: the symbol's 8 h PnL
+                            drawdown is past the ratio at which ADL would
+                            stop (adl_sr), not yet past the trigger (i_pr) */
+    ADL_ACTIVE,          /* OKX "adl"; Bybit: fund balance <= 0, or the
+                            drawdown past the trigger ratio */
+};
+const char *adl_level_name(enum adl_level l);   /* "normal" "warning" "adl" */
 
 struct mev_level_span {
     const struct book_level *levels;   /* base-unit quantities */
@@ -93,6 +108,29 @@ struct mkt_event {
             const char *conn;      /* connection name, may be NULL */
             const char *reason;    /* short text, may be NULL */
         } feed;
+        struct {                   /* MEV_ADL_WARNING; instr: the watched
+                                      instrument the fund covers, or NULL */
+            enum adl_level level;
+            const char *scope;     /* what the fund covers: OKX instFamily
+                                      ("BTC-USDT"), Bybit symbol ("BTCUSDT") */
+            const char *ccy;       /* the fund's currency (Bybit c; OKX ccy,
+                                      else the family's settle currency) */
+            const char *state;     /* OKX: its state word; Bybit (no state
+                                      field): the rule that decided, see
+                                      bybit.c ("adl_balance" ...) */
+            double balance;        /* fund balance (OKX bal, Bybit b) */
+            /* NAN where the venue did not send it (OKX deprecated these
+             * in 2026 and sends ""; Bybit mb likewise): */
+            double max_balance;    /* 8 h maximum (OKX maxBal, Bybit mb) */
+            double threshold;      /* balance at or below which ADL runs
+                                      (OKX adlBal; Bybit 0) */
+            double ratio;          /* decline / drawdown now (OKX decRate,
+                                      Bybit pr) */
+            double ratio_trigger;  /* ... that triggers ADL (OKX adlRate,
+                                      Bybit i_pr) */
+            double ratio_stop;     /* ... that stops it (OKX adlRecRate,
+                                      Bybit adl_sr) */
+        } adl;
     } u;
 };
 

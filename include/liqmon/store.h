@@ -48,7 +48,7 @@
 #include "liqmon/cascade.h"
 #include "liqmon/err.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 4
 
 struct store_config {
     const char *path;            /* the database file (created if absent) */
@@ -104,6 +104,8 @@ struct store_snapshot {
     int ladder_valid;
     const struct cascade_row *rows;        /* ladder rows (ladder_valid) */
     size_t nrows;
+    const char *map;             /* the liquidation map, mapmodel_json
+                                    without rows; NULL: none */
 };
 int store_put_snapshot(store_t *s, const struct store_snapshot *sn);
 
@@ -142,6 +144,11 @@ struct store_position {
     const char *change;          /* "load" "add" "update" "remove"
                                     "liquidated" */
     const char *source;          /* "file" "api" "engine" */
+    const char *spec;            /* source "api": the position as one JSON
+                                    Lines row of a positions file (exact
+                                    qty), kept in api_positions and
+                                    replayed at start (store_read_api_
+                                    positions); NULL otherwise */
 };
 int store_put_position(store_t *s, const struct store_position *p);
 
@@ -149,6 +156,27 @@ int store_put_position(store_t *s, const struct store_position *p);
  * post-mortem summaries).  Never called on the hot path.  0, or -1 when
  * the writer has failed. */
 int store_flush(store_t *s);
+
+/* The control API's standing position changes (table api_positions), in
+ * the order they were made: fn(instrument "VENUE:SYMBOL", pos_id, change
+ * "add" | "update" | "remove", spec (NULL for remove), arg) for each;
+ * non-0 from fn stops.  Reads the file at path on a connection of its
+ * own (call store_flush first for this run's latest).  Returns the number
+ * of rows given to fn (0 for a store from before schema 4), or -1 with
+ * err set. */
+/* The newest max alert records of the file (every run), oldest first,
+ * as fn(record, arg) (borrowed for the call; kind ALERT_KIND_COUNT for a
+ * kind this build does not know, kind_name always set); non-0 from fn
+ * stops.  A connection of its own, read-only.  Returns how many were
+ * given, or -1 with err set. */
+typedef int (*store_alert_fn)(const struct alert_record *r, void *arg);
+int store_read_recent_alerts(const char *path, size_t max, store_alert_fn fn,
+                             void *arg, lq_err_t *err);
+
+typedef int (*store_api_fn)(const char *instrument, const char *pos_id,
+                            const char *change, const char *spec, void *arg);
+int store_read_api_positions(const char *path, store_api_fn fn, void *arg,
+                             lq_err_t *err);
 
 struct store_stats {
     size_t queue_depth;          /* messages queued now */

@@ -88,6 +88,9 @@ struct venue_config {
                                  VENUE_DEPTH_DEEPEST in a replay: the
                                  deepest each symbol's frames carry) */
     int ping_interval_s;      /* application ping period; 0: venue default */
+    int adl_warnings;         /* 1 (default): subscribe the venue's public
+                                 ADL warning channel where it has one (OKX
+                                 adl-warning, Bybit adlAlert.{coin}) */
 };
 /* Fill cfg with the venue's production defaults. */
 void venue_config_default(enum venue_id id, struct venue_config *cfg);

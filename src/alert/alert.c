@@ -33,7 +33,7 @@
 
 static const char *const kind_names[ALERT_KIND_COUNT] = {
     "position_near", "position_liquidated", "cascade_risk", "book_invalid",
-    "feed_down", "liquidation_cluster",
+    "feed_down", "liquidation_cluster", "venue_adl_warning",
 };
 
 const char *alert_kind_name(enum alert_kind k)
@@ -71,6 +71,7 @@ void alert_config_default(struct alert_config *c)
     c->down_critical_after = 60 * NS;
     c->cluster_window = 60 * NS;
     c->cluster_notional = 1e6;
+    c->adl_quiet = 10 * NS;
 }
 
 int alert_config_check(const struct alert_config *c, lq_err_t *err)
@@ -99,6 +100,7 @@ int alert_config_check(const struct alert_config *c, lq_err_t *err)
             { "invalid_critical_after", c->invalid_critical_after, 0 },
             { "down_critical_after", c->down_critical_after, 0 },
             { "cluster_window", c->cluster_window, 1 },
+            { "adl_quiet", c->adl_quiet, 1 },
         };
         for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++)
             if (durs[i].v < durs[i].min)
@@ -261,6 +263,19 @@ struct aconn {
     struct lvl m;
 };
 
+/* A venue's insurance fund (venue_adl_warning). */
+#define ADL_MAX_SUBJECTS 1024
+struct aadl {
+    enum venue_id venue;
+    char subject[112];          /* "VENUE:SCOPE" */
+    char ccy[48], state[32];
+    const struct mkt_instr *in; /* the watched instrument it covers, or NULL */
+    int level;                  /* enum adl_level of the last push */
+    int64_t last;               /* clock of the last push */
+    double balance, max_balance, threshold, ratio, ratio_trigger, ratio_stop;
+    struct lvl m;
+};
+
 struct alerts {
     struct alert_config cfg;
     market_t *mkt;
@@ -278,6 +293,8 @@ struct alerts {
     size_t npend, cappend;
     struct alert_stats st;
     int full_scan;              /* alerts_debug_full_scan */
+    struct aadl *adl;           /* venue_adl_warning subjects */
+    size_t nadl, capadl;
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -1302,6 +1319,144 @@ static void eval_venue_conns(alerts_t *a, enum venue_id v, int64_t t)
             eval_conn(a, &a->conns[i], t);
 }
 
+/* ---- venue_adl_warning (liqmon's kind, beside the contract's) ----------
+ *
+ * Subject "VENUE:SCOPE" (okx-swap:SWAP:BTC-USDT, bybit-linear:USDT:BTCUSDT):
+ * one insurance fund as the venue's ADL warning names it (event.h,
+ * MEV_ADL_WARNING).  Each push records the venue's level and numbers;
+ * every evaluation of that venue (and every tick) asks:
+ *   critical  the venue says ADL is on (OKX "adl"; Bybit balance <= 0 or
+ *             drawdown past the trigger), or the balance is at or below
+ *             the venue's ADL threshold where it sends one;
+ *   warning   the venue says warning (OKX "warning"; Bybit drawdown past
+ *             the stop ratio);
+ *   none      the venue says normal, or nothing came for adl_quiet
+ *             (OKX pushes only while warning or adl, once a second:
+ *             silence is its "normal").
+ * Then the level machine as every kind (clear_after on the way down). */
+
+static struct aadl *adl_get(alerts_t *a, enum venue_id v, const char *scope)
+{
+    char subject[sizeof(a->adl[0].subject)];
+
+    snprintf(subject, sizeof(subject), "%s:%s", venue_name(v), scope);
+    for (size_t i = 0; i < a->nadl; i++)
+        if (strcmp(a->adl[i].subject, subject) == 0)
+            return &a->adl[i];
+    if (a->nadl == ADL_MAX_SUBJECTS)
+        return NULL;
+    if (a->nadl == a->capadl) {
+        size_t cap = a->capadl ? 2 * a->capadl : 8;
+        struct aadl *na = realloc(a->adl, cap * sizeof(*na));
+        if (na == NULL)
+            return NULL;
+        a->adl = na;
+        a->capadl = cap;
+    }
+    struct aadl *x = &a->adl[a->nadl++];
+    memset(x, 0, sizeof(*x));
+    x->venue = v;
+    memcpy(x->subject, subject, sizeof(subject));
+    lvl_init(&x->m);
+    return x;
+}
+
+static void adl_push(alerts_t *a, const struct mkt_event *ev, int64_t t)
+{
+    struct aadl *x = adl_get(a, ev->venue, ev->u.adl.scope ? ev->u.adl.scope : "?");
+
+    if (x == NULL) {
+        fprintf(stderr, "alerts: a venue_adl_warning subject was not kept (out of "
+                "memory, or %d subjects)\n", ADL_MAX_SUBJECTS);
+        return;
+    }
+    x->in = ev->instr;
+    x->level = (int)ev->u.adl.level;
+    x->last = t;
+    snprintf(x->ccy, sizeof(x->ccy), "%s", ev->u.adl.ccy ? ev->u.adl.ccy : "");
+    snprintf(x->state, sizeof(x->state), "%s", ev->u.adl.state ? ev->u.adl.state : "");
+    x->balance = ev->u.adl.balance;
+    x->max_balance = ev->u.adl.max_balance;
+    x->threshold = ev->u.adl.threshold;
+    x->ratio = ev->u.adl.ratio;
+    x->ratio_trigger = ev->u.adl.ratio_trigger;
+    x->ratio_stop = ev->u.adl.ratio_stop;
+}
+
+static void eval_adl(alerts_t *a, struct aadl *x, int64_t t)
+{
+    const struct alert_config *c = &a->cfg;
+    int quiet = t - x->last >= c->adl_quiet, asked = ALERT_NONE, before;
+    int below = isfinite(x->threshold) && x->balance <= x->threshold;
+    char msg[480], bal[32], thr[48], rat[96] = "", why[64];
+    struct jsonw w;
+
+    if (!quiet && (x->level == ADL_ACTIVE || below))
+        asked = ALERT_CRITICAL;
+    else if (!quiet && x->level == ADL_WARNING)
+        asked = ALERT_WARNING;
+    before = lvl_step(&x->m, asked, t, c->clear_after);
+    if (before < 0)
+        return;
+    fmt_amount(x->balance, bal, sizeof(bal));
+    if (isfinite(x->threshold)) {
+        char tv[32];
+        fmt_amount(x->threshold, tv, sizeof(tv));
+        snprintf(thr, sizeof(thr), "ADL at <= %s", tv);
+    } else {
+        snprintf(thr, sizeof(thr), "no threshold published");
+    }
+    if (isfinite(x->ratio))
+        snprintf(rat, sizeof(rat), "; ratio %.4g (trigger %.4g, stop %.4g)", x->ratio,
+                 x->ratio_trigger, x->ratio_stop);
+    if (quiet)
+        snprintf(why, sizeof(why), "no ADL warning pushed for %.1f s",
+                 (double)(t - x->last) / 1e9);
+    else
+        snprintf(why, sizeof(why), "venue state normal (%s)", x->state);
+    if (x->m.level == ALERT_NONE)
+        snprintf(msg, sizeof(msg), "%s insurance fund (%s): %s; %s resolved", x->subject,
+                 x->ccy, why, alert_level_name((enum alert_level)before));
+    else
+        snprintf(msg, sizeof(msg), "%s insurance fund (%s): %s (%s); balance %s %s, %s%s",
+                 x->subject, x->ccy, x->level == ADL_ACTIVE || below ? "ADL active"
+                 : "ADL warning", x->state, bal, x->ccy, thr, rat);
+    details_begin(&w, asked);
+    jw_key(&w, "scope");
+    jw_str(&w, x->subject + strlen(venue_name(x->venue)) + 1);
+    jw_key(&w, "ccy");
+    jw_str(&w, x->ccy);
+    jw_key(&w, "venue_level");
+    jw_str(&w, adl_level_name((enum adl_level)x->level));
+    jw_key(&w, "state");
+    jw_str(&w, x->state);
+    jw_key(&w, "balance");
+    jw_double(&w, x->balance);
+    jw_key(&w, "max_balance");
+    jw_double(&w, x->max_balance);
+    jw_key(&w, "threshold");
+    jw_double(&w, x->threshold);
+    jw_key(&w, "ratio");
+    jw_double(&w, x->ratio);
+    jw_key(&w, "ratio_trigger");
+    jw_double(&w, x->ratio_trigger);
+    jw_key(&w, "ratio_stop");
+    jw_double(&w, x->ratio_stop);
+    jw_key(&w, "last_push_age_s");
+    jw_double(&w, (double)(t - x->last) / 1e9);
+    jw_key(&w, "adl_quiet_s");
+    jw_double(&w, (double)c->adl_quiet / 1e9);
+    level_record(a, ALERT_VENUE_ADL_WARNING, x->subject, x->venue,
+                 x->in ? x->in->key : NULL, before, &x->m, msg, &w);
+}
+
+static void eval_venue_adl(alerts_t *a, enum venue_id v, int64_t t)
+{
+    for (size_t i = 0; i < a->nadl; i++)
+        if (a->adl[i].venue == v)
+            eval_adl(a, &a->adl[i], t);
+}
+
 /* ---- evaluations ------------------------------------------------------ */
 
 static void eval_instrument(alerts_t *a, struct ainstr *ai, int64_t t,
@@ -1363,7 +1518,10 @@ void alerts_on_event(alerts_t *a, const struct mkt_event *ev)
     }
     if (ai != NULL)
         eval_instrument(a, ai, t, 1);
+    if (ev->type == MEV_ADL_WARNING)
+        adl_push(a, ev, t);
     eval_venue_conns(a, ev->venue, t);
+    eval_venue_adl(a, ev->venue, t);
     flush(a, t);
 }
 
@@ -1375,6 +1533,8 @@ void alerts_tick(alerts_t *a, int64_t t)
         eval_instrument(a, &a->ai[i], t, 0);
     for (size_t i = 0; i < a->nconns; i++)
         eval_conn(a, &a->conns[i], t);
+    for (size_t i = 0; i < a->nadl; i++)
+        eval_adl(a, &a->adl[i], t);
     flush(a, t);
 }
 
@@ -1612,6 +1772,7 @@ void alerts_destroy(alerts_t *a)
     }
     free(a->ai);
     free(a->pend);
+    free(a->adl);
     free(a);
 }
 
@@ -1678,6 +1839,32 @@ void alerts_debug_full_scan(alerts_t *a, int on)
 const struct alert_stats *alerts_get_stats(const alerts_t *a)
 {
     return &a->st;
+}
+
+const struct alert_config *alerts_config(const alerts_t *a)
+{
+    return &a->cfg;
+}
+
+const struct cascade_row *alert_cascade_star(const struct alert_config *c,
+                                             const struct cascade_row *rows,
+                                             size_t n, enum cascade_dir dir)
+{
+    const struct cascade_row *star = NULL;
+
+    for (size_t r = 0; r < n; r++) {
+        const struct cascade_row *row = &rows[r];
+        int trips;
+        if (row->side != dir)
+            continue;
+        trips = row->shock > 0 &&
+                ((row->has_amplification && row->amplification >= c->amp) ||
+                 (c->notional > 0 && row->liquidated_notional >= c->notional) ||
+                 (c->exhausted_trips && row->exhausted));
+        if (trips && (star == NULL || row->shock < star->shock))
+            star = row;
+    }
+    return star;
 }
 
 struct active_item {
@@ -1768,6 +1955,9 @@ int alerts_foreach_active(const alerts_t *a, alert_active_fn fn, void *arg)
                              ai->in->key, &m);
         }
     }
+    for (size_t i = 0; i < a->nadl && rc == 0; i++)
+        rc = push_active(&v, &n, &cap, ALERT_VENUE_ADL_WARNING, a->adl[i].subject,
+                         a->adl[i].in ? a->adl[i].in->key : NULL, &a->adl[i].m);
     for (size_t i = 0; i < a->nconns && rc == 0; i++)
         rc = push_active(&v, &n, &cap, ALERT_FEED_DOWN, a->conns[i].subject, NULL,
                          &a->conns[i].m);

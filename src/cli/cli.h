@@ -104,6 +104,16 @@ int cli_ctl_positions_add(int argc, char **argv);
 int cli_ctl_positions_rm(int argc, char **argv);
 int cli_ctl_cascade(int argc, char **argv);
 int cli_ctl_alerts_active(int argc, char **argv);
+/* For other commands: the socket (--socket opt, $LIQMON_SOCKET, the
+ * default), and one GET: 0 with the body (malloc'd, NUL-terminated, the
+ * caller's), or the exit code with its line printed (a non-2xx answer's
+ * error, as the ctl commands word it). */
+const char *cli_ctl_socket(const char *opt);
+int cli_ctl_get(const char *cmd, const char *sock, const char *path,
+                char **body, size_t *len);
+
+/* map.c: the liquidation map as SVG, from the store or the daemon. */
+int cli_map(int argc, char **argv);
 
 /* conf/instruments when run from a source tree, else the installed copy. */
 const char *cli_default_instruments_dir(void);

@@ -912,3 +912,27 @@ int cli_ctl_alerts_active(int argc, char **argv)
     reply_fini(&r);
     return ctl_flush(cmd);
 }
+
+/* ---- for other commands (map.c) ------------------------------------------------ */
+
+const char *cli_ctl_socket(const char *opt)
+{
+    return ctl_socket(opt);
+}
+
+int cli_ctl_get(const char *cmd, const char *sock, const char *path,
+                char **body, size_t *len)
+{
+    struct reply r;
+    int rc = ctl_http(cmd, sock, "GET", path, NULL, NULL, 0, &r);
+
+    if (rc != 0)
+        return rc;
+    if (r.status < 200 || r.status > 299)
+        return ctl_http_error(cmd, &r);
+    *body = r.body;                 /* adopted */
+    *len = r.len;
+    r.body = NULL;
+    reply_fini(&r);
+    return 0;
+}

@@ -7,6 +7,8 @@
  *   liqmonctl alerts|timeline|snapshots|stats   post-mortems (pm.c)
  *   liqmonctl status|cascade, positions ls|add|rm, alerts --active
  *                                   the running daemon (ctl.c)
+ *   liqmonctl map                   a liquidation map as SVG, from the
+ *                                   store or the daemon (map.c)
  *
  * This file also holds the conventions every command shares (cli.h): the
  * option parser, the one-line messages and the sysexits codes.
@@ -500,6 +502,13 @@ static void usage(FILE *f)
 "  snapshots --instrument I [--from T] [--to T] [--run N] [--rows]\n"
 "            [--json]        its snapshots; --rows adds the ladder rows\n"
 "  stats [--json]            rows and time span per table, file size, runs\n"
+"\n"
+"A liquidation map, from the store or the running daemon:\n"
+"  map VENUE SYMBOL [--store DB [--at T] | --socket PATH | -c CONFIG]\n"
+"      --svg FILE            the liquidation map as SVG: positions' notional\n"
+"                            by liquidation price, book depth, the ladders\n"
+"                            and s*; from the store's snapshot at or before\n"
+"                            T, or the daemon's state now\n"
 "  Times: 2026-11-30T12:00:00Z, '2026-11-30 12:00', 2026-11-30, an optional\n"
 "  +HH:MM offset; -15m, -2h, -7d (before now); or ns since the epoch.\n"
 "\n"
@@ -520,6 +529,7 @@ static const struct {
     { "stats", cli_stats },
     { "status", cli_ctl_status },
     { "cascade", cli_ctl_cascade },
+    { "map", cli_map },
 };
 
 int main(int argc, char **argv)

@@ -41,11 +41,16 @@
 #include "liqmon/dec.h"
 #include "liqmon/jsonw.h"
 #include "cli.h"
+#include "liqmon/store.h"
 #include "timearg.h"
 
 /* The newest schema (PRAGMA user_version) this file reads; 1 lacks only the
- * columns step 2 added, which read as NULL (count as 1). */
-#define PM_SCHEMA_MAX 2
+ * columns step 2 added, which read as NULL (count as 1); 3 adds
+ * snapshots.map, which only liqmonctl map (map.c) reads; 4 adds
+ * api_positions, which the daemon reads (apipos.c). */
+#define PM_SCHEMA_MAX 4
+_Static_assert(PM_SCHEMA_MAX == STORE_SCHEMA_VERSION,
+               "a new store step: say here what the post-mortem commands read of it");
 #define PM_BUSY_MS 5000
 #define PM_DEFAULT_STORE "liqmon.db"
 #define PM_COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -599,7 +599,9 @@ static void metrics_handler(void *arg, const struct feed_request *rq,
     size_t len = 0;
 
     if (strcmp(rq->path, "/metrics") != 0) {
-        feed_respond(rs, 404, "text/plain; charset=utf-8", "not found: try /metrics\n", 25);
+        /* Fix (found beside the control API's, fuzzing): the length was 25
+         * for a 24-byte text, so the body ended in a NUL byte. */
+        feed_respond(rs, 404, "text/plain; charset=utf-8", "not found: try /metrics\n", 24);
         return;
     }
     if (rq->method != FEED_METHOD_GET && rq->method != FEED_METHOD_HEAD) {

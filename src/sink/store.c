@@ -225,6 +225,28 @@ static const char *const store_steps[] = {
     "ALTER TABLE snapshots ADD COLUMN open_interest REAL;   -- NULL: not published\n"
     "ALTER TABLE feed_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;\n"
     ,
+    /* step 3: user_version 2 -> 3 */
+    "-- ---- step 3 (user_version 3) ---------------------------------------------\n"
+    "-- The liquidation map of each snapshot (mapmodel.h JSON, without the ladder\n"
+    "-- rows, which are in snapshot_rows).\n"
+    "ALTER TABLE snapshots ADD COLUMN map TEXT;              -- NULL: none\n"
+    ,
+    /* step 4: user_version 3 -> 4 */
+    "-- ---- step 4 (user_version 4) ---------------------------------------------\n"
+    "-- The control API's position changes as they stand: the latest per\n"
+    "-- position, replayed over the positions file at every start and reload,\n"
+    "-- so that what the API changed survives a restart.  Never pruned.\n"
+    "CREATE TABLE api_positions (\n"
+    "    instrument    TEXT NOT NULL,            -- VENUE:SYMBOL\n"
+    "    pos_id        TEXT NOT NULL,\n"
+    "    ts            INTEGER NOT NULL,         -- ns, of the latest change\n"
+    "    change        TEXT NOT NULL,            -- add | update | remove\n"
+    "    spec          TEXT,                     -- the position as one JSON Lines\n"
+    "                                            -- row of a positions file (exact\n"
+    "                                            -- qty); NULL for remove\n"
+    "    PRIMARY KEY (instrument, pos_id)\n"
+    ") WITHOUT ROWID;\n"
+    ,
 };
 
 _Static_assert(sizeof(store_steps) / sizeof(store_steps[0]) == STORE_SCHEMA_VERSION,
@@ -356,7 +378,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback;
     sqlite3_stmt *ins_alert, *ins_snap, *ins_row, *ins_print, *ins_feed,
-                 *ins_pos;
+                 *ins_pos, *ups_api;
     sqlite3_stmt *ins_alert_n, *ins_print_n;    /* STORE_MULTI rows each */
     struct store_walk walks[STORE_NWALKS];
     size_t walk_cur;                /* walk in progress; STORE_NWALKS: none */
@@ -655,7 +677,8 @@ int store_put_snapshot(store_t *s, const struct store_snapshot *sn)
     inst = store_inst_get(s, sn->instrument);
     m = inst ? store_msg_new(STORE_MSG_SNAPSHOT, nrows,
                              store_strsize(sn->venue) +
-                             store_strsize(sn->instrument), sn->ts, &cur)
+                             store_strsize(sn->instrument) +
+                             store_strsize(sn->map), sn->ts, &cur)
              : NULL;
     if (m == NULL)
         return store_refuse(s);
@@ -663,6 +686,7 @@ int store_put_snapshot(store_t *s, const struct store_snapshot *sn)
     m->u.snap = *sn;
     m->u.snap.venue = store_strcopy(&cur, sn->venue);
     m->u.snap.instrument = store_strcopy(&cur, sn->instrument);
+    m->u.snap.map = store_strcopy(&cur, sn->map);
     m->u.snap.nrows = nrows;
     m->u.snap.rows = nrows ? store_msg_rows(m) : NULL;
     if (nrows)
@@ -727,8 +751,8 @@ int store_put_position(store_t *s, const struct store_position *p)
     m = store_msg_new(STORE_MSG_POSITION, 0,
                       store_strsize(p->instrument) + store_strsize(p->pos_id) +
                       store_strsize(account) + store_strsize(p->side) +
-                      store_strsize(p->change) + store_strsize(p->source),
-                      p->ts, &cur);
+                      store_strsize(p->change) + store_strsize(p->source) +
+                      store_strsize(p->spec), p->ts, &cur);
     if (m == NULL)
         return store_refuse(s);
     m->u.pos = *p;
@@ -738,6 +762,7 @@ int store_put_position(store_t *s, const struct store_position *p)
     m->u.pos.side = store_strcopy(&cur, p->side);
     m->u.pos.change = store_strcopy(&cur, p->change);
     m->u.pos.source = store_strcopy(&cur, p->source);
+    m->u.pos.spec = store_strcopy(&cur, p->spec);
     return store_push(s, m, 1);
 }
 
@@ -762,6 +787,113 @@ void store_get_stats(store_t *s, struct store_stats *out)
     out->queue_depth = s->qlen;
     out->queue_max = s->queue_max;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* The newest max alert records of every run, oldest first: the PK walked
+ * backwards (run_id, id), so the cost is the rows read, not the table. */
+int store_read_recent_alerts(const char *path, size_t max, store_alert_fn fn,
+                             void *arg, lq_err_t *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc, n = 0;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        lq_err_set(err, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_prepare_v2(db, "SELECT id, ts, kind, subject, venue, instrument, "
+                           "severity, state, message, details FROM (SELECT * FROM "
+                           "alerts ORDER BY run_id DESC, id DESC LIMIT ?) ORDER BY "
+                           "run_id, id", -1, &st, NULL) != SQLITE_OK) {
+        lq_err_set(err, "%s: alerts: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)(max > (size_t)INT64_MAX ? (size_t)INT64_MAX : max));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct alert_record r;
+        const char *sev = (const char *)sqlite3_column_text(st, 6);
+        const char *state = (const char *)sqlite3_column_text(st, 7);
+        int k;
+
+        memset(&r, 0, sizeof(r));
+        r.id = (uint64_t)sqlite3_column_int64(st, 0);
+        r.ts = sqlite3_column_int64(st, 1);
+        r.kind_name = (const char *)sqlite3_column_text(st, 2);
+        k = r.kind_name ? alert_kind_from_name(r.kind_name) : -1;
+        r.kind = k >= 0 ? (enum alert_kind)k : ALERT_KIND_COUNT;
+        r.subject = (const char *)sqlite3_column_text(st, 3);
+        r.venue = (const char *)sqlite3_column_text(st, 4);
+        r.instrument = (const char *)sqlite3_column_text(st, 5);
+        r.severity = sev && strcmp(sev, "critical") == 0 ? ALERT_CRITICAL : ALERT_WARNING;
+        r.resolved = state && strcmp(state, "resolved") == 0;
+        r.message = (const char *)sqlite3_column_text(st, 8);
+        r.details = (const char *)sqlite3_column_text(st, 9);
+        if (r.kind_name == NULL || r.subject == NULL || r.venue == NULL ||
+            r.message == NULL || r.details == NULL)
+            continue;                  /* NOT NULL columns: a damaged file */
+        if (fn(&r, arg) != 0)
+            break;
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        lq_err_set(err, "%s: alerts: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+fail:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return -1;
+}
+
+/* A connection of its own, read-only: callable while the writer runs
+ * (WAL readers never block it).  Called at start and on reload, never on
+ * the hot path. */
+int store_read_api_positions(const char *path, store_api_fn fn, void *arg,
+                             lq_err_t *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc, n = 0;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        lq_err_set(err, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    rc = sqlite3_prepare_v2(db, "SELECT instrument, pos_id, change, spec FROM "
+                            "api_positions ORDER BY ts, instrument, pos_id", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        /* A store from before schema version 4 has no overlay yet. */
+        if (strstr(sqlite3_errmsg(db), "no such table") != NULL)
+            goto done;
+        lq_err_set(err, "%s: api_positions: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *spec = (const char *)sqlite3_column_text(st, 3);
+        if (fn((const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1),
+               (const char *)sqlite3_column_text(st, 2), spec, arg) != 0)
+            break;
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        lq_err_set(err, "%s: api_positions: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+done:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+fail:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return -1;
 }
 
 void store_debug_pause(store_t *s, int paused)
@@ -879,6 +1011,7 @@ static int store_exec_snapshot(store_t *s, const struct store_snapshot *sn)
     sb_real(&b, sn->bid_reach_pct);
     sb_real(&b, sn->ask_reach_pct);
     sb_real_if(&b, sn->open_interest >= 0, sn->open_interest);
+    sb_text(&b, sn->map);
     if ((rc = sb_step(&b)) != SQLITE_OK)
         return rc;
     /* The row just inserted, on this connection: nobody else writes. */
@@ -968,6 +1101,7 @@ static int store_exec_feed(store_t *s, const struct store_feed_event *f)
 static int store_exec_position(store_t *s, const struct store_position *p)
 {
     struct store_bind b = { s->ins_pos, 0, SQLITE_OK };
+    int rc;
 
     sb_int(&b, s->run_id);
     sb_int(&b, p->ts);
@@ -981,6 +1115,17 @@ static int store_exec_position(store_t *s, const struct store_position *p)
     sb_real(&b, p->liq_price);
     sb_text(&b, p->change);
     sb_text(&b, p->source);
+    if ((rc = sb_step(&b)) != SQLITE_OK || strcmp(p->source, "api") != 0)
+        return rc;
+    /* The API's change also replaces the position's standing change, in
+     * the same transaction: history and overlay never disagree. */
+    b.st = s->ups_api;
+    b.i = 0;
+    sb_text(&b, p->instrument);
+    sb_text(&b, p->pos_id);
+    sb_int(&b, p->ts);
+    sb_text(&b, p->change);
+    sb_text(&b, strcmp(p->change, "remove") == 0 ? NULL : p->spec);
     return sb_step(&b);
 }
 
@@ -1844,8 +1989,9 @@ static int store_prepare(store_t *s, lq_err_t *err)
                        "bid_depth_1, bid_depth_2, bid_depth_5, ask_depth_0_5, "
                        "ask_depth_1, ask_depth_2, ask_depth_5, long_count, "
                        "long_qty, short_count, short_qty, ladder_valid, "
-                       "bid_reach_pct, ask_reach_pct, open_interest) VALUES "
-                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       "bid_reach_pct, ask_reach_pct, open_interest, map) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                       "?,?,?,?)",
                        &s->ins_snap, err) != 0 ||
         store_prepare1(s, "INSERT INTO snapshot_rows (snapshot_id, side, "
                        "shock, start_price, rounds, liquidated, liquidated_qty, "
@@ -1860,7 +2006,11 @@ static int store_prepare(store_t *s, lq_err_t *err)
         store_prepare1(s, "INSERT INTO positions (run_id, ts, instrument, "
                        "pos_id, account, side, qty, entry, margin, liq_price, "
                        "change, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                       &s->ins_pos, err) != 0)
+                       &s->ins_pos, err) != 0 ||
+        store_prepare1(s, "INSERT INTO api_positions (instrument, pos_id, ts, "
+                       "change, spec) VALUES (?,?,?,?,?) ON CONFLICT (instrument, "
+                       "pos_id) DO UPDATE SET ts = excluded.ts, change = "
+                       "excluded.change, spec = excluded.spec", &s->ups_api, err) != 0)
         return -1;
     for (size_t i = 0; i < STORE_NWALKS; i++)
         if (store_prepare_walk(s, &s->walks[i], i, err) != 0)
@@ -1931,7 +2081,7 @@ static void store_finalize(store_t *s)
 {
     sqlite3_stmt **stmts[] = {
         &s->begin, &s->commit, &s->rollback, &s->ins_alert, &s->ins_snap,
-        &s->ins_row, &s->ins_print, &s->ins_feed, &s->ins_pos,
+        &s->ins_row, &s->ins_print, &s->ins_feed, &s->ins_pos, &s->ups_api,
         &s->ins_alert_n, &s->ins_print_n,
     };
 

@@ -261,6 +261,8 @@ static const struct ckey keys[] = {
       "must be a duration between 1s and 24h" },
     { "alerts", "cluster_notional", K_NUM, AL(cluster_notional), 1, 1e15, 0, 1,
       "must be a notional between 1 and 1e15" },
+    { "alerts", "adl_quiet", K_DUR_NS, AL(adl_quiet), S_MS, 24 * H_MS, 0, 1,
+      "must be a duration between 1s and 24h" },
     /* [store] */
     { "store", "path", K_PATH, CF(store_path), 0, 0, 0, 0, "path too long" },
     { "store", "snapshot_interval", K_DUR_LLMS, CF(snapshot_interval_ms), S_MS,
@@ -298,6 +300,8 @@ static const struct ckey keys[] = {
       "must be 1, 50, 200, 500 or 1000" },
     { "venue", "ping_interval", K_DUR_S, VC(ping_interval_s), S_MS, 10 * M_MS, 0, 0,
       "must be a duration between 1s and 10m" },
+    { "venue", "adl_warnings", K_BOOL, VC(adl_warnings), 0, 0, 0, 0,
+      "must be true or false" },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -40,6 +40,7 @@
 #include "liqmon/control.h"
 #include "liqmon/jsonw.h"
 #include "liqmon/log.h"
+#include "liqmon/mapsvg.h"
 #include "liqmon/posfile.h"
 #include "liqmon/render.h"
 #include "liqmon/store.h"
@@ -62,6 +63,7 @@ struct control {
     struct control_deps d;
     char version[32];
     struct ctl_alert *ring;        /* cap entries; oldest at head */
+    size_t preloaded, preload_bad; /* records read from the store at start */
     size_t cap, head, n;
     int listening;
 };
@@ -73,7 +75,11 @@ static void ctl_send(struct feed_response *rs, int status, struct jsonw *w)
 {
     if (jw_failed(w)) {
         jw_fini(w);
-        feed_respond(rs, 500, NULL, "{\"error\":\"out of memory\",\"where\":\"response\"}", 46);
+        /* Fix (found by fuzzing, gcc -Warray-bounds once inlined): the
+         * length was 46 for a 44-byte text, so a NUL and a byte past the
+         * literal went out with the answer. */
+        static const char oom[] = "{\"error\":\"out of memory\",\"where\":\"response\"}";
+        feed_respond(rs, 500, NULL, oom, sizeof(oom) - 1);
         return;
     }
     feed_respond_take(rs, status, NULL, w->buf, w->len);
@@ -238,6 +244,35 @@ static void ctl_on_alert(void *arg, const struct alert_record *r)
     w.buf = NULL;
     jw_fini(&w);
     c->n++;
+}
+
+/* A stored record into the ring; its details are parsed first, since the
+ * ring's JSON goes out as it is (jw_raw) and a damaged file must not break
+ * the API's answers. */
+static int ctl_preload_one(const struct alert_record *r, void *arg)
+{
+    control_t *c = arg;
+    json_t *j = json_loads(r->details, JSON_DECODE_ANY, NULL);
+
+    if (j == NULL || !json_is_object(j)) {
+        json_decref(j);
+        c->preload_bad++;
+        return 0;
+    }
+    json_decref(j);
+    ctl_on_alert(c, r);
+    c->preloaded++;
+    return 0;
+}
+
+int control_preload_alerts(control_t *c, const char *store_path, lq_err_t *err)
+{
+    if (store_read_recent_alerts(store_path, c->cap, ctl_preload_one, c, err) < 0)
+        return -1;
+    if (c->preload_bad > 0)
+        log_msg(LL_WARN, "control", "%s: %zu stored alert records skipped (details "
+                "not a JSON object)", store_path, c->preload_bad);
+    return 0;
 }
 
 size_t control_alert_count(const control_t *c)
@@ -567,7 +602,10 @@ static void ctl_alerts(control_t *c, const struct feed_request *rq,
         ctl_error(rs, 400, "kind", "kind is empty");
         return;
     }
-    snprintf(source, sizeof(source), "memory (last %zu)", c->cap);
+    /* Where the records come from: this run's, and the store's of earlier
+     * runs loaded at start (control_preload_alerts). */
+    snprintf(source, sizeof(source), "%s (last %zu)",
+             c->preloaded ? "memory, with the store's at start" : "memory", c->cap);
     jw_init(&w);
     jw_obj_begin(&w);
     jw_key(&w, "source");
@@ -933,17 +971,52 @@ static int post_check(struct post_ctx *p)
     return rc;
 }
 
-static void store_pos(control_t *c, const char *key, const struct pos_view *v,
+/* The position as one JSON Lines row of a positions file: what a restart
+ * replays over the file (store.h, api_positions).  qty is written as its
+ * exact decimal text and the prices in the shortest form that reads back
+ * as the same double, so the replayed position is this one exactly. */
+static void pos_spec_json(struct jsonw *w, const struct mkt_instr *in,
+                          const struct pos_view *v)
+{
+    jw_obj_begin(w);
+    jw_key(w, "id");
+    jw_str(w, v->id);
+    if (v->account && v->account[0]) {
+        jw_key(w, "account");
+        jw_str(w, v->account);
+    }
+    jw_key(w, "venue");
+    jw_str(w, venue_name(in->venue));
+    jw_key(w, "symbol");
+    jw_str(w, in->spec.symbol);
+    jw_key(w, "side");
+    jw_str(w, v->side == POS_LONG ? "long" : "short");
+    jw_key(w, "qty");
+    jw_dec(w, v->qty);
+    if (v->entry > 0) {
+        jw_key(w, "entry");
+        jw_double(w, v->entry);
+    }
+    jw_key(w, v->has_margin ? "margin" : "liq_price");
+    jw_double(w, v->has_margin ? v->margin : v->lp);
+    jw_obj_end(w);
+}
+
+static void store_pos(control_t *c, const struct mkt_instr *in, const struct pos_view *v,
                       const char *change, int64_t ts, size_t *stored, size_t *dropped)
 {
     store_t *st = c->d.pipe ? pipeline_store(c->d.pipe) : NULL;
     struct store_position sp;
+    struct jsonw w;
 
     if (st == NULL)
         return;
+    jw_init(&w);
+    if (strcmp(change, "remove") != 0)
+        pos_spec_json(&w, in, v);
     memset(&sp, 0, sizeof(sp));
     sp.ts = ts;
-    sp.instrument = key;
+    sp.instrument = in->key;
     sp.pos_id = v->id;
     sp.account = v->account;
     sp.side = v->side == POS_LONG ? "long" : "short";
@@ -953,10 +1026,15 @@ static void store_pos(control_t *c, const char *key, const struct pos_view *v,
     sp.liq_price = v->lp;
     sp.change = change;
     sp.source = "api";
-    if (store_put_position(st, &sp) == 0)
+    sp.spec = w.len > 0 && !jw_failed(&w) ? w.buf : NULL;
+    /* A change with no spec could not be replayed: count it as dropped
+     * rather than store half of it. */
+    if ((sp.spec != NULL || strcmp(change, "remove") == 0) &&
+        store_put_position(st, &sp) == 0)
         (*stored)++;
     else
         (*dropped)++;
+    jw_fini(&w);
 }
 
 /* The clock a change is recorded at: the pipeline's event clock, the
@@ -1067,7 +1145,7 @@ static void ctl_positions_post(control_t *c, const struct feed_request *rq,
         else
             replaced++;
         if (pindex_get(ix, h, &v) == PINDEX_OK)
-            store_pos(c, r->in->key, &v, is_new ? "add" : "update", ts, &stored, &dropped);
+            store_pos(c, r->in, &v, is_new ? "add" : "update", ts, &stored, &dropped);
     }
     /* The ladders must equal a simulation of now (engine.h): re-run them
      * on the new positions rather than wait for the next tick. */
@@ -1153,7 +1231,7 @@ static void ctl_positions_delete(control_t *c, const struct feed_request *rq,
     /* The view (id, terms) is read before it goes: the store row names it. */
     if (pindex_get(ix, h, &v) == PINDEX_OK) {
         int64_t ts = ctl_clock(c);
-        store_pos(c, in->key, &v, "remove", ts, &stored, &dropped);
+        store_pos(c, in, &v, "remove", ts, &stored, &dropped);
         jw_init(&w);
         jw_obj_begin(&w);
         jw_key(&w, "removed");
@@ -1173,6 +1251,60 @@ static void ctl_positions_delete(control_t *c, const struct feed_request *rq,
         return;
     }
     ctl_error(rs, 500, "id", "position '%s' could not be read", id);
+}
+
+/* ---- GET /v1/map/{venue}/{symbol}.svg|.json ------------------------------ */
+
+/* The liquidation map (mapmodel.h) of an instrument now, drawn (mapsvg.h)
+ * or as its JSON with the ladder rows. */
+static void ctl_map(control_t *c, const struct feed_request *rq,
+                    struct feed_response *rs)
+{
+    const char *vs = rq->path + strlen("/v1/map/");
+    const char *slash = strchr(vs, '/'), *dot;
+    struct mkt_instr *in = NULL;
+    struct map_model *m = NULL;
+    char venue[64], symbol[128];
+    int v, svg = 0;
+    size_t n;
+
+    if (slash != NULL && (size_t)(slash - vs) < sizeof(venue) &&
+        strchr(slash + 1, '/') == NULL && (dot = strrchr(slash + 1, '.')) != NULL &&
+        (svg = strcmp(dot, ".svg") == 0, svg || strcmp(dot, ".json") == 0) &&
+        (n = (size_t)(dot - slash - 1)) > 0 && n < sizeof(symbol)) {
+        memcpy(venue, vs, (size_t)(slash - vs));
+        venue[slash - vs] = '\0';
+        memcpy(symbol, slash + 1, n);
+        symbol[n] = '\0';
+        if ((v = venue_from_name(venue)) >= 0)
+            in = market_find(c->d.mkt, (enum venue_id)v, symbol);
+    }
+    if (in == NULL || engine_pindex(c->d.eng, in) == NULL) {
+        ctl_error(rs, 404, "instrument", "%s is not a watched instrument "
+                  "(want /v1/map/VENUE/SYMBOL.svg or .json)", vs);
+        return;
+    }
+    if ((m = malloc(sizeof(*m))) == NULL ||
+        mapmodel_build(m, in, c->d.eng, c->d.pipe ? alerts_config(pipeline_alerts(c->d.pipe))
+                                                   : NULL, ctl_clock(c)) != 0) {
+        free(m);
+        ctl_error(rs, 500, "instrument", "%s: the map could not be built", in->key);
+        return;
+    }
+    if (svg) {
+        char *buf;
+        size_t len;
+        if (mapsvg_render_mem(m, &buf, &len) != 0)
+            ctl_error(rs, 500, "map", "out of memory");
+        else
+            feed_respond_take(rs, 200, "image/svg+xml", buf, len);
+    } else {
+        struct jsonw w;
+        jw_init(&w);
+        mapmodel_json(&w, m, 1);
+        ctl_send(rs, 200, &w);
+    }
+    free(m);
 }
 
 /* ---- routing ------------------------------------------------------------ */
@@ -1210,6 +1342,11 @@ static void ctl_handler(void *arg, const struct feed_request *rq,
             ctl_method(rs, rq, "GET, HEAD");
         else
             ctl_cascade(c, rq, rs);
+    } else if (strncmp(path, "/v1/map/", 8) == 0) {
+        if (!is_get(rq))
+            ctl_method(rs, rq, "GET, HEAD");
+        else
+            ctl_map(c, rq, rs);
     } else if (strcmp(path, "/v1/alerts/active") == 0) {
         if (!is_get(rq))
             ctl_method(rs, rq, "GET, HEAD");

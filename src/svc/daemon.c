@@ -258,15 +258,21 @@ int daemon_load_positions(struct daemon *d, engine_t *eng, const char *path,
 
 static int start_engine(struct daemon *d, lq_err_t *err)
 {
+    int rc;
+
     d->eng = engine_create(d->mkt, &d->cfg.engine, err);
     if (d->eng == NULL)
         return DX_CONFIG;
-    if (d->positions_path == NULL) {
-        log_msg(LL_WARN, "liqmond", "no positions file: ladders will show "
-                "no liquidations");
-        return 0;
-    }
-    return daemon_load_positions(d, d->eng, d->positions_path, &d->cfg, err);
+    if (d->positions_path == NULL)
+        log_msg(LL_WARN, "liqmond", "no positions file: only positions added "
+                "through the control API are watched");
+    else if ((rc = daemon_load_positions(d, d->eng, d->positions_path, &d->cfg, err)) != 0)
+        return rc;
+    /* Live: what the control API changed, over the file (before the
+     * pipeline, so alerts and the store's load rows see it all). */
+    if (d->live && daemon_api_positions(d, d->eng, err) != 0)
+        return DX_DATAERR;
+    return 0;
 }
 
 static void stop_engine(struct daemon *d)
@@ -684,6 +690,15 @@ static int start_control(struct daemon *d, lq_err_t *err)
     d->ctl = control_create(&deps, err);
     if (d->ctl == NULL)
         return DX_SOFTWARE;
+    /* GET /v1/alerts answers across restarts: the store's newest
+     * records, read now, before the loop runs.  A store that cannot be
+     * read only costs that history. */
+    if (pipeline_store(d->pipe) != NULL) {
+        const char *path = d->o->store ? d->o->store : d->cfg.store_path;
+        lq_err_t perr;
+        if (control_preload_alerts(d->ctl, path, &perr) != 0)
+            log_msg(LL_WARN, "control", "alert history not loaded: %s", perr.msg);
+    }
     if (control_listen(d->ctl, d->feed, sock, (unsigned)d->cfg.control_socket_mode, tcp,
                        d->cfg.control_max_body, err) < 0) {
         lq_err_prefix(err, "[control]");

@@ -61,6 +61,11 @@ static inline struct render_src daemon_render_src(struct daemon *d)
 int daemon_load_positions(struct daemon *d, engine_t *eng, const char *path,
                           const struct liqmon_config *cfg, lq_err_t *err);
 
+/* Replay the control API's standing position changes (the store's
+ * api_positions) over the positions just loaded into eng (apipos.c).
+ * 0 (also with no store), or -1 with err set. */
+int daemon_api_positions(struct daemon *d, engine_t *eng, lq_err_t *err);
+
 /* (Re)start the status-line timer at cfg.status_interval_s (0: off). */
 void daemon_status_timer(struct daemon *d);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "liqmon/log.h"
+#include "liqmon/mapmodel.h"
 #include "liqmon/pipeline.h"
 #include "liqmon/version.h"
 
@@ -124,7 +125,21 @@ static void take_snapshot(pipeline_t *p, struct mkt_instr *in, int64_t t)
     sn.ladder_valid = l->valid;
     sn.rows = l->valid ? l->rows : NULL;
     sn.nrows = l->valid ? l->nrows : 0;
-    store_put_snapshot(p->store, &sn);
+    /* The liquidation map (mapmodel.h), without the rows stored above. */
+    {
+        struct map_model *mm = malloc(sizeof(*mm));
+        struct jsonw w;
+        jw_init(&w);
+        if (mm != NULL && mapmodel_build(mm, in, p->eng, alerts_config(p->alerts),
+                                         t) == 0) {
+            mapmodel_json(&w, mm, 0);
+            if (!jw_failed(&w))
+                sn.map = w.buf;
+        }
+        store_put_snapshot(p->store, &sn);
+        jw_fini(&w);
+        free(mm);
+    }
     p->st.snapshots++;
 }
 
@@ -268,6 +283,7 @@ static int put_position(const struct pos_view *v, void *arg)
     struct pos_ctx *c = arg;
     struct store_position sp;
 
+    memset(&sp, 0, sizeof(sp));        /* every field, those added later too */
     sp.ts = c->ts;
     sp.instrument = c->in->key;
     sp.pos_id = v->id;

@@ -209,6 +209,7 @@ void daemon_reload(struct daemon *d)
     d->positions_path = pos;
     if (pos != NULL && (scratch = engine_create(d->mkt, &nc.engine, &err)) != NULL &&
         daemon_load_positions(d, scratch, pos, &nc, &err) == 0 &&
+        daemon_api_positions(d, scratch, &err) == 0 &&
         engine_swap_positions(d->eng, scratch) == 0) {
         alerts_positions_replaced(pipeline_alerts(d->pipe), scratch, now_ns());
         pipeline_store_positions(d->pipe, "load", "file", now_ns());

@@ -3,7 +3,8 @@
  *
  * One connection, "public" = cfg.ws_url.  On open we subscribe, at most 10
  * topics per message, to tickers.<sym>, orderbook.<depth>.<sym> and
- * allLiquidation.<sym> for every watched symbol, and send {"op":"ping"}
+ * allLiquidation.<sym> for every watched symbol, then (cfg.adl_warnings)
+ * adlAlert.<coin> for their coins (on_adl_alert), and send {"op":"ping"}
  * every cfg.ping_interval_s (Bybit drops a silent client).  Acks and
  * pongs carry "op" / "success" and are not rejects; success:false is.
  *
@@ -52,6 +53,7 @@
  * (LIQ_COMPLETE), p is the bankruptcy price.  The old liquidation.<sym>
  * topic is deprecated and rejected as an unknown type.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +346,125 @@ static int on_liquidation(venue_t *v, const char *s, size_t len, const struct jt
     return 0;
 }
 
+/* ---- adlAlert.{coin}: ADL early warnings ---------------------------------------
+ *
+ * Bybit "ADL Alert" (v5 public websocket, linear): adlAlert.USDT and
+ * adlAlert.USDC, a snapshot every second of every symbol of the coin's
+ * grouped insurance pools: c (pool coin), s (symbol), b (pool balance),
+ * mb (8 h maximum: deprecated, ""), i_pr (the PnL drawdown ratio that
+ * triggers ADL), pr (the symbol's 8 h drawdown ratio), adl_tt (balance
+ * above which the drawdown rule applies), adl_sr (the ratio at which ADL
+ * stops).  There is no state field; the level is the venue's documented
+ * rule ("Get ADL Alert"), first match:
+ *   b <= 0                                   ADL_ACTIVE  "adl_balance"
+ *   b > adl_tt and pr < i_pr                 ADL_ACTIVE  "adl_drawdown"
+ *   b > adl_tt and pr < adl_sr               ADL_WARNING "drawdown_past_stop"
+ *   else                                     ADL_NORMAL  "normal"
+ * (liqmon's warning: past the ratio at which Bybit would stop an ADL, so
+ * one step from its trigger.)  A negative b is documented (a pool in
+ * deficit), so it is not rejected.  Only entries of watched symbols are
+ * emitted (a snapshot lists the whole coin), never discovered; a frame
+ * is checked whole first.  Scope "coin:symbol". */
+
+static int on_adl_alert(venue_t *v, const char *s, size_t len, const struct jtok *t,
+                        int64_t ts, int64_t now)
+{
+    int d = jtok_get(s, t, 0, "data");
+
+    if (d < 0 || t[d].type != JT_ARR)
+        return venue__reject(v, VREJ_SCHEMA, "adlAlert data not an array", s, len, now);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = jtok_first(t, d); i >= 0 && i < (int)t[d].end; i = jtok_next(t, i)) {
+            static const char *const opt[5] = { "mb", "i_pr", "pr", "adl_tt", "adl_sr" };
+            double x[5], b;
+            char coin[16], sym[48], scope[64];
+            if (t[i].type != JT_OBJ)
+                return venue__reject(v, VREJ_SCHEMA, "adlAlert entry", s, len, now);
+            int c = jtok_get(s, t, i, "c"), sy = jtok_get(s, t, i, "s");
+            if (c < 0 || t[c].type != JT_STR || !venue_symbol_ok(s + t[c].start, t[c].len) ||
+                jtok_strcpy(s, t, c, coin, sizeof(coin)) != 0 ||
+                sy < 0 || t[sy].type != JT_STR || !venue_symbol_ok(s + t[sy].start, t[sy].len) ||
+                jtok_strcpy(s, t, sy, sym, sizeof(sym)) != 0)
+                return venue__reject(v, VREJ_SCHEMA, "adlAlert c/s", s, len, now);
+            if (jtok_double(s, t, jtok_get(s, t, i, "b"), &b) != 0 || !isfinite(b))
+                return venue__reject(v, VREJ_NUMBER, "adlAlert b", s, len, now);
+            for (int k = 0; k < 5; k++)
+                if (venue__opt_double(s, t, jtok_get(s, t, i, opt[k]), &x[k]) != 0)
+                    return venue__reject(v, VREJ_NUMBER, "adlAlert ratio or threshold",
+                                         s, len, now);
+            if (pass == 0)
+                continue;
+            struct mkt_instr *in = market_findn(v->mkt, VENUE_BYBIT, sym, strlen(sym));
+            if (in == NULL || in->retired)
+                continue;          /* a symbol we do not watch */
+            double i_pr = x[1], pr = x[2], tt = x[3], sr = x[4];
+            int drawdown_rule = isfinite(pr) && (!isfinite(tt) || b > tt);
+            enum adl_level lv = ADL_NORMAL;
+            const char *why = "normal";
+            if (b <= 0) {
+                lv = ADL_ACTIVE;
+                why = "adl_balance";
+            } else if (drawdown_rule && isfinite(i_pr) && pr < i_pr) {
+                lv = ADL_ACTIVE;
+                why = "adl_drawdown";
+            } else if (drawdown_rule && isfinite(sr) && pr < sr) {
+                lv = ADL_WARNING;
+                why = "drawdown_past_stop";
+            }
+            snprintf(scope, sizeof(scope), "%s:%s", coin, sym);
+            struct mkt_event ev;
+            venue__event(&ev, MEV_ADL_WARNING, in, ts, now);
+            ev.u.adl.level = lv;
+            ev.u.adl.scope = scope;
+            ev.u.adl.ccy = coin;
+            ev.u.adl.state = why;
+            ev.u.adl.balance = b;
+            ev.u.adl.max_balance = x[0];
+            ev.u.adl.threshold = 0;     /* the balance rule: b <= 0 */
+            ev.u.adl.ratio = pr;
+            ev.u.adl.ratio_trigger = i_pr;
+            ev.u.adl.ratio_stop = sr;
+            venue__emit(v, &ev);
+        }
+    }
+    return 0;
+}
+
+/* The adlAlert topic of a symbol's settle coin: USDT contracts, else
+ * USDC (BTCPERP, USDC futures). */
+static const char *adl_coin(const char *sym)
+{
+    return strstr(sym, "USDT") != NULL ? "USDT" : "USDC";
+}
+
+/* Subscribe adlAlert.<coin> for the coins of the watched symbols (or of
+ * `only` alone when no other watched symbol has its coin). */
+static void send_adl_sub(venue_t *v, const struct mkt_instr *only)
+{
+    struct by_priv *p = priv_of(v);
+    int want[2] = { 0, 0 };          /* USDT, USDC */
+    char msg[128];
+    int n;
+
+    if (!v->cfg.adl_warnings)
+        return;
+    for (size_t i = 0; i < p->nsym; i++) {
+        const char *c = adl_coin(p->sym[i].in->spec.symbol);
+        if (only == NULL || p->sym[i].in == only)
+            want[c[3] == 'C'] = 1;
+    }
+    if (only != NULL)
+        for (size_t i = 0; i < p->nsym; i++)
+            if (p->sym[i].in != only &&
+                strcmp(adl_coin(p->sym[i].in->spec.symbol), adl_coin(only->spec.symbol)) == 0)
+                return;            /* subscribed already */
+    n = snprintf(msg, sizeof(msg), "{\"op\":\"subscribe\",\"args\":[%s%s%s]}",
+                 want[0] ? "\"adlAlert.USDT\"" : "", want[0] && want[1] ? "," : "",
+                 want[1] ? "\"adlAlert.USDC\"" : "");
+    if ((want[0] || want[1]) && n > 0 && (size_t)n < sizeof(msg))
+        venue__send(v, 0, msg, (size_t)n);
+}
+
 static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
                     const char *data, size_t len, int64_t now)
 {
@@ -390,6 +511,8 @@ static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
     (void)jtok_i64(data, t, jtok_get(data, t, 0, "ts"), &ms);
 
 #define KIND(lit) (kl == sizeof(lit) - 1 && memcmp(tp, lit, kl) == 0)
+    if (KIND("adlAlert"))
+        return on_adl_alert(v, data, len, t, venue__ms(ms), now);
     if (!KIND("orderbook") && !KIND("tickers") && !KIND("allLiquidation"))
         return venue__reject(v, VREJ_UNKNOWN_TYPE, KIND("liquidation")
                                  ? "deprecated liquidation topic" : NULL, data, len, now);
@@ -514,6 +637,7 @@ static int add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
         if (n > 0 && (size_t)n < sizeof(msg))
             venue__send(v, 0, msg, (size_t)n);
         st->sub_ts = p->last_ping;
+        send_adl_sub(v, in);
     }
     return 0;
 }
@@ -593,6 +717,7 @@ static void on_open(venue_t *v, int conn, int64_t now)
     for (size_t i = 0; i < p->nsym; i++)
         p->sym[i].sub_ts = now;
     send_topics(v, "subscribe", p->nsym * 3, topic_all);
+    send_adl_sub(v, NULL);
 }
 
 static void on_close(venue_t *v, int conn, int64_t now)

@@ -3,7 +3,9 @@
  *
  * One connection, "public" (cfg.ws_url).  On open it subscribes, per
  * watched instrument, "mark-price" and "books", plus the venue-wide
- * "liquidation-orders" (instType SWAP) once.
+ * "liquidation-orders" (instType SWAP) once, and (cfg.adl_warnings)
+ * "adl-warning" per family of the watched swaps in a second message
+ * (on_adl: ADL early warnings).
  *
  * Units: OKX quotes every swap size in CONTRACTS; each level and each
  * liquidation is converted with market_to_base (contracts x ctVal).
@@ -84,6 +86,7 @@
  *
  * Thread-safety: the loop thread only.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -828,6 +831,144 @@ static int on_liq(venue_t *v, const char *d, size_t len, int64_t now)
     return 0;
 }
 
+/* ---- adl-warning (OKX "ADL warning channel", public, /ws/v5/public) ----
+ *
+ * Subscribed per instrument family of the watched swaps ({"channel":
+ * "adl-warning","instType":"SWAP","instFamily":"BTC-USDT"}).  Since 2026
+ * OKX pushes only in the "warning" and "adl" states, once a second, and
+ * nothing in "normal" (older captures do carry "normal"): silence is how
+ * a warning ends, which the alert rule reads as such (alert.c).  bal (the
+ * security fund's real-time balance) is required and >= 0; maxBal,
+ * adlBal, decRate, adlRate, adlRecRate and ccy are deprecated and sent as
+ * "", used when a (older) frame has them.  A frame is checked whole
+ * before any of its entries is emitted; one event per entry, scope
+ * "instType:instFamily", the instrument being the family's swap when it
+ * is watched (never discovered: a fund is not an instrument). */
+
+/* The fund's currency from a family: "BTC-USDT" -> USDT, "BTC-USD" (coin
+ * margined) -> BTC. */
+static void family_ccy(const char *fam, char *out, size_t size)
+{
+    const char *dash = strrchr(fam, '-');
+
+    if (dash == NULL)
+        snprintf(out, size, "%s", fam);
+    else if (strcmp(dash + 1, "USD") == 0)
+        snprintf(out, size, "%.*s", (int)(dash - fam), fam);
+    else
+        snprintf(out, size, "%s", dash + 1);
+}
+
+static int on_adl(venue_t *v, const char *d, size_t len, int64_t now)
+{
+    const struct jtok *t = v->tok;
+    int data = jtok_get(d, t, 0, "data");
+
+    if (data < 0 || t[data].type != JT_ARR || t[data].size == 0)
+        return venue__reject(v, VREJ_SCHEMA, "adl-warning: data", d, len, now);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int e = jtok_first(t, data); e >= 0 && e < (int)t[data].end; e = jtok_next(t, e)) {
+            static const char *const opt[5] = { "maxBal", "adlBal", "decRate", "adlRate",
+                                                "adlRecRate" };
+            double x[5], bal;
+            int64_t ts = 0;
+            enum adl_level lv;
+            char fam[48], typ[16], ccy[48], scope[80], sym[80];
+            if (t[e].type != JT_OBJ)
+                return venue__reject(v, VREJ_SCHEMA, "adl-warning: entry", d, len, now);
+            int fi = jtok_get(d, t, e, "instFamily"), ty = jtok_get(d, t, e, "instType");
+            int st = jtok_get(d, t, e, "state"), ci = jtok_get(d, t, e, "ccy");
+            int ti = jtok_get(d, t, e, "ts");
+            if (fi < 0 || t[fi].type != JT_STR || !venue_symbol_ok(d + t[fi].start, t[fi].len) ||
+                jtok_strcpy(d, t, fi, fam, sizeof(fam)) != 0)
+                return venue__reject(v, VREJ_SCHEMA, "adl-warning: instFamily", d, len, now);
+            if (ty >= 0 && (t[ty].type != JT_STR || !venue_symbol_ok(d + t[ty].start, t[ty].len) ||
+                            jtok_strcpy(d, t, ty, typ, sizeof(typ)) != 0))
+                return venue__reject(v, VREJ_SCHEMA, "adl-warning: instType", d, len, now);
+            if (ty < 0)
+                snprintf(typ, sizeof(typ), "SWAP");
+            if (jtok_streq(d, t, st, "warning"))
+                lv = ADL_WARNING;
+            else if (jtok_streq(d, t, st, "adl"))
+                lv = ADL_ACTIVE;
+            else if (jtok_streq(d, t, st, "normal"))
+                lv = ADL_NORMAL;
+            else
+                return venue__reject(v, VREJ_SCHEMA, "adl-warning: state", d, len, now);
+            if (jtok_double(d, t, jtok_get(d, t, e, "bal"), &bal) != 0 || !isfinite(bal) ||
+                bal < 0)
+                return venue__reject(v, VREJ_NUMBER, "adl-warning: bal", d, len, now);
+            for (int k = 0; k < 5; k++)
+                if (venue__opt_double(d, t, jtok_get(d, t, e, opt[k]), &x[k]) != 0)
+                    return venue__reject(v, VREJ_NUMBER, "adl-warning: balance or rate",
+                                         d, len, now);
+            if (ti >= 0 && !(t[ti].type == JT_STR && t[ti].len == 0) &&
+                jtok_i64(d, t, ti, &ts) != 0)
+                return venue__reject(v, VREJ_NUMBER, "adl-warning: ts", d, len, now);
+            if (ci >= 0 && t[ci].type != JT_STR && t[ci].type != JT_NULL)
+                return venue__reject(v, VREJ_SCHEMA, "adl-warning: ccy", d, len, now);
+            if (pass == 0)
+                continue;
+            if (ci >= 0 && t[ci].type == JT_STR && t[ci].len > 0 &&
+                venue_symbol_ok(d + t[ci].start, t[ci].len) && t[ci].len < sizeof(ccy))
+                jtok_strcpy(d, t, ci, ccy, sizeof(ccy));
+            else
+                family_ccy(fam, ccy, sizeof(ccy));
+            snprintf(scope, sizeof(scope), "%s:%s", typ, fam);
+            snprintf(sym, sizeof(sym), "%s-%s", fam, typ);
+            struct mkt_event ev;
+            venue__event(&ev, MEV_ADL_WARNING,
+                         strcmp(typ, "SWAP") == 0 ? market_findn(v->mkt, VENUE_OKX, sym,
+                                                                 strlen(sym)) : NULL,
+                         venue__ms(ts), now);
+            ev.u.adl.level = lv;
+            ev.u.adl.scope = scope;
+            ev.u.adl.ccy = ccy;
+            ev.u.adl.state = adl_level_name(lv);
+            ev.u.adl.balance = bal;
+            ev.u.adl.max_balance = x[0];
+            ev.u.adl.threshold = x[1];
+            ev.u.adl.ratio = x[2];
+            ev.u.adl.ratio_trigger = x[3];
+            ev.u.adl.ratio_stop = x[4];
+            venue__emit(v, &ev);
+        }
+    }
+    return 0;
+}
+
+/* Subscribe adl-warning for the family of every watched swap (one
+ * message). */
+static void send_adl_sub(venue_t *v)
+{
+    struct okx *o = v->priv;
+    size_t cap = 64, len;
+    char *msg;
+    int n = 0;
+
+    if (!v->cfg.adl_warnings)
+        return;
+    for (size_t i = 0; i < o->nb; i++)
+        if (o->b[i].in)
+            cap += 80 + strlen(o->b[i].in->spec.symbol);
+    if ((msg = malloc(cap)) == NULL)
+        return;
+    len = (size_t)snprintf(msg, cap, "{\"op\":\"subscribe\",\"args\":[");
+    for (size_t i = 0; i < o->nb; i++) {
+        const struct mkt_instr *in = o->b[i].in;
+        size_t sl = in ? strlen(in->spec.symbol) : 0;
+        if (in == NULL || sl <= 5 || strcmp(in->spec.symbol + sl - 5, "-SWAP") != 0)
+            continue;   /* one swap per family: no duplicates */
+        len += (size_t)snprintf(msg + len, cap - len, "%s{\"channel\":\"adl-warning\","
+                                "\"instType\":\"SWAP\",\"instFamily\":\"%.*s\"}",
+                                n++ ? "," : "", (int)(sl - 5), in->spec.symbol);
+    }
+    len += (size_t)snprintf(msg + len, cap - len, "]}");
+    if (n > 0 && len < cap)
+        venue__send(v, 0, msg, len);
+    free(msg);
+}
+
 static int on_event(venue_t *v, const char *d, size_t len, int ev, int64_t now)
 {
     const struct jtok *t = v->tok;
@@ -907,6 +1048,8 @@ static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
         return on_mark(v, d, len, now);
     if (jtok_streq(d, t, ch, "liquidation-orders"))
         return on_liq(v, d, len, now);
+    if (jtok_streq(d, t, ch, "adl-warning"))
+        return on_adl(v, d, len, now);
     return venue__reject(v, VREJ_UNKNOWN_TYPE, "channel", d, len, now);
 }
 
@@ -980,6 +1123,14 @@ static int add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
                          "\"instId\":\"%s\"}]}", in->spec.symbol, in->spec.symbol);
         if (n > 0 && (size_t)n < sizeof(msg))
             venue__send(v, 0, msg, (size_t)n);
+        size_t sl = strlen(in->spec.symbol);
+        if (v->cfg.adl_warnings && sl > 5 && strcmp(in->spec.symbol + sl - 5, "-SWAP") == 0) {
+            n = snprintf(msg, sizeof(msg), "{\"op\":\"subscribe\",\"args\":[{\"channel\":"
+                         "\"adl-warning\",\"instType\":\"SWAP\",\"instFamily\":\"%.*s\"}]}",
+                         (int)(sl - 5), in->spec.symbol);
+            if (n > 0 && (size_t)n < sizeof(msg))
+                venue__send(v, 0, msg, (size_t)n);
+        }
     }
     return 0;
 }
@@ -1035,6 +1186,7 @@ static void on_open(venue_t *v, int conn, int64_t now)
     if (len < cap)
         venue__send(v, 0, msg, len);
     free(msg);
+    send_adl_sub(v);
 }
 
 static void on_close(venue_t *v, int conn, int64_t now)

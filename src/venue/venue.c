@@ -2,6 +2,7 @@
  * venue.c - dispatch to the venue adapters, and the chores they share
  * (see venue.h and venue_int.h).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ const char *venue_skip_name(enum venue_skip s)
 
 static const char *const mev_names[MEV_TYPE_COUNT] = {
     "mark", "book_snapshot", "book_delta", "liquidation", "open_interest",
-    "trade", "feed"
+    "trade", "feed", "adl_warning"
 };
 
 const char *mev_type_name(enum mev_type t)
@@ -47,10 +48,16 @@ const char *mev_type_name(enum mev_type t)
     return (unsigned)t < MEV_TYPE_COUNT ? mev_names[t] : "unknown";
 }
 
+const char *adl_level_name(enum adl_level l)
+{
+    return l == ADL_ACTIVE ? "adl" : l == ADL_WARNING ? "warning" : "normal";
+}
+
 void venue_config_default(enum venue_id id, struct venue_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->id = id;
+    cfg->adl_warnings = 1;
     switch (id) {
     case VENUE_BINANCE:
         /* Routed endpoints since 2026-04-23 (venues README): depth on
@@ -452,6 +459,14 @@ void venue__emit_book(venue_t *v, struct mkt_instr *in, int snapshot,
     ev.u.book.asks.n = na;
     ev.u.book.seq = seq;
     venue__emit(v, &ev);
+}
+
+int venue__opt_double(const char *s, const struct jtok *t, int i, double *out)
+{
+    *out = NAN;
+    if (i < 0 || t[i].type == JT_NULL || (t[i].type == JT_STR && t[i].len == 0))
+        return 0;
+    return jtok_double(s, t, i, out) == 0 && isfinite(*out) ? 0 : -1;
 }
 
 int venue__send(venue_t *v, int conn, const char *text, size_t len)

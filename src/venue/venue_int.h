@@ -128,6 +128,11 @@ void venue__emit_book(venue_t *v, struct mkt_instr *in, int snapshot,
                       const struct book_level *asks, size_t na,
                       uint64_t seq, int64_t ts, int64_t now);
 
+/* An optional number of a frame (ADL warnings, whose deprecated fields
+ * the venues send as ""): absent, null or "" gives NAN and 0; a number
+ * or a string holding one gives it and 0; anything else -1. */
+int venue__opt_double(const char *s, const struct jtok *t, int i, double *out);
+
 /* Helpers to send through the transport (no-ops when unset). */
 int venue__send(venue_t *v, int conn, const char *text, size_t len);
 int venue__http_get(venue_t *v, const char *path);

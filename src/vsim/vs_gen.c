@@ -304,6 +304,8 @@ static void on_step(uv_timer_t *t)
                 vs_pub_mark(&s->instr[v][i], ts);
         }
     }
+    if (g->step % 10 == 0)
+        vs_pub_adl(s, secs, ts);
 }
 
 int vs_gen_start(struct vs_server *s)

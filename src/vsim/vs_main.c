@@ -39,6 +39,7 @@ static const char usage_text[] =
 "        Hyperliquid ws /ws\n"
 "        control  GET /control?action=drop|stall|resume|freeze|thaw|skip-seq|bad-checksum|\n"
 "                     garbage|oversize[&venue=<venue-id>][&symbol=S]\n"
+"                 garbage&kind=json|shape|letters|nan|inf|deep|binary|huge|crossed\n"
 "                 GET /state?venue=<venue-id>&symbol=<venue symbol>\n"
 "                 GET /stats\n"
 "  venue ids: binance-usdm bybit-linear okx-swap hyperliquid\n"
@@ -54,6 +55,10 @@ static const char usage_text[] =
 "    --crash-at S        start a crash S seconds in (default: none)\n"
 "    --crash-pct P       the crash takes P% off (default 10)\n"
 "    --crash-secs S      over S seconds (default 60)\n"
+"    --adl-at S          an ADL warning from S seconds in (OKX adl-warning,\n"
+"                        Bybit adlAlert): warning for the first half of\n"
+"                        --adl-secs, ADL for the second (default: none)\n"
+"    --adl-secs S        how long (default 20)\n"
 "  --play FILE           replay a capture (.jsonl or .jsonl.gz)\n"
 "    --speed X           capture pace divided by X (default 1; 0: as fast\n"
 "                        as the clients read)\n"
@@ -107,7 +112,7 @@ enum {
     O_PLAY = 256, O_SPEED, O_LOOP, O_LINGER, O_WAIT, O_GENERATE, O_SEED,
     O_SYMBOLS, O_DURATION, O_CRASH_AT, O_CRASH_PCT, O_CRASH_SECS, O_PORT,
     O_BIND, O_ALLOW_REMOTE, O_TLS, O_CERT, O_KEY, O_GEN_CERT, O_OKX_CK,
-    O_OKX_NOSNAP, O_BN_LIQ,
+    O_OKX_NOSNAP, O_BN_LIQ, O_ADL_AT, O_ADL_SECS,
 };
 
 static const struct option longopts[] = {
@@ -123,6 +128,8 @@ static const struct option longopts[] = {
     { "crash-at", required_argument, NULL, O_CRASH_AT },
     { "crash-pct", required_argument, NULL, O_CRASH_PCT },
     { "crash-secs", required_argument, NULL, O_CRASH_SECS },
+    { "adl-at", required_argument, NULL, O_ADL_AT },
+    { "adl-secs", required_argument, NULL, O_ADL_SECS },
     { "port", required_argument, NULL, O_PORT },
     { "bind", required_argument, NULL, O_BIND },
     { "allow-remote", no_argument, NULL, O_ALLOW_REMOTE },
@@ -306,6 +313,8 @@ int main(int argc, char **argv)
     s->opt.crash_at = -1;
     s->opt.crash_pct = 10;
     s->opt.crash_secs = 60;
+    s->opt.adl_at = -1;
+    s->opt.adl_secs = 20;
     s->opt.bind = "127.0.0.1";
     s->opt.okx_push_snapshot = 1;
     snprintf(s->opt.bn_liq_route, sizeof(s->opt.bn_liq_route), "market");
@@ -382,6 +391,14 @@ int main(int argc, char **argv)
         case O_CRASH_SECS:
             if ((rc = num("--crash-secs", optarg, 0, 0, INFINITY, 0, 0,
                           &s->opt.crash_secs)))
+                return rc;
+            break;
+        case O_ADL_AT:
+            if ((rc = num("--adl-at", optarg, 0, 1, INFINITY, 0, 0, &s->opt.adl_at)))
+                return rc;
+            break;
+        case O_ADL_SECS:
+            if ((rc = num("--adl-secs", optarg, 0, 0, INFINITY, 0, 0, &s->opt.adl_secs)))
                 return rc;
             break;
         case O_PORT:

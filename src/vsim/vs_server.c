@@ -200,6 +200,8 @@ static int control(struct lws *wsi, struct sb *b)
     const char *action = arg(wsi, "action=", abuf, sizeof(abuf));
     const char *venue = arg(wsi, "venue=", vbuf, sizeof(vbuf));
     const char *symbol = arg(wsi, "symbol=", sbuf, sizeof(sbuf));
+    char kbuf[32];
+    const char *kind = arg(wsi, "kind=", kbuf, sizeof(kbuf));
     int vmask = 0;
     if (!action) {
         sb_adds(b, "{\"ok\":false,\"error\":\"action= missing\"}\n");
@@ -216,7 +218,30 @@ static int control(struct lws *wsi, struct sb *b)
         vmask = (1 << VENUE_COUNT) - 1;
     }
     int affected = 0;
-    if (!strcmp(action, "drop") || !strcmp(action, "garbage") ||
+    if (!strcmp(action, "garbage") && kind && !strcmp(kind, "crossed")) {
+        /* the next book update of V (S), in sequence, crossed */
+        if (vs->opt.mode != MODE_GENERATE) {
+            sb_adds(b, "{\"ok\":false,\"error\":\"only with --generate\"}\n");
+            return 409;
+        }
+        for (int v = 0; v < VENUE_COUNT; v++)
+            for (int i = 0; v != VENUE_HYPERLIQUID && (vmask & (1 << v)) &&
+                            i < vs->nsyms; i++)
+                if (!symbol || !strcmp(symbol, vs->instr[v][i].name)) {
+                    vs->instr[v][i].cross_next = 1;
+                    affected++;
+                }
+    } else if (!strcmp(action, "garbage") && kind && strcmp(kind, "json") != 0) {
+        for (struct vs_client *c = vs->clients; c; c = c->next) {
+            if (!(vmask & (1 << c->venue)) || c->closing)
+                continue;
+            if (vs_send_garbage_kind(c, kind) != 0) {
+                sb_adds(b, "{\"ok\":false,\"error\":\"unknown kind\"}\n");
+                return 400;
+            }
+            affected++;
+        }
+    } else if (!strcmp(action, "drop") || !strcmp(action, "garbage") ||
         !strcmp(action, "oversize")) {
         for (struct vs_client *c = vs->clients; c; c = c->next) {
             if (!(vmask & (1 << c->venue)) || c->closing)

@@ -712,6 +712,15 @@ static void bybit_request(struct vs_client *c, const char *s,
                 continue;
             struct vs_instr *in = NULL;
             int ch = 0, depth = 0;
+            if (!strcmp(topic, "adlAlert.USDT") || !strcmp(topic, "adlAlert.USDC")) {
+                /* every symbol of the coin (vsim's are all USDT) */
+                for (int k = 0; k < vs->nsyms; k++)
+                    if (on && topic[12] == 'T')
+                        c->subs[k] |= CH_ADL;
+                    else
+                        c->subs[k] &= (uint8_t)~CH_ADL;
+                continue;
+            }
             if (starts(topic, "tickers.")) {
                 in = vs_find_instr(vs, VENUE_BYBIT, topic + 8);
                 ch = CH_MARK;
@@ -805,6 +814,35 @@ static void okx_request(struct vs_client *c, const char *s,
         if ((k = jtok_get(s, t, i, "instType")) >= 0)
             jtok_strcpy(s, t, k, itype, sizeof(itype));
         sb_reset(&b);
+        if (!strcmp(chan, "adl-warning")) {
+            char fam[48] = "";
+            if ((k = jtok_get(s, t, i, "instFamily")) >= 0)
+                jtok_strcpy(s, t, k, fam, sizeof(fam));
+            if (strcmp(itype, "SWAP") && strcmp(itype, "FUTURES") && strcmp(itype, "OPTION")) {
+                sb_printf(&b, "{\"event\":\"error\",\"code\":\"60018\",\"msg\":"
+                          "\"Wrong URL or channel:%s,instType:%s doesn't exist. "
+                          "Please use the correct URL, channel and parameters "
+                          "referring to API document.\",\"connId\":\"%s\"}",
+                          chan, itype, c->conn_id);
+            } else {
+                for (int k2 = 0; k2 < vs->nsyms; k2++) {
+                    const struct vs_instr *in = &vs->instr[VENUE_OKX][k2];
+                    if (fam[0] && strcmp(fam, in->family) != 0)
+                        continue;
+                    if (on && !strcmp(itype, "SWAP"))
+                        c->subs[k2] |= CH_ADL;
+                    else if (!on)
+                        c->subs[k2] &= (uint8_t)~CH_ADL;
+                }
+                sb_printf(&b, "{\"event\":\"%s\",\"arg\":{\"channel\":\"adl-warning\","
+                          "\"instType\":\"%s\"%s%s%s},\"connId\":\"%s\"}",
+                          on ? "subscribe" : "unsubscribe", itype,
+                          fam[0] ? ",\"instFamily\":\"" : "", fam, fam[0] ? "\"" : "",
+                          c->conn_id);
+            }
+            send_sb(c, &b);
+            continue;
+        }
         if (!strcmp(chan, "liquidation-orders")) {
             if (strcmp(itype, "SWAP") != 0) {
                 sb_printf(&b, "{\"event\":\"error\",\"code\":\"60018\",\"msg\":"
@@ -1030,6 +1068,22 @@ void vs_pub_book(struct vs_instr *in, const struct vs_change *ch, size_t n,
                  int64_t ts, uint64_t u_first, uint64_t prev_u)
 {
     struct sb b;
+    if (in->cross_next && in->venue != VENUE_HYPERLIQUID && in->na > 0) {
+        /* /control garbage&kind=crossed: this update, in sequence, also
+         * carries a bid one tick above the best ask; the server's own book
+         * does not get it (a resync gives the client the true book) */
+        struct vs_change *x = malloc((n + 1) * sizeof(*x));
+        in->cross_next = 0;
+        if (x) {
+            memcpy(x, ch, n * sizeof(*x));
+            x[n].side = 0;
+            x[n].px = in->asks[0].px + 1;
+            x[n].qty = in->asks[0].qty;
+            vs_pub_book(in, x, n + 1, ts, u_first, prev_u);
+            free(x);
+            return;
+        }
+    }
     sb_init(&b);
     switch (in->venue) {
     case VENUE_BINANCE:
@@ -1241,6 +1295,58 @@ void vs_pub_trade(struct vs_instr *in, int buy, int64_t px, int64_t qty,
     sb_fini(&b);
 }
 
+/* ---- ADL warnings (--adl-at) ------------------------------------------
+ *
+ * The script: from adl_at for adl_secs, the first half "warning", the
+ * second "adl"; the fund balance falls from 2.5M to 0.5M USDT over it.
+ * OKX (adl-warning, per family) pushes only inside the window, once a
+ * second, with the deprecated fields as "" (as OKX since 2026).  Bybit
+ * (adlAlert.USDT) pushes every second: pr 0 outside, -0.27 (past the
+ * stop ratio -0.25) in the warning half, -0.35 (past the trigger -0.3) in
+ * the adl half. */
+void vs_pub_adl(struct vs_server *s, double secs, int64_t ts)
+{
+    const struct vs_options *o = &s->opt;
+    int in_win = o->adl_at >= 0 && secs >= o->adl_at && secs < o->adl_at + o->adl_secs;
+    int adl = in_win && secs >= o->adl_at + o->adl_secs / 2;
+    double frac = in_win ? (secs - o->adl_at) / o->adl_secs : 0;
+    double bal = in_win ? 2500000 - 2000000 * frac : 3000000;
+    struct sb b;
+    int any = 0;
+
+    sb_init(&b);
+    if (in_win)
+        for (int i = 0; i < s->nsyms; i++) {
+            struct vs_instr *in = &s->instr[VENUE_OKX][i];
+            sb_reset(&b);
+            sb_printf(&b, "{\"arg\":{\"channel\":\"adl-warning\",\"instType\":\"SWAP\","
+                      "\"instFamily\":\"%s\"},\"data\":[{\"instType\":\"SWAP\","
+                      "\"instFamily\":\"%s\",\"state\":\"%s\",\"bal\":\"%.8f\","
+                      "\"ccy\":\"\",\"maxBal\":\"\",\"maxBalTs\":\"\",\"adlType\":\"\","
+                      "\"adlBal\":\"\",\"adlRecBal\":\"\",\"ts\":\"%lld\",\"decRate\":\"\","
+                      "\"adlRate\":\"\",\"adlRecRate\":\"\"}]}", in->family, in->family,
+                      adl ? "adl" : "warning", bal, (long long)ts);
+            push_all(in, CH_ADL, &b);
+        }
+    sb_reset(&b);
+    sb_printf(&b, "{\"topic\":\"adlAlert.USDT\",\"type\":\"snapshot\",\"ts\":%lld,"
+              "\"data\":[", (long long)ts);
+    for (int i = 0; i < s->nsyms; i++)
+        sb_printf(&b, "%s{\"c\":\"USDT\",\"s\":\"%s\",\"b\":\"%.8f\",\"mb\":\"\","
+                  "\"i_pr\":\"-0.3\",\"pr\":\"%s\",\"adl_tt\":\"10000\","
+                  "\"adl_sr\":\"-0.25\"}", i ? "," : "", s->instr[VENUE_BYBIT][i].name, bal,
+                  adl ? "-0.35" : in_win ? "-0.27" : "0");
+    sb_adds(&b, "]}");
+    for (struct vs_client *c = s->clients; c && !b.oom; c = c->next) {
+        any = 0;
+        for (int i = 0; i < s->nsyms && !any; i++)
+            any = c->subs[i] & CH_ADL;
+        if (c->venue == VENUE_BYBIT && any)
+            vs_client_send(c, b.p, b.len);
+    }
+    sb_fini(&b);
+}
+
 /* ---- misbehaviour -------------------------------------------------- */
 
 void vs_send_garbage(struct vs_client *c)
@@ -1263,6 +1369,124 @@ void vs_send_garbage(struct vs_client *c)
     default:
         reply(c, "{\"channel\":\"vsimUnknown\",\"data\":{}}");
     }
+}
+
+/* A frame of one garbage kind, about the client's venue's first symbol. */
+int vs_send_garbage_kind(struct vs_client *c, const char *kind)
+{
+    const struct vs_instr *in = &vs->instr[c->venue][0];
+    struct sb b;
+    const char *bad = NULL;         /* the bad number, as a JSON value */
+
+    if (!strcmp(kind, "json")) {
+        vs_send_garbage(c);
+        return 0;
+    }
+    if (!strcmp(kind, "huge")) {     /* 16 MiB of valid JSON */
+        size_t total = 16u << 20;
+        char *p = malloc(total);
+        static const char head[] = "{\"vsim\":\"huge\",\"pad\":\"";
+        if (!p)
+            return 0;
+        memcpy(p, head, sizeof(head) - 1);
+        memset(p + sizeof(head) - 1, 'x', total - (sizeof(head) - 1) - 2);
+        memcpy(p + total - 2, "\"}", 2);
+        vs_client_send(c, p, total);
+        free(p);
+        return 0;
+    }
+    if (!strcmp(kind, "deep")) {     /* 10,000 nested arrays */
+        char *p = malloc(20000);
+        if (!p)
+            return 0;
+        memset(p, '[', 10000);
+        memset(p + 10000, ']', 10000);
+        vs_client_send(c, p, 20000);
+        free(p);
+        return 0;
+    }
+    if (!strcmp(kind, "binary")) {   /* a binary frame */
+        static const char bin[] = "\x00\x01\x02\xff\xfe{\"stream\":\x80\x81";
+        struct vs_msg *t = c->qtail;
+        vs_client_send(c, bin, sizeof(bin) - 1);
+        if (c->qtail && c->qtail != t)
+            c->qtail->binary = 1;
+        return 0;
+    }
+    if (!strcmp(kind, "letters"))
+        bad = "\"abc.def\"";
+    else if (!strcmp(kind, "nan"))
+        bad = "\"NaN\"";
+    else if (!strcmp(kind, "inf"))
+        bad = "\"Infinity\"";
+    else if (strcmp(kind, "shape") != 0)
+        return -1;
+    sb_init(&b);
+    if (bad) {
+        /* the venue's mark price message with the bad number in it, and
+         * the same number bare (NaN, Infinity, 1e999: JSON has no such
+         * literal, or it overflows a double) */
+        const char *bare = !strcmp(kind, "nan") ? "NaN" : !strcmp(kind, "inf")
+                           ? "1e999" : "abc";
+        for (int k = 0; k < 2; k++) {
+            const char *x = k ? bare : bad;
+            sb_reset(&b);
+            switch (c->venue) {
+            case VENUE_BINANCE:
+                sb_printf(&b, "{\"stream\":\"%s@markPrice@1s\",\"data\":{\"e\":"
+                          "\"markPriceUpdate\",\"E\":%lld,\"s\":\"%s\",\"p\":%s,"
+                          "\"i\":%s,\"P\":%s,\"r\":\"0\",\"T\":%lld}}", in->lname,
+                          (long long)vs_now_ms(), in->name, x, x, x,
+                          (long long)vs_now_ms());
+                break;
+            case VENUE_BYBIT:
+                sb_printf(&b, "{\"topic\":\"tickers.%s\",\"type\":\"delta\","
+                          "\"data\":{\"symbol\":\"%s\",\"markPrice\":%s,"
+                          "\"indexPrice\":%s},\"cs\":1,\"ts\":%lld}", in->name,
+                          in->name, x, x, (long long)vs_now_ms());
+                break;
+            case VENUE_OKX:
+                sb_printf(&b, "{\"arg\":{\"channel\":\"mark-price\",\"instId\":"
+                          "\"%s\"},\"data\":[{\"instId\":\"%s\",\"instType\":"
+                          "\"SWAP\",\"markPx\":%s,\"ts\":\"%lld\"}]}", in->name,
+                          in->name, x, (long long)vs_now_ms());
+                break;
+            default:
+                sb_printf(&b, "{\"channel\":\"activeAssetCtx\",\"data\":{\"coin\":"
+                          "\"%s\",\"ctx\":{\"funding\":\"0\",\"openInterest\":%s,"
+                          "\"prevDayPx\":%s,\"dayNtlVlm\":\"0\",\"premium\":\"0\","
+                          "\"oraclePx\":%s,\"markPx\":%s,\"midPx\":%s}}}", in->name,
+                          x, x, x, x, x);
+            }
+            if (!b.oom)
+                vs_client_send(c, b.p, b.len);
+        }
+    } else {
+        /* valid JSON of the wrong shape on the book channel */
+        switch (c->venue) {
+        case VENUE_BINANCE:
+            sb_printf(&b, "{\"stream\":\"%s@depth@100ms\",\"data\":{\"e\":"
+                      "\"depthUpdate\",\"E\":\"soon\",\"s\":\"%s\",\"U\":[],"
+                      "\"u\":{},\"pu\":null,\"b\":\"none\",\"a\":7}}", in->lname,
+                      in->name);
+            break;
+        case VENUE_BYBIT:
+            sb_printf(&b, "{\"topic\":\"orderbook.50.%s\",\"type\":\"delta\","
+                      "\"ts\":1,\"data\":[1,2,3]}", in->name);
+            break;
+        case VENUE_OKX:
+            sb_printf(&b, "{\"arg\":{\"channel\":\"books\",\"instId\":\"%s\"},"
+                      "\"action\":\"update\",\"data\":{\"asks\":1}}", in->name);
+            break;
+        default:
+            sb_printf(&b, "{\"channel\":\"l2Book\",\"data\":{\"coin\":\"%s\","
+                      "\"levels\":\"none\",\"time\":1}}", in->name);
+        }
+        if (!b.oom)
+            vs_client_send(c, b.p, b.len);
+    }
+    sb_fini(&b);
+    return 0;
 }
 
 void vs_send_oversize(struct vs_client *c)

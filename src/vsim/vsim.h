@@ -72,6 +72,7 @@ enum vs_chan {
     CH_LIQ = 4,      /* forceOrder / allLiquidation / liquidation-orders */
     CH_TRADES = 8,   /* Hyperliquid trades */
     CH_BOOK_AGG = 16,/* Hyperliquid l2Book with nSigFigs (price buckets) */
+    CH_ADL = 32,     /* OKX adl-warning (per family), Bybit adlAlert.USDT */
 };
 
 /* Hyperliquid l2Book: levels a side in a frame (the venue's default), and
@@ -113,6 +114,7 @@ struct vs_instr {
     /* misbehaviour armed by /control */
     int skip_next;
     int bad_cksum_next;
+    int cross_next;               /* next book update sent crossed (not applied) */
 
     /* prints waiting for the venue's push period */
     struct sb liq_pending;        /* Bybit: JSON objects, comma separated */
@@ -185,6 +187,7 @@ struct vs_options {
     uint64_t seed;
     double duration_s;
     double crash_at, crash_pct, crash_secs;
+    double adl_at, adl_secs;      /* scripted ADL warning (OKX, Bybit) */
     int port;
     const char *bind;
     int allow_remote;
@@ -263,7 +266,14 @@ int vs_rest_answer(const char *path, struct lws *wsi, struct sb *body,
 int vs_state_json(const char *venue, const char *symbol, struct sb *body);
 /* Misbehaviour that applies to frames (garbage, oversize). */
 void vs_send_garbage(struct vs_client *c);
+/* Once a second (--generate): the ADL warning frames of the script
+ * (--adl-at): OKX adl-warning while warning/adl (silent otherwise, as
+ * OKX since 2026), Bybit adlAlert.USDT always (its rule decides). */
+void vs_pub_adl(struct vs_server *s, double secs, int64_t ts_ms);
 void vs_send_oversize(struct vs_client *c);
+/* garbage&kind=K (shape, letters, nan, inf, deep, binary, huge): one frame
+ * of that kind; -1 for an unknown kind. */
+int vs_send_garbage_kind(struct vs_client *c, const char *kind);
 void vs_fmt_px(const struct vs_instr *in, int64_t px, char *buf, size_t n);
 void vs_fmt_qty(const struct vs_instr *in, int64_t q, char *buf, size_t n);
 int32_t vs_okx_checksum(const struct vs_instr *in);

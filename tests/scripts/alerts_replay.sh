@@ -78,7 +78,9 @@ for r, x in zip(rows, recs):
 EOF
 q() { sqlite3 "$tmp/a.db" "$1" 2>&1; }
 [ "$(q 'PRAGMA journal_mode')" = "wal" ] && ok "store in WAL mode" || bad "journal_mode $(q 'PRAGMA journal_mode')"
-[ "$(q 'PRAGMA user_version')" = "2" ] && ok "schema version 2" || bad "user_version $(q 'PRAGMA user_version')"
+# the last step of docs/store-schema.sql
+sv=$(grep -c '^-- ---- step ' docs/store-schema.sql)
+[ "$(q 'PRAGMA user_version')" = "$sv" ] && ok "schema version $sv" || bad "user_version $(q 'PRAGMA user_version'), docs/store-schema.sql has $sv steps"
 [ "$(q 'PRAGMA integrity_check')" = "ok" ] && ok "integrity_check ok" || bad "integrity_check"
 [ "$(q "SELECT mode, stopped_ns IS NOT NULL FROM runs")" = "replay|1" ] \
     && ok "run record: replay, stopped" || bad "run record: $(q 'SELECT * FROM runs')"

@@ -22,7 +22,9 @@ for tool in sqlite3 python3; do
 done
 
 db="$tmp/store.db"
-if { cat docs/store-schema.sql; echo 'PRAGMA user_version = 2;';
+# The schema's version: the last step of docs/store-schema.sql.
+sv=$(grep -c '^-- ---- step ' docs/store-schema.sql)
+if { cat docs/store-schema.sql; echo "PRAGMA user_version = $sv;";
      cat tests/fixtures/store/fixture.sql; } | sqlite3 -bail "$db"; then
     ok "fixture store built"
 else
@@ -251,7 +253,7 @@ if [ $rc -eq 0 ] && jcheck "$tmp/out" "
     {t: v['rows'] for t, v in rows[0]['tables'].items()} == {$counts} and
     {$counts} == {'runs': 2, 'alerts': 12, 'snapshots': 8, 'snapshot_rows': 56,
                   'liq_prints': 8, 'feed_events': 6, 'positions': 5} and
-    rows[0]['schema_version'] == 2 and rows[0]['file_bytes'] == $(wc -c < "$db") and
+    rows[0]['schema_version'] == $sv and rows[0]['file_bytes'] == $(wc -c < "$db") and
     rows[0]['tables']['alerts']['min_ts'] == 1796036430000000000 and
     rows[0]['tables']['alerts']['max_ts'] == 1796040120000000000 and
     rows[0]['tables']['snapshot_rows']['min_ts'] is None and
@@ -262,7 +264,7 @@ else
     bad "stats --json (exit $rc)"; cat "$tmp/out" "$tmp/err"
 fi
 "$CTL" stats > "$tmp/out" 2> "$tmp/err"
-if [ $? -eq 0 ] && grep -q '^schema version  2$' "$tmp/out" &&
+if [ $? -eq 0 ] && grep -q "^schema version  $sv\$" "$tmp/out" &&
    grep -q '^snapshot_rows  *56  -  *-$' "$tmp/out" &&
    grep -q '^alerts  *12  2026-11-30T11:00:30.000Z  2026-11-30T12:02:00.000Z$' "$tmp/out" &&
    grep -q '^     2  live    0.4.1         2026-11-30T12:00:00.000Z  running/crashed$' "$tmp/out"; then
@@ -356,7 +358,7 @@ LIQMON_STORE="$tmp/absent.db" "$CTL" stats > /dev/null 2> "$tmp/err"
 sqlite3 "$tmp/other.db" 'CREATE TABLE t (x); INSERT INTO t VALUES (1);'
 sqlite3 "$tmp/other2.db" 'CREATE TABLE runs (x); PRAGMA user_version = 2;'
 echo "id,ts" > "$tmp/text.db"
-cp "$db" "$tmp/newer.db" && sqlite3 "$tmp/newer.db" 'PRAGMA user_version = 3;'
+cp "$db" "$tmp/newer.db" && sqlite3 "$tmp/newer.db" "PRAGMA user_version = $((sv + 1));"
 for f in other.db other2.db text.db newer.db; do
     "$CTL" stats --store "$tmp/$f" > "$tmp/out" 2> "$tmp/err"
     rc=$?
