@@ -4,6 +4,7 @@
 #   make check      build and run every test (Check suites + script tests)
 #   make asan       the same tests under ASan+UBSan, built in build/asan/
 #   make bench      build and run the benchmarks (figures beside targets)
+#   make demo       the offline demo; liquidation maps into demo/
 #   make install    PREFIX=/usr/local DESTDIR=   (docs/ops.md)
 #   make uninstall  the same variables; keeps the configs in /etc
 #   make clean
@@ -96,10 +97,13 @@ asan:
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
-# The offline demo (scripts/demo.sh, ~25 s): liqmond against liqmon-venue's
-# crashing market; one liquidation map per instrument at the bottom of the
-# crash into demo/.
-demo: all
+# The offline demo, the README's first command: installs what is missing,
+# builds, then scripts/demo.sh (DEMO_SECONDS, default 60): liqmond against
+# liqmon-venue's flash crash over wss, alerts as raised, a post-mortem from
+# the store, one liquidation map per instrument into demo/.
+demo:
+	sh scripts/install-deps.sh
+	$(MAKE) all
 	BUILD=$(BUILD) sh scripts/demo.sh
 
 bench: all $(BENCH_BINS)

@@ -1038,7 +1038,11 @@ static void eval_cascade(alerts_t *a, struct ainstr *ai, int64_t t)
             snprintf(msg, sizeof(msg), "%s %s: a %.3g%% %s would cascade to "
                      "%+.3g%%%s, %llu positions, %s %s%s; %s%s%s", ai->in->key,
                      cascade_dir_name((enum cascade_dir)side), star->shock * 100,
-                     side == CASCADE_DOWN ? "drop" : "rise", star->move_pct, ampx,
+                     side == CASCADE_DOWN ? "drop" : "rise",
+                     /* move_pct is a magnitude (cascade-model.md); the
+                      * message gives the move's direction, as a risk desk
+                      * reads it: -3.4% down, +3.4% up. */
+                     side == CASCADE_DOWN ? -star->move_pct : star->move_pct, ampx,
                      (unsigned long long)star->liquidated, amt, ai->quote,
                      star->exhausted ? ", book exhausted" : "", thr,
                      m->level == ALERT_NONE ? "; " : "",

@@ -96,6 +96,7 @@ int cli_alerts(int argc, char **argv);
 int cli_timeline(int argc, char **argv);
 int cli_snapshots(int argc, char **argv);
 int cli_stats(int argc, char **argv);
+int cli_summary(int argc, char **argv);
 
 /* ctl.c: the running daemon, over its control socket (control.h). */
 int cli_ctl_status(int argc, char **argv);

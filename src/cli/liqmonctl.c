@@ -502,6 +502,10 @@ static void usage(FILE *f)
 "  snapshots --instrument I [--from T] [--to T] [--run N] [--rows]\n"
 "            [--json]        its snapshots; --rows adds the ladder rows\n"
 "  stats [--json]            rows and time span per table, file size, runs\n"
+"  summary [--run N] [--json]\n"
+"                            the post-mortem of a run: alerts by kind and\n"
+"                            severity, the largest predicted cascade, prices,\n"
+"                            a timeline\n"
 "\n"
 "A liquidation map, from the store or the running daemon:\n"
 "  map VENUE SYMBOL [--store DB [--at T] | --socket PATH | -c CONFIG]\n"
@@ -527,6 +531,7 @@ static const struct {
     { "timeline", cli_timeline },
     { "snapshots", cli_snapshots },
     { "stats", cli_stats },
+    { "summary", cli_summary },
     { "status", cli_ctl_status },
     { "cascade", cli_ctl_cascade },
     { "map", cli_map },

@@ -1771,3 +1771,400 @@ out:
     pm_close(&st);
     return code;
 }
+
+/* ---- summary: the post-mortem of one run --------------------------------
+ *
+ * What an analyst asks first after an incident, from one read transaction:
+ * the run, its alerts by kind and severity, the largest cascade the
+ * ladders predicted, how far each instrument's reference price fell (or
+ * rose) and when, and a timeline of the run in equal slices.  Times are the
+ * event clock (a replay's are the capture's), so the span is the data's,
+ * not the run row's wall clock. */
+
+#define PM_SUM_SLICES 12
+
+struct pm_slice {
+    int64_t alerts, critical, liquidated, prints;
+    double print_notional;
+    int has_drop, has_move;
+    double drop;                /* deepest ref / first ref - 1 of any instrument */
+    double move;                /* worst predicted down move, % */
+};
+
+static void pm_summary_usage(FILE *f)
+{
+    fprintf(f,
+"usage: liqmonctl summary [--store DB] [--run N] [--json]\n"
+"\n"
+"The post-mortem of one run of the daemon (the last one by default): its\n"
+"alerts by kind and severity, the largest cascade its ladders predicted,\n"
+"each instrument's reference price at the start, at its lowest and at the\n"
+"end, and a timeline of the run in %d slices (alerts, critical ones,\n"
+"positions liquidated, the venues' liquidation prints, the deepest price\n"
+"drop so far and the worst move a ladder predicted).  Times are the\n"
+"event clock: a replay's are the capture's.  --json: one JSON object.\n"
+"\n"
+"  --store DB  the store (default: $LIQMON_STORE, else ./liqmon.db)\n"
+"  --run N     that run\n"
+"\n"
+"Exit status: 0 ok, 64 usage error, 65 not a liqmon store (or no such run),\n"
+"66 cannot open the store, 74 read error.\n", PM_SUM_SLICES);
+}
+
+/* The run's data span: min and max ts over its alerts, snapshots and
+ * prints.  0 with *t0 > *t1 when it holds none. */
+static int pm_summary_span(struct pm_store *st, int64_t run, int64_t *t0, int64_t *t1)
+{
+    sqlite3_stmt *q = NULL;
+    int rc, code;
+
+    *t0 = INT64_MAX;
+    *t1 = INT64_MIN;
+    if ((code = pm_prepare(st, "SELECT min(ts), max(ts) FROM alerts WHERE run_id = ?1 "
+                           "UNION ALL SELECT min(ts), max(ts) FROM snapshots WHERE "
+                           "run_id = ?1 UNION ALL SELECT min(ts), max(ts) FROM "
+                           "liq_prints WHERE run_id = ?1", &q)) != 0)
+        return code;
+    sqlite3_bind_int64(q, 1, run);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (pm_null(q, 0))
+            continue;
+        if (sqlite3_column_int64(q, 0) < *t0)
+            *t0 = sqlite3_column_int64(q, 0);
+        if (sqlite3_column_int64(q, 1) > *t1)
+            *t1 = sqlite3_column_int64(q, 1);
+    }
+    code = rc == SQLITE_DONE ? 0 : pm_db_fail(st, rc);
+    sqlite3_finalize(q);
+    return code;
+}
+
+/* Fill slices from one query of (slice index, values...). */
+static int pm_summary_fill(struct pm_store *st, const char *sql, int64_t run,
+                           int64_t t0, int64_t width, struct pm_slice *sl, int what)
+{
+    sqlite3_stmt *q = NULL;
+    int rc, code;
+
+    if ((code = pm_prepare(st, sql, &q)) != 0)
+        return code;
+    sqlite3_bind_int64(q, 1, run);
+    sqlite3_bind_int64(q, 2, t0);
+    sqlite3_bind_int64(q, 3, width);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t k = sqlite3_column_int64(q, 0);
+        struct pm_slice *s;
+        if (k < 0)
+            continue;
+        s = &sl[k >= PM_SUM_SLICES ? PM_SUM_SLICES - 1 : k];
+        switch (what) {
+        case 0:
+            s->alerts += sqlite3_column_int64(q, 1);
+            s->critical += sqlite3_column_int64(q, 2);
+            s->liquidated += sqlite3_column_int64(q, 3);
+            break;
+        case 1:
+            s->prints += sqlite3_column_int64(q, 1);
+            s->print_notional += sqlite3_column_double(q, 2);
+            break;
+        case 2:
+            if (!pm_null(q, 1) && (!s->has_drop || sqlite3_column_double(q, 1) < s->drop)) {
+                s->drop = sqlite3_column_double(q, 1);
+                s->has_drop = 1;
+            }
+            break;
+        default:
+            if (!pm_null(q, 1) && (!s->has_move || sqlite3_column_double(q, 1) > s->move)) {
+                s->move = sqlite3_column_double(q, 1);
+                s->has_move = 1;
+            }
+        }
+    }
+    code = rc == SQLITE_DONE ? 0 : pm_db_fail(st, rc);
+    sqlite3_finalize(q);
+    return code;
+}
+
+int cli_summary(int argc, char **argv)
+{
+    struct pm_args a;
+    struct pm_store st = { 0 };
+    struct pm_slice sl[PM_SUM_SLICES];
+    sqlite3_stmt *q = NULL;
+    struct jsonw w;
+    char t1s[TIMEARG_STRLEN], t2s[TIMEARG_STRLEN], b1[32], b2[32];
+    int64_t run = 0, t0, t1, width;
+    int rc, code, json;
+
+    memset(sl, 0, sizeof(sl));
+    jw_init(&w);
+    pm_args_init(&a, "summary");
+    code = pm_parse_args(argc, argv, PO_STORE | PO_RUN | PO_JSON, &a);
+    if (code == PM_HELP) {
+        pm_summary_usage(stdout);
+        return 0;
+    }
+    if (code != 0)
+        return code;
+    json = a.json;
+    if ((code = pm_open(&st, &a)) != 0)
+        return code;
+
+    /* The run. */
+    if ((code = pm_prepare(&st, a.has_run ? "SELECT id, mode, version, started_ns, "
+                           "stopped_ns FROM runs WHERE id = ?1"
+                                          : "SELECT id, mode, version, started_ns, "
+                           "stopped_ns FROM runs ORDER BY id DESC LIMIT 1", &q)) != 0)
+        goto out;
+    if (a.has_run)
+        sqlite3_bind_int64(q, 1, a.run);
+    if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+        code = rc == SQLITE_DONE
+                   ? (a.has_run ? pm_say(&a, CLI_EX_DATAERR, "%s: no run %lld", a.store,
+                                         (long long)a.run)
+                                : pm_say(&a, CLI_EX_DATAERR, "%s: no runs", a.store))
+                   : pm_db_fail(&st, rc);
+        goto out;
+    }
+    run = sqlite3_column_int64(q, 0);
+    if ((code = pm_summary_span(&st, run, &t0, &t1)) != 0)
+        goto out;
+    if (json) {
+        jw_obj_begin(&w);
+        jw_key(&w, "run");
+        jw_obj_begin(&w);
+        pm_json_cols(&w, q, 0, 5);
+        jw_key(&w, "first_ts");
+        if (t0 <= t1) pm_jw_i64(&w, t0); else jw_null(&w);
+        jw_key(&w, "last_ts");
+        if (t0 <= t1) pm_jw_i64(&w, t1); else jw_null(&w);
+        jw_obj_end(&w);
+    } else {
+        printf("run %lld (%s, liqmond %s), started %s%s%s\n", (long long)run,
+               pm_text(q, 1, "?"), pm_text(q, 2, "?"), pm_fmt_time(q, 3, t1s),
+               pm_null(q, 4) ? ", not stopped (running, or crashed)" : ", stopped ",
+               pm_null(q, 4) ? "" : pm_fmt_time(q, 4, t2s));
+        if (t0 <= t1)
+            printf("data from %s to %s (%.1f s)\n", timearg_format(t0, t1s),
+                   timearg_format(t1, t2s), (double)(t1 - t0) / 1e9);
+        else
+            printf("no alerts, snapshots or prints in this run\n");
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+
+    /* Alerts by kind and severity. */
+    if ((code = pm_prepare(&st, "SELECT kind, sum(state = 'firing' AND severity = "
+                           "'warning'), sum(state = 'firing' AND severity = 'critical'), "
+                           "sum(state = 'resolved'), count(*) FROM alerts WHERE run_id = ?1 "
+                           "GROUP BY kind ORDER BY count(*) DESC, kind", &q)) != 0)
+        goto out;
+    sqlite3_bind_int64(q, 1, run);
+    if (json) {
+        jw_key(&w, "alerts");
+        jw_arr_begin(&w);
+    } else {
+        printf("\nalerts by kind          firing:warning   firing:critical   resolved\n");
+    }
+    {
+        int any = 0;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            any = 1;
+            if (json) {
+                jw_obj_begin(&w);
+                jw_key(&w, "kind");
+                jw_str(&w, pm_text(q, 0, "?"));
+                jw_key(&w, "warning");
+                pm_jw_i64(&w, sqlite3_column_int64(q, 1));
+                jw_key(&w, "critical");
+                pm_jw_i64(&w, sqlite3_column_int64(q, 2));
+                jw_key(&w, "resolved");
+                pm_jw_i64(&w, sqlite3_column_int64(q, 3));
+                jw_obj_end(&w);
+            } else {
+                char c1[24], c2[24], c3[24];
+                printf("  %-22s %14s %17s %10s\n", pm_text(q, 0, "?"),
+                       pm_fmt_count(sqlite3_column_int64(q, 1), c1, sizeof(c1)),
+                       pm_fmt_count(sqlite3_column_int64(q, 2), c2, sizeof(c2)),
+                       pm_fmt_count(sqlite3_column_int64(q, 3), c3, sizeof(c3)));
+            }
+        }
+        if (rc != SQLITE_DONE) {
+            code = pm_db_fail(&st, rc);
+            goto out;
+        }
+        if (json)
+            jw_arr_end(&w);
+        else if (!any)
+            printf("  none\n");
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+
+    /* The largest predicted cascade: the ladder row with the largest
+     * amplification that liquidated anything, the larger notional first
+     * among equals. */
+    if ((code = pm_prepare(&st, "SELECT s.ts, s.instrument, r.side, r.shock, r.move_pct, "
+                           "r.amplification, r.liquidated, r.liquidated_notional, "
+                           "r.exhausted, s.ref FROM snapshot_rows r JOIN snapshots s ON "
+                           "s.id = r.snapshot_id WHERE s.run_id = ?1 AND r.liquidated > 0 "
+                           "AND r.amplification IS NOT NULL ORDER BY r.amplification DESC, "
+                           "r.liquidated_notional DESC LIMIT 1", &q)) != 0)
+        goto out;
+    sqlite3_bind_int64(q, 1, run);
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        code = pm_db_fail(&st, rc);
+        goto out;
+    }
+    if (json) {
+        jw_key(&w, "largest_cascade");
+        if (rc == SQLITE_ROW) {
+            jw_obj_begin(&w);
+            pm_json_cols(&w, q, 0, 10);
+            jw_obj_end(&w);
+        } else {
+            jw_null(&w);
+        }
+    } else if (rc == SQLITE_ROW) {
+        int down = strcmp(pm_text(q, 2, ""), "down") == 0;
+        printf("\nlargest predicted cascade: %s %s at %s (ref %.10g): a %.3g%% %s "
+               "would cascade to %+.3g%% (x%.1f), %lld positions, %s liquidated%s\n",
+               pm_text(q, 1, "?"), pm_text(q, 2, "?"), pm_fmt_time(q, 0, t1s),
+               sqlite3_column_double(q, 9), sqlite3_column_double(q, 3) * 100,
+               down ? "drop" : "rise",
+               (down ? -1 : 1) * sqlite3_column_double(q, 4), sqlite3_column_double(q, 5),
+               (long long)sqlite3_column_int64(q, 6),
+               pm_fmt_notional(sqlite3_column_double(q, 7), b1, sizeof(b1)),
+               sqlite3_column_int(q, 8) ? ", the visible book exhausted (a lower bound)" : "");
+    } else {
+        printf("\nlargest predicted cascade: none (no ladder liquidated anything)\n");
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+
+    /* Each instrument's reference price: first, lowest (when), last. */
+    if ((code = pm_prepare(&st, "WITH r AS (SELECT instrument, ts, ref FROM snapshots "
+                           "WHERE run_id = ?1 AND ref IS NOT NULL) SELECT instrument, "
+                           "(SELECT ref FROM r r2 WHERE r2.instrument = r.instrument ORDER BY "
+                           "ts LIMIT 1), min(ref), (SELECT ts FROM r r2 WHERE r2.instrument = "
+                           "r.instrument ORDER BY ref, ts LIMIT 1), (SELECT ref FROM r r2 "
+                           "WHERE r2.instrument = r.instrument ORDER BY ts DESC LIMIT 1), "
+                           "max(ref) FROM r GROUP BY instrument ORDER BY instrument", &q)) != 0)
+        goto out;
+    sqlite3_bind_int64(q, 1, run);
+    if (json) {
+        jw_key(&w, "instruments");
+        jw_arr_begin(&w);
+    } else {
+        printf("\nreference price        %-26s %-44s %s\n", "first", "lowest (when, from first)",
+               "last");
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        double first = sqlite3_column_double(q, 1), low = sqlite3_column_double(q, 2);
+        if (json) {
+            jw_obj_begin(&w);
+            jw_key(&w, "instrument");
+            jw_str(&w, pm_text(q, 0, "?"));
+            jw_key(&w, "first");
+            jw_double(&w, first);
+            jw_key(&w, "lowest");
+            jw_double(&w, low);
+            jw_key(&w, "lowest_ts");
+            pm_jw_i64(&w, sqlite3_column_int64(q, 3));
+            jw_key(&w, "last");
+            jw_double(&w, sqlite3_column_double(q, 4));
+            jw_key(&w, "highest");
+            jw_double(&w, sqlite3_column_double(q, 5));
+            jw_obj_end(&w);
+        } else {
+            char lowtxt[96];
+            snprintf(lowtxt, sizeof(lowtxt), "%.10g (%s, %+.2f%%)", low,
+                     pm_fmt_time(q, 3, t1s), first > 0 ? (low / first - 1) * 100 : 0.0);
+            printf("  %-22s %-26.10g %-44s %.10g\n", pm_text(q, 0, "?"), first, lowtxt,
+                   sqlite3_column_double(q, 4));
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        code = pm_db_fail(&st, rc);
+        goto out;
+    }
+    if (json)
+        jw_arr_end(&w);
+    sqlite3_finalize(q);
+    q = NULL;
+
+    /* The timeline, in PM_SUM_SLICES equal slices of the data's span. */
+    width = t0 <= t1 ? (t1 - t0) / PM_SUM_SLICES + 1 : 1;
+    if (t0 <= t1 &&
+        ((code = pm_summary_fill(&st, "SELECT (ts - ?2) / ?3, count(*), sum(state = "
+                                 "'firing' AND severity = 'critical'), sum(kind = "
+                                 "'position_liquidated' AND state = 'firing') FROM alerts "
+                                 "WHERE run_id = ?1 GROUP BY 1", run, t0, width, sl, 0)) != 0 ||
+         (code = pm_summary_fill(&st, "SELECT (ts - ?2) / ?3, count(*), sum(notional) FROM "
+                                 "liq_prints WHERE run_id = ?1 GROUP BY 1", run, t0, width,
+                                 sl, 1)) != 0 ||
+         (code = pm_summary_fill(&st, "WITH f AS (SELECT instrument, ref AS r0, min(ts) FROM "
+                                 "snapshots WHERE run_id = ?1 AND ref IS NOT NULL GROUP BY "
+                                 "instrument) SELECT (s.ts - ?2) / ?3, min(s.ref / f.r0 - 1) "
+                                 "FROM snapshots s JOIN f USING (instrument) WHERE s.run_id = "
+                                 "?1 AND s.ref IS NOT NULL GROUP BY 1", run, t0, width, sl,
+                                 2)) != 0 ||
+         (code = pm_summary_fill(&st, "SELECT (s.ts - ?2) / ?3, max(r.move_pct) FROM "
+                                 "snapshot_rows r JOIN snapshots s ON s.id = r.snapshot_id "
+                                 "WHERE s.run_id = ?1 AND r.side = 'down' AND r.liquidated > 0 "
+                                 "GROUP BY 1", run, t0, width, sl, 3)) != 0))
+        goto out;
+    if (json) {
+        jw_key(&w, "timeline");
+        jw_arr_begin(&w);
+    } else if (t0 <= t1) {
+        printf("\ntimeline (%.1f s slices)  alerts  critical  liquidated  venue prints  "
+               "deepest drop  worst predicted move\n", (double)width / 1e9);
+    }
+    for (int k = 0; t0 <= t1 && k < PM_SUM_SLICES; k++) {
+        const struct pm_slice *s = &sl[k];
+        if (json) {
+            jw_obj_begin(&w);
+            jw_key(&w, "ts");
+            pm_jw_i64(&w, t0 + k * width);
+            jw_key(&w, "alerts");
+            pm_jw_i64(&w, s->alerts);
+            jw_key(&w, "critical");
+            pm_jw_i64(&w, s->critical);
+            jw_key(&w, "liquidated");
+            pm_jw_i64(&w, s->liquidated);
+            jw_key(&w, "prints");
+            pm_jw_i64(&w, s->prints);
+            jw_key(&w, "print_notional");
+            jw_double(&w, s->print_notional);
+            jw_key(&w, "deepest_drop_pct");
+            if (s->has_drop) jw_double(&w, s->drop * 100); else jw_null(&w);
+            jw_key(&w, "worst_down_move_pct");
+            if (s->has_move) jw_double(&w, -s->move); else jw_null(&w);
+            jw_obj_end(&w);
+        } else {
+            char c1[24], c2[24], c3[24], drop[24], move[24];
+            snprintf(drop, sizeof(drop), s->has_drop ? "%+.2f%%" : "-", s->drop * 100);
+            snprintf(move, sizeof(move), s->has_move ? "%+.2f%%" : "-", -s->move);
+            printf("  %-24s %7s %9s %11s  %5lld %6s  %12s  %20s\n",
+                   timearg_format(t0 + k * width, t1s),
+                   pm_fmt_count(s->alerts, c1, sizeof(c1)),
+                   pm_fmt_count(s->critical, c2, sizeof(c2)),
+                   pm_fmt_count(s->liquidated, c3, sizeof(c3)), (long long)s->prints,
+                   pm_fmt_notional(s->print_notional, b2, sizeof(b2)), drop, move);
+        }
+    }
+    if (json) {
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        code = pm_jw_line(&w) == 0 ? 0 : pm_nomem(&a);
+    }
+    if (code == 0)
+        code = pm_flush(&a);
+out:
+    jw_fini(&w);
+    sqlite3_finalize(q);
+    pm_close(&st);
+    return code;
+}
