@@ -5,6 +5,7 @@
 #   make asan       the same tests under ASan+UBSan, built in build/asan/
 #   make bench      build and run the benchmarks (figures beside targets)
 #   make demo       the offline demo; liquidation maps into demo/
+#   make fuzz       libFuzzer targets, each FUZZ_SECONDS (60); tests/fuzz/README.md
 #   make install    PREFIX=/usr/local DESTDIR=   (docs/ops.md)
 #   make uninstall  the same variables; keeps the configs in /etc
 #   make clean
@@ -190,5 +191,7 @@ uninstall:
 
 clean:
 	rm -rf build
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

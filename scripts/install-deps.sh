@@ -10,6 +10,8 @@ libsubunit-dev valgrind openssl zlib1g-dev python3 systemd logrotate \
 librsvg2-bin libxml2-utils"
 # Metrics tests: Debian's real Prometheus server and promtool.
 PKGS="$PKGS prometheus curl"
+# make fuzz: clang with its libFuzzer runtime (tests/fuzz/README.md).
+PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -357,6 +357,10 @@ static void problem(struct ctx *c, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
+    /* Fix (found by fuzzing): values are quoted raw ("(got '%s')"), so a
+     * control byte or invalid UTF-8 in the file reached liqmond -t's
+     * output as it was; err.h: messages never carry raw input bytes. */
+    lq_err_sanitize(msg, sizeof(msg));
     c->problems++;
     if (c->report)
         c->report(msg, c->arg);
@@ -732,8 +736,13 @@ static void first_problem(const char *msg, void *arg)
 {
     lq_err_t *err = arg;
 
-    if (err && err->msg[0] == '\0')
+    /* Fix (found by fuzzing): a problem longer than err->msg was cut in
+     * the middle of a UTF-8 character; sanitising again escapes the cut
+     * bytes (messages are up to 700 bytes, err->msg 512). */
+    if (err && err->msg[0] == '\0') {
         snprintf(err->msg, sizeof(err->msg), "%s", msg);
+        lq_err_sanitize(err->msg, sizeof(err->msg));
+    }
 }
 
 int config_load(const char *path, struct liqmon_config *c, lq_err_t *err)

@@ -195,7 +195,8 @@ static int ctl_parse_time(const char *s, int64_t *out)
         return 0;
     }
     if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
-        n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || se < 0 || se > 60)
         return -1;
     p = s + n;
     if (*p == '.') {
@@ -209,8 +210,16 @@ static int ctl_parse_time(const char *s, int64_t *out)
     }
     if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
         return -1;
-    *out = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
-             mi * 60 + se) * 1000000000) + frac;
+    /* Fix (found by fuzzing): outside the years 1678-2262 the ns since the
+     * epoch overflowed int64 (undefined; in practice a far since= wrapped
+     * and filtered the wrong alerts).  Such a time is refused, and so are
+     * negative fields ("T-1:00:00", which %2d reads). */
+    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+                   mi * 60 + se, ns;
+    if (__builtin_mul_overflow(secs, (int64_t)1000000000, &ns) ||
+        __builtin_add_overflow(ns, frac, &ns))
+        return -1;
+    *out = ns;
     return 0;
 }
 

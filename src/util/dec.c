@@ -118,8 +118,13 @@ int dec_parse(const char *s, size_t len, dec_t *out)
             eneg = *p++ == '-';
         if (p >= end || *p < '0' || *p > '9')
             return DEC_ESYNTAX;
+        /* Fix (found writing the fuzz reference): the exponent stopped
+         * growing at 100000 and dropped the digits after it: "1e1000004"
+         * read as 1e100000, so 0.<a million zeros>1e1000004 (= 1000) gave
+         * 0.  Saturate far beyond any text's length instead (the digits
+         * move exp10 by at most len). */
         while (p < end && *p >= '0' && *p <= '9') {
-            if (e < 100000)
+            if (e < 100000000000000L)
                 e = e * 10 + (*p - '0');
             p++;
         }
