@@ -4,11 +4,19 @@
 #   make check      build and run every test (Check suites + script tests)
 #   make asan       the same tests under ASan+UBSan, built in build/asan/
 #   make bench      build and run the benchmarks (figures beside targets)
-#   make demo       the offline demo; liquidation maps into demo/
+#   make faults     crash and fault tests (CI, after make check); make load,
+#                   make valgrind: load figures, memcheck (tests/faults/faults.mk)
 #   make fuzz       libFuzzer targets, each FUZZ_SECONDS (60); tests/fuzz/README.md
+#   make demo       the offline demo; liquidation maps into demo/
 #   make install    PREFIX=/usr/local DESTDIR=   (docs/ops.md)
 #   make uninstall  the same variables; keeps the configs in /etc
 #   make clean
+
+# Every rule is spelled out here: make's built-in ones only get in the
+# way (with the dependency files included below, `%: %.o` had make try to
+# "link" build/fuzz's .d files on every run).
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
