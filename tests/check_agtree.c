@@ -777,6 +777,59 @@ START_TEST(bulk_then_churn)
 }
 END_TEST
 
+/* agt_set_batch leaves the very tree that the same changes made one at
+ * a time leave: same entries, and the same sums bit for bit (it repairs
+ * a leaf's path once per run of changes in that leaf, from the leaf's
+ * final contents).  Runs are sorted, as a book diff is, with some jumps. */
+START_TEST(batch_equals_singles)
+{
+    struct trng rng;
+    agt_t *a = agt_create(), *b = agt_create();
+    struct agt_set set[96];
+    struct agt_entry *ea = malloc(20000 * sizeof(*ea)), *eb = malloc(20000 * sizeof(*eb));
+
+    g_seed = test_seed();
+    trng_init(&rng, "agtree.batch");
+    for (int round = 0; round < 3000; round++) {
+        int m = 1 + (int)trng_below(&rng, 90), dir = trng_below(&rng, 2) ? 1 : -1;
+        double k0 = (double)trng_below(&rng, 4000) * 0.5;
+        for (int j = 0; j < m; j++) {
+            set[j].key = trng_below(&rng, 8) == 0 ? (double)trng_below(&rng, 4000) * 0.5
+                                                  : k0 + dir * 0.5 * j;
+            set[j].tie = 0;
+            set[j].w = trng_below(&rng, 3) == 0 ? 0 : (dec_t)(1 + trng_below(&rng, 9999)) * 1000;
+            set[j].n = set[j].key * (double)set[j].w * 1e-8;
+            if (set[j].w == 0)
+                (void)agt_remove(a, set[j].key, 0, NULL);
+            else
+                TCHECK_INT(agt_upsert(a, set[j].key, 0, set[j].w, set[j].n), AGT_OK);
+        }
+        TCHECK_INT(agt_set_batch(b, set, (size_t)m), AGT_OK);
+        if (round % 100 != 99)
+            continue;
+        TCHECK_INT(agt_check(b), 0);
+        size_t na = agt_copy_desc(a, INFINITY, UINT32_MAX, ea, 20000);
+        size_t nb = agt_copy_desc(b, INFINITY, UINT32_MAX, eb, 20000);
+        TCHECK(na == nb, "seed %" PRIu64 ": %zu entries, want %zu", g_seed, nb, na);
+        for (size_t i = 0; i < na; i++) {
+            struct agt_sum sa, sb;
+            TCHECK(ea[i].key == eb[i].key && ea[i].w == eb[i].w && ea[i].n == eb[i].n,
+                   "seed %" PRIu64 ": entry %zu differs", g_seed, i);
+            agt_sum_ge(a, ea[i].key, &sa);
+            agt_sum_ge(b, ea[i].key, &sb);
+            TCHECK(sa.count == sb.count && sa.w == sb.w &&
+                   memcmp(&sa.n, &sb.n, sizeof(sa.n)) == 0,
+                   "seed %" PRIu64 ": sums from key %g differ (n %.17g, want %.17g)",
+                   g_seed, ea[i].key, sb.n, sa.n);
+        }
+    }
+    free(ea);
+    free(eb);
+    agt_destroy(a);
+    agt_destroy(b);
+}
+END_TEST
+
 static int count_visit(const struct agt_entry *e, void *arg)
 {
     (void)e;
@@ -829,6 +882,7 @@ Suite *agtree_suite(void)
     tcase_add_test(tc, random_ops_wide);
     tcase_add_test(tc, random_ops_small);
     tcase_add_test(tc, bulk_then_churn);
+    tcase_add_test(tc, batch_equals_singles);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -131,6 +131,42 @@ START_TEST(parse_rounding)
 }
 END_TEST
 
+/* The edges of dec_parse's 64-bit fast path (plain text, <= 19
+ * significant digits, <= 27 decimals) and of the general path just past
+ * them: both must give the same units. */
+START_TEST(parse_fast_path_edges)
+{
+    const dec_t nines19 = (dec_t)9999999999999999999ULL;
+
+    PARSE_OK("9999999999999999999", nines19 * DEC_SCALE);        /* 19: fast */
+    PARSE_OK("99999999999999999999", (nines19 * 10 + 9) * DEC_SCALE); /* 20 */
+    PARSE_OK("18446744073709551615", (dec_t)18446744073709551615ULL * DEC_SCALE);
+    PARSE_OK("-9999999999999999999", -nines19 * DEC_SCALE);
+    /* leading zeros are not significant digits */
+    PARSE_OK("000000000000000000000000000001.5", U(150000000));
+    PARSE_OK("0.0000000000000000001", U(0));
+    /* 19 digits with a 9th decimal: rounded in 64 bits, half to even */
+    PARSE_OK("1234567890.123456785", U(123456789012345678));
+    PARSE_OK("1234567890.123456795", U(123456789012345680));
+    PARSE_OK("-1234567890.123456785", U(-123456789012345678));
+    PARSE_OK("0.9999999999999999995", WHOLE(1));
+    /* 20 digits: the general path, the 20th digit breaking the tie */
+    PARSE_OK("1234567890.1234567851", U(123456789012345679));
+    PARSE_OK("1.0000000000000000005", WHOLE(1));
+    PARSE_OK("0.99999999999999999995", WHOLE(1));
+    /* 27 decimals (fast) and beyond (general) */
+    PARSE_OK("0.000000000000000000000000005", U(0));
+    PARSE_OK("0.0000000000000000000000000015", U(0));
+    PARSE_OK("0.00000000000000000000000000000000000001", U(0));
+    /* what the fast path hands on: exponents, syntax errors */
+    PARSE_OK("1.5e3", WHOLE(1500));
+    PARSE_RC("1.", DEC_ESYNTAX);
+    PARSE_RC(".5", DEC_ESYNTAX);
+    PARSE_RC("-", DEC_ESYNTAX);
+    PARSE_RC("1.5x", DEC_ESYNTAX);
+}
+END_TEST
+
 START_TEST(parse_syntax_errors)
 {
     PARSE_RC("", DEC_ESYNTAX);
@@ -627,6 +663,7 @@ Suite *dec_suite(void)
     tcase_add_test(tc, parse_decimals);
     tcase_add_test(tc, parse_exponents);
     tcase_add_test(tc, parse_rounding);
+    tcase_add_test(tc, parse_fast_path_edges);
     tcase_add_test(tc, parse_syntax_errors);
     tcase_add_test(tc, parse_respects_len);
     tcase_add_test(tc, parse_range);

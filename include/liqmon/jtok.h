@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "liqmon/dec.h"
 
@@ -52,9 +53,17 @@ enum {
 int jtok_parse(const char *s, size_t len, struct jtok *t, size_t max,
                size_t *errpos);
 
-/* Value token of key in object token obj, or -1.  Keys compare raw
- * (venue keys carry no escapes). */
-int jtok_get(const char *s, const struct jtok *t, int obj, const char *key);
+/* Value token of the key key[0..kl) in object token obj, or -1.  Keys
+ * compare raw (venue keys carry no escapes). */
+int jtok_getl(const char *s, const struct jtok *t, int obj, const char *key,
+              size_t kl);
+/* The same for a C string key.  Inline so that the length of a literal
+ * key is known at compile time: adapters make a dozen lookups a frame. */
+static inline int jtok_get(const char *s, const struct jtok *t, int obj,
+                           const char *key)
+{
+    return jtok_getl(s, t, obj, key, strlen(key));
+}
 /* Look up n keys of object obj in one pass over its members: out[i] gets
  * the value token of keys[i], or -1.  Cheaper than n jtok_get calls when a
  * frame's handler reads most of an object's fields.  Returns how many
@@ -75,8 +84,17 @@ static inline int jtok_next(const struct jtok *t, int i)
     return (int)t[i].end;
 }
 
-/* 1 when token i is a string equal to lit (raw compare). */
-int jtok_streq(const char *s, const struct jtok *t, int i, const char *lit);
+/* 1 when token i is a string equal to lit (raw compare).  Inline for the
+ * same reason as jtok_get: with a literal, strlen and memcmp fold into a
+ * few compares (every frame's type is found this way). */
+static inline int jtok_streq(const char *s, const struct jtok *t, int i,
+                             const char *lit)
+{
+    size_t l = strlen(lit);
+
+    return i >= 0 && t[i].type == JT_STR && t[i].len == l &&
+           memcmp(s + t[i].start, lit, l) == 0;
+}
 
 /* Numbers from a JT_NUM or a JT_STR holding a JSON number ("0.001"), of
  * any length.  Return 0 or -1 (wrong type, not a number, out of range:

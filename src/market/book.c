@@ -101,13 +101,35 @@ int book_set_level(book_t *b, enum book_side side, double price, dec_t qty)
     return book_is_crossed(b) ? BOOK_CROSSED : BOOK_OK;
 }
 
+/* The hot path of every depth diff.  The levels go to the tree in
+ * batches (agt_set_batch), so that the sums above a leaf are repaired
+ * once for the run of levels that fall in it (a diff is sorted, and
+ * mostly near the top), with the same result as set_level on each in
+ * turn: levels before a bad one are applied, the bad one stops it. */
 int book_set_levels(book_t *b, enum book_side side,
                     const struct book_level *lv, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        int rc = set_level(b, side, lv[i].price, lv[i].qty);
-        if (rc != BOOK_OK)
-            return rc;
+    struct agt_set set[64];
+    size_t i = 0;
+
+    while (i < n) {
+        size_t m = 0;
+        int bad = 0, rc;
+        for (; i < n && m < sizeof(set) / sizeof(set[0]); i++, m++) {
+            if (!valid_price(lv[i].price) || lv[i].qty < 0) {
+                bad = 1;
+                break;
+            }
+            set[m].key = key_of(side, lv[i].price);
+            set[m].tie = 0;
+            set[m].w = lv[i].qty;     /* 0: remove (absent: a no-op) */
+            set[m].n = lv[i].qty == 0 ? 0 : lv[i].price * dec_to_double(lv[i].qty);
+        }
+        rc = agt_set_batch(b->side[side], set, m);
+        if (rc != AGT_OK)
+            return rc == AGT_ENOMEM ? BOOK_ENOMEM : BOOK_EINVAL;
+        if (bad)
+            return BOOK_EINVAL;
     }
     return book_is_crossed(b) ? BOOK_CROSSED : BOOK_OK;
 }

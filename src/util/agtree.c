@@ -492,6 +492,152 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
     return AGT_OK;
 }
 
+/* ---- changes inside one leaf (the fast paths) ---------------------------
+ *
+ * Most changes to a book touch one leaf and move no entry between nodes:
+ * a level's qty changes, or a level appears in or leaves a leaf that has
+ * room for it.  For those, one descent records the path, the leaf is
+ * changed in place, and the path is repaired bottom-up.  What the repair
+ * leaves is exactly what refresh() / refresh_weight() leave on the
+ * recursive paths: cnt and w move by the exact change (integers, so equal
+ * to their recomputed sums by I3), nn and the minimum (I2) are recomputed
+ * from the child, summed in the same order as node_sum.  The recursive
+ * paths remain for everything else (splits, lending, underflow), and the
+ * fast paths decline exactly the cases where those would act, so the tree
+ * has the same shape, and the same double sums, as before they existed.
+ */
+
+static void leaf_entry(const struct leaf *l, int i, struct agt_entry *e);
+
+struct agt_path {
+    struct inner *node[AGT_MAXH];   /* node[0] is the root */
+    int idx[AGT_MAXH];              /* child taken in node[d] */
+    int depth;                      /* inner nodes on the path */
+};
+
+/* The leaf whose range holds (k, tie), as the recursive paths pick it. */
+static struct leaf *descend(const agt_t *t, double k, uint32_t tie,
+                            struct agt_path *p)
+{
+    struct hdr *h = t->root;
+
+    p->depth = 0;
+    while (!h->leaf) {
+        struct inner *in = (struct inner *)h;
+        int i = inner_pick(in, k, tie);
+        p->node[p->depth] = in;
+        p->idx[p->depth++] = i;
+        h = in->child[i];
+    }
+    return (struct leaf *)h;
+}
+
+/* Sum of the notionals of a node's items, as node_sum adds them. */
+static inline double nn_sum(const struct hdr *h)
+{
+    const double *nn = h->leaf ? ((const struct leaf *)h)->nn
+                               : ((const struct inner *)h)->nn;
+    double n = 0;
+
+    for (int k = 0; k < h->n; k++)
+        n += nn[k];
+    return n;
+}
+
+/* Repair I2 along p after the minimum of its leaf may have changed.
+ * Descents (inner_pick) read the minima, so a batch repairs them at once;
+ * the sums below may wait. */
+static void path_mins(const struct agt_path *p)
+{
+    for (int d = p->depth - 1; d >= 0; d--) {
+        struct inner *in = p->node[d];
+        node_min(in->child[p->idx[d]], &in->key[p->idx[d]], &in->tie[p->idx[d]]);
+    }
+}
+
+/* Repair I3 along p after changes inside its leaf that added dcount
+ * entries and dw of weight in all. */
+static void path_sums(const struct agt_path *p, int64_t dcount, dec_t dw)
+{
+    for (int d = p->depth - 1; d >= 0; d--) {
+        struct inner *in = p->node[d];
+        int i = p->idx[d];
+        in->cnt[i] += (uint64_t)dcount;
+        in->w[i] += dw;
+        in->nn[i] = nn_sum(in->child[i]);
+    }
+}
+
+/* Upsert into leaf l (found by descend into p) without structural change:
+ * AGT_OK with *dcount (0 or 1) and *dw, the minima on p repaired and the
+ * sums left to path_sums; or 1 when it declines: (k, tie) is absent and
+ * l is full (the recursive path then lends or splits), or l is full and
+ * the recursive path would lend from it before looking inside. */
+static int leaf_upsert(agt_t *t, const struct agt_path *p, struct leaf *l,
+                       double k, uint32_t tie, dec_t w, double n,
+                       int *dcount, dec_t *dw)
+{
+    int pos = leaf_lower(l, k, tie);
+
+    if (l->h.n == AGT_B && p->depth > 0) {
+        /* ins_rec lends from a full leaf before it looks inside it. */
+        const struct inner *in = p->node[p->depth - 1];
+        int i = p->idx[p->depth - 1];
+        if ((i + 1 < in->h.n && in->child[i + 1]->n < AGT_B - 1) ||
+            (i > 0 && in->child[i - 1]->n < AGT_B - 1))
+            return 1;
+    }
+    if (pos < l->h.n && cmp(l->key[pos], l->tie[pos], k, tie) == 0) {
+        /* Overwrite: the shape is unchanged, cursors stay good (as with
+         * agt_update), t->gen is kept. */
+        *dcount = 0;
+        *dw = w - l->w[pos];
+        l->w[pos] = w;
+        l->nn[pos] = n;
+        return AGT_OK;
+    }
+    if (l->h.n == AGT_B)
+        return 1;
+    t->gen = new_gen();
+    leaf_shift(l, pos, pos + 1, l->h.n - pos);
+    l->key[pos] = k;
+    l->tie[pos] = tie;
+    l->w[pos] = w;
+    l->nn[pos] = n;
+    l->h.n++;
+    t->count++;
+    if (pos == 0)
+        path_mins(p);
+    *dcount = 1;
+    *dw = w;
+    return AGT_OK;
+}
+
+/* Remove (k, tie) from leaf l (found by descend into p) in place:
+ * AGT_ENOENT when absent (nothing changes), AGT_OK with *dw (dcount is
+ * -1) when l keeps AGT_MIN entries or more or is the root, as rem_rec
+ * would with no underflow to fix anywhere; else 1 (declined). */
+static int leaf_remove(agt_t *t, const struct agt_path *p, struct leaf *l,
+                       double k, uint32_t tie, struct agt_entry *old, dec_t *dw)
+{
+    int pos = leaf_lower(l, k, tie);
+
+    if (pos >= l->h.n || cmp(l->key[pos], l->tie[pos], k, tie) != 0)
+        return AGT_ENOENT;
+    if (p->depth > 0 && l->h.n <= AGT_MIN)
+        return 1;
+    *dw = -l->w[pos];
+    if (old)
+        leaf_entry(l, pos, old);
+    t->gen = new_gen();
+    leaf_shift(l, pos + 1, pos, l->h.n - pos - 1);
+    l->h.n--;
+    t->count--;
+    if (pos == 0)
+        path_mins(p);
+    return AGT_OK;
+}
+
 static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
                       int upsert)
 {
@@ -529,7 +675,78 @@ int agt_insert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
 
 int agt_upsert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
 {
+    struct agt_path p;
+    struct leaf *l;
+    int dcount;
+    dec_t dw;
+
+    if (isfinite(k)) {
+        l = descend(t, k, tie, &p);
+        if (leaf_upsert(t, &p, l, k, tie, w, n, &dcount, &dw) == AGT_OK) {
+            path_sums(&p, dcount, dw);
+            return AGT_OK;
+        }
+    }
     return insert_top(t, k, tie, w, n, 1);
+}
+
+/* One leaf's path repair is pending while consecutive changes fall in
+ * that leaf: the sums on its path are recomputed from the final leaf,
+ * which gives what recomputing after each change gives (cnt and w are
+ * exact; nn is a function of the leaf's final contents).  Everything
+ * that reads sums, and every recursive path, runs only after a flush. */
+int agt_set_batch(agt_t *t, const struct agt_set *s, size_t n)
+{
+    struct agt_path p, q;
+    struct leaf *pend = NULL;       /* leaf of p, whose sums are pending */
+    int64_t pcount = 0;
+    dec_t pw = 0;
+    int rc = AGT_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct agt_set *c = &s[i];
+        struct leaf *l;
+        int dcount = -1;
+        dec_t dw = 0;
+
+        if (!isfinite(c->key))
+            goto general;
+        l = descend(t, c->key, c->tie, &q);
+        if (l != pend && pend != NULL) {
+            path_sums(&p, pcount, pw);
+            pend = NULL;
+        }
+        rc = c->w == 0 ? leaf_remove(t, &q, l, c->key, c->tie, NULL, &dw)
+                       : leaf_upsert(t, &q, l, c->key, c->tie, c->w, c->n,
+                                     &dcount, &dw);
+        if (rc == AGT_ENOENT)
+            continue;
+        if (rc == AGT_OK) {
+            if (pend == NULL) {
+                p = q;
+                pend = l;
+                pcount = 0;
+                pw = 0;
+            }
+            pcount += dcount;
+            pw += dw;
+            continue;
+        }
+general:
+        if (pend != NULL) {
+            path_sums(&p, pcount, pw);
+            pend = NULL;
+        }
+        rc = c->w == 0 ? agt_remove(t, c->key, c->tie, NULL)
+                       : insert_top(t, c->key, c->tie, c->w, c->n, 1);
+        if (rc == AGT_ENOENT)
+            continue;
+        if (rc != AGT_OK)
+            break;
+    }
+    if (pend != NULL)
+        path_sums(&p, pcount, pw);
+    return rc == AGT_ENOENT ? AGT_OK : rc;
 }
 
 /* ---- remove ----------------------------------------------------------- */
@@ -635,8 +852,17 @@ static int rem_rec(agt_t *t, struct hdr *h, double k, uint32_t tie,
 
 int agt_remove(agt_t *t, double k, uint32_t tie, struct agt_entry *old)
 {
+    struct agt_path p;
+    struct leaf *l = descend(t, k, tie, &p);
+    dec_t dw;
+    int rc = leaf_remove(t, &p, l, k, tie, old, &dw);
+
+    if (rc == AGT_OK)
+        path_sums(&p, -1, dw);
+    if (rc != 1)
+        return rc;
     t->gen = new_gen();
-    int rc = rem_rec(t, t->root, k, tie, old);
+    rc = rem_rec(t, t->root, k, tie, old);
 
     if (rc != AGT_OK)
         return rc;

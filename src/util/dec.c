@@ -5,6 +5,15 @@
  * (10^36 < 2^127) plus a decimal exponent, then scales to units of 1e-8
  * in one step, so rounding happens exactly once, half to even, with a
  * sticky flag for digits that did not fit.
+ *
+ * Every quantity of every book level goes through dec_parse, and venue
+ * quantities are short ("0.012", "1523"), so a fast path takes the plain
+ * form first: -?[0-9]+(.[0-9]+)?, at most 19 significant digits (their
+ * mantissa fits a uint64) and at most 27 decimals.  It computes what the
+ * general path computes for that text (no digit dropped, so no sticky
+ * bit; one rounding, half to even) in 64-bit arithmetic, and hands
+ * anything else (an exponent, more digits, a syntax error) to the general
+ * path unchanged.  check_dec compares the two on random texts.
  */
 #include <math.h>
 #include <stdio.h>
@@ -64,7 +73,76 @@ static inline dec_t pow10_i128(int e)
     return pow10_table[e];
 }
 
+/* 10^e for 0 <= e <= 19, the divisors of the fast path. */
+static const uint64_t pow10_u64[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+    10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
+};
+
+/* The range checks below compare with 10^(32 - e) instead of dividing
+ * DEC_MAX_UNITS by 10^e (a 128-bit division per quantity): equal only
+ * while DEC_MAX_UNITS is exactly 10^32. */
+_Static_assert(DEC_MAX_UNITS == (dec_t)10000000000000000ULL * (dec_t)10000000000000000ULL,
+               "dec_parse assumes DEC_MAX_UNITS == 10^32");
+
+static int dec_parse_general(const char *s, size_t len, dec_t *out);
+
 int dec_parse(const char *s, size_t len, dec_t *out)
+{
+    const char *p = s, *end = s + len, *d0;
+    uint64_t m = 0, units;
+    int neg = 0, sig = 0, fd = 0;
+
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    /* sig counts digits from the first non-zero one: while sig <= 19,
+     * m < 10^19 < 2^64 is the exact mantissa (m may wrap once sig is 20,
+     * and is then not used). */
+    for (d0 = p; p < end && (unsigned)(*p - '0') < 10; p++) {
+        m = m * 10 + (unsigned)(*p - '0');
+        sig += m != 0;
+    }
+    if (p == d0)
+        goto general;
+    if (p < end && *p == '.') {
+        for (d0 = ++p; p < end && (unsigned)(*p - '0') < 10; p++) {
+            m = m * 10 + (unsigned)(*p - '0');
+            sig += m != 0;
+        }
+        fd = (int)(p - d0);
+        if (fd == 0)
+            goto general;
+    }
+    if (p != end || sig > 19 || fd > DEC_DIGITS + 19)
+        goto general;
+    /* value = m * 10^-fd; units = m * 10^(8 - fd), rounded half to even.
+     * With fd <= 8 the product is below 10^19 * 10^8 = 10^27, within
+     * DEC_MAX_UNITS. */
+    if (fd <= DEC_DIGITS) {
+        dec_t u = (dec_t)m * (dec_t)pow10_u64[DEC_DIGITS - fd];
+        *out = neg ? -u : u;
+        return DEC_OK;
+    }
+    {
+        uint64_t div = pow10_u64[fd - DEC_DIGITS], r, half = div / 2;
+        units = m / div;
+        r = m % div;
+        if (r > half || (r == half && (units & 1)))
+            units++;
+    }
+    *out = neg ? -(dec_t)units : (dec_t)units;
+    return DEC_OK;
+general:
+    return dec_parse_general(s, len, out);
+}
+
+/* Any text (see the top of the file). */
+static int dec_parse_general(const char *s, size_t len, dec_t *out)
 {
     const char *p = s, *end = s + len;
     dec_t mant = 0;
@@ -139,7 +217,9 @@ int dec_parse(const char *s, size_t len, dec_t *out)
     if (mant == 0) {
         units = 0;
     } else if (e >= 0) {
-        if (e > 38 || mant > DEC_MAX_UNITS / pow10_i128((int)e))
+        /* mant * 10^e > DEC_MAX_UNITS = 10^32  <=>  mant > 10^(32 - e)
+         * rounded down, which is 0 from e = 33 on (mant > 0 here). */
+        if (e > 32 || mant > pow10_i128(32 - (int)e))
             return DEC_ERANGE;
         units = mant * pow10_i128((int)e);
     } else if (e < -38) {

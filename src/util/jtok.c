@@ -27,11 +27,6 @@ static const unsigned char str_plain[256] = {
 #undef R4
 };
 
-static int is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -76,68 +71,80 @@ static size_t scan_number(const char *p, const char *end)
     return (size_t)(q - p);
 }
 
-/* Recursive descent over one value; the parser state travels in jp.
- * Every syntax error leaves jp->at on the offending byte (the end of the
- * text when it ran out), which is what jtok_parse reports. */
-struct jp {
-    const char *s, *p, *end;
-    struct jtok *t;
-    size_t max, n;
-    int depth;
-    const char *at;          /* where the syntax error is */
-};
+/*
+ * The parser is one loop over an explicit stack of open containers rather
+ * than a recursive descent: the cursor stays in a register and a token
+ * costs a few compares, and tokenizing is most of what a frame costs (a
+ * ten-level depth diff is about a hundred tokens).  Its behaviour is that
+ * of the recursive descent it replaced, which check_jtok's random
+ * documents pin down: tokens in document order, and on failure the first
+ * problem in document order, with the same code and position.  Note the
+ * order of checks that decides which code wins: a string or container
+ * claims its token before its text is looked at (JTOK_ENOTOK before a
+ * syntax error inside it, and before JTOK_EDEPTH), a literal or number is
+ * checked first and claims its token after.
+ */
 
-static inline void skip_ws(struct jp *j)
+/* Whitespace, tested as "<= ' '" first: frames hold almost none. */
+#define SKIP_WS(p, end)                                                     \
+    do {                                                                    \
+        while ((p) < (end) && (unsigned char)*(p) <= ' ' &&                 \
+               (*(p) == ' ' || *(p) == '\t' || *(p) == '\n' || *(p) == '\r')) \
+            (p)++;                                                          \
+    } while (0)
+
+/* The bytes of the 8-byte word x that are '"', '\\' or below 0x20, as
+ * their high bits (the classic has-zero / has-less tests).  A borrow can
+ * only mark a byte above a true hit, so the lowest mark is exact: on a
+ * little-endian machine ctz / 8 is the index of the first such byte. */
+static inline uint64_t swar_special(uint64_t x)
 {
-    while (j->p < j->end && is_ws(*j->p))
-        j->p++;
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high;
 }
 
-static int syntax(struct jp *j, const char *at)
+/* The closing quote of the string whose body starts at q, or NULL with
+ * *at on the offending byte (end when the text ran out).  Sets *escaped
+ * when the body holds a backslash escape. */
+static inline __attribute__((always_inline)) const char *
+scan_string(const char *q, const char *end, uint8_t *escaped, const char **at)
 {
-    j->at = at;
-    return JTOK_ESYNTAX;
-}
-
-static inline struct jtok *new_tok(struct jp *j, uint8_t type)
-{
-    struct jtok *k;
-
-    if (j->n >= j->max)
-        return NULL;
-    k = &j->t[j->n++];
-    k->type = type;
-    k->escaped = 0;
-    k->start = (uint32_t)(j->p - j->s);
-    k->len = 0;
-    k->size = 0;
-    return k;
-}
-
-/* A string at j->p (on its opening quote). */
-static int parse_string(struct jp *j)
-{
-    const char *q = j->p + 1, *end = j->end;
-    struct jtok *k = new_tok(j, JT_STR);
-
-    if (k == NULL)
-        return JTOK_ENOTOK;
-    k->start = (uint32_t)(q - j->s);
     for (;;) {
-        /* Fast path: plain bytes need no further look. */
+        /* Up to the first byte that needs a look: eight at a time while
+         * eight remain, then one at a time. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        for (;;) {
+            uint64_t x, m;
+            if (end - q < 8) {
+                while (q < end && str_plain[(unsigned char)*q])
+                    q++;
+                break;
+            }
+            memcpy(&x, q, 8);
+            m = swar_special(x);
+            if (m != 0) {
+                q += __builtin_ctzll(m) >> 3;
+                break;
+            }
+            q += 8;
+        }
+#else
         while (q < end && str_plain[(unsigned char)*q])
             q++;
+#endif
         if (q >= end)
-            return syntax(j, q);
-        if (*q == '"')
             break;
+        if (*q == '"')
+            return q;
         if ((unsigned char)*q < 0x20)
-            return syntax(j, q);
+            break;
         /* a backslash */
-        k->escaped = 1;
+        *escaped = 1;
         q++;
         if (q >= end)
-            return syntax(j, q);
+            break;
         /* A switch, not strchr() on the set: strchr would also find the
          * set's terminator, so "\<NUL>" passed for an escape. */
         switch (*q) {
@@ -146,150 +153,193 @@ static int parse_string(struct jp *j)
             break;
         case 'u':
             if (end - q < 5 || hexval(q[1]) < 0 || hexval(q[2]) < 0 ||
-                hexval(q[3]) < 0 || hexval(q[4]) < 0)
-                return syntax(j, q);
+                hexval(q[3]) < 0 || hexval(q[4]) < 0) {
+                *at = q;
+                return NULL;
+            }
             q += 4;
             break;
         default:
-            return syntax(j, q);
+            *at = q;
+            return NULL;
         }
         q++;
     }
-    k->len = (uint32_t)(q - j->s) - k->start;
-    k->end = (uint32_t)j->n;
-    j->p = q + 1;
-    return 0;
-}
-
-static int parse_value(struct jp *j);
-
-static int parse_container(struct jp *j, int is_obj)
-{
-    uint32_t me = (uint32_t)j->n;
-    struct jtok *k = new_tok(j, is_obj ? JT_OBJ : JT_ARR);
-    char close = is_obj ? '}' : ']';
-    int rc;
-
-    if (k == NULL)
-        return JTOK_ENOTOK;
-    if (j->depth == JTOK_MAXDEPTH)
-        return JTOK_EDEPTH;
-    j->depth++;
-    j->p++;
-    skip_ws(j);
-    if (j->p < j->end && *j->p == close) {
-        j->p++;
-        goto done;
-    }
-    for (;;) {
-        if (is_obj) {
-            if (j->p >= j->end || *j->p != '"')
-                return syntax(j, j->p);
-            if ((rc = parse_string(j)) != 0)
-                return rc;
-            skip_ws(j);
-            if (j->p >= j->end || *j->p != ':')
-                return syntax(j, j->p);
-            j->p++;
-        }
-        if ((rc = parse_value(j)) != 0)
-            return rc;
-        j->t[me].size++;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            skip_ws(j);
-            continue;
-        }
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            break;
-        }
-        return syntax(j, j->p);
-    }
-done:
-    j->depth--;
-    j->t[me].end = (uint32_t)j->n;
-    return 0;
-}
-
-static int parse_value(struct jp *j)
-{
-    const char *p;
-    struct jtok *k;
-    size_t l;
-
-    skip_ws(j);
-    p = j->p;
-    if (p >= j->end)
-        return syntax(j, p);
-    switch (*p) {
-    case '{':
-        return parse_container(j, 1);
-    case '[':
-        return parse_container(j, 0);
-    case '"':
-        return parse_string(j);
-    case 't':
-        l = 4;
-        if (j->end - p < 4 || memcmp(p, "true", 4) != 0)
-            return syntax(j, p);
-        k = new_tok(j, JT_TRUE);
-        break;
-    case 'f':
-        l = 5;
-        if (j->end - p < 5 || memcmp(p, "false", 5) != 0)
-            return syntax(j, p);
-        k = new_tok(j, JT_FALSE);
-        break;
-    case 'n':
-        l = 4;
-        if (j->end - p < 4 || memcmp(p, "null", 4) != 0)
-            return syntax(j, p);
-        k = new_tok(j, JT_NULL);
-        break;
-    default:
-        if (*p != '-' && (*p < '0' || *p > '9'))
-            return syntax(j, p);
-        l = scan_number(p, j->end);
-        if (l == 0)
-            return syntax(j, p);
-        k = new_tok(j, JT_NUM);
-        break;
-    }
-    if (k == NULL)
-        return JTOK_ENOTOK;
-    k->len = (uint32_t)l;
-    k->end = (uint32_t)j->n;
-    j->p = p + l;
-    return 0;
+    *at = q;
+    return NULL;
 }
 
 int jtok_parse(const char *s, size_t len, struct jtok *t, size_t max,
                size_t *errpos)
 {
-    struct jp j = { s, s, s + len, t, max, 0, 0, NULL };
-    int rc;
+    const char *p = s, *end = s + len, *at, *q;
+    /* open[i]: token index of the i-th open container, outermost first.
+     * Invariant: depth <= JTOK_MAXDEPTH, and t[open[depth - 1]] is the
+     * container whose members are being read. */
+    uint32_t open[JTOK_MAXDEPTH];
+    int depth = 0;
+    size_t n = 0;
+    struct jtok *k;
+    uint8_t type;
+    uint32_t l;
+    int is_key = 0;             /* the string at "string:" is a key */
 
     if (len > UINT32_MAX)
         return JTOK_ETOOBIG;
-    rc = parse_value(&j);
-    if (rc == 0) {
-        skip_ws(&j);
-        if (j.p != j.end)
-            rc = syntax(&j, j.p);
+
+value:                          /* a value starts at p (after whitespace) */
+    SKIP_WS(p, end);
+    if (p >= end) {
+        at = p;
+        goto syntax;
     }
-    if (rc == JTOK_ESYNTAX) {
-        if (errpos)
-            *errpos = (size_t)(j.at - s);
-        return rc;
+    switch (*p) {
+    case '{':
+    case '[':
+        if (n >= max)
+            return JTOK_ENOTOK;
+        k = &t[n];
+        k->type = *p == '{' ? JT_OBJ : JT_ARR;
+        k->escaped = 0;
+        k->start = (uint32_t)(p - s);
+        k->len = 0;
+        k->size = 0;
+        if (depth == JTOK_MAXDEPTH)
+            return JTOK_EDEPTH;
+        open[depth++] = (uint32_t)n++;
+        p++;
+        SKIP_WS(p, end);
+        if (p < end && *p == (k->type == JT_OBJ ? '}' : ']')) {
+            p++;
+            depth--;
+            k->end = (uint32_t)n;
+            goto next;
+        }
+        if (k->type == JT_OBJ)
+            goto key;
+        goto value;
+    case '"':
+        goto string;
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0) {
+            at = p;
+            goto syntax;
+        }
+        type = JT_TRUE;
+        l = 4;
+        break;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0) {
+            at = p;
+            goto syntax;
+        }
+        type = JT_FALSE;
+        l = 5;
+        break;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0) {
+            at = p;
+            goto syntax;
+        }
+        type = JT_NULL;
+        l = 4;
+        break;
+    default:
+        if (*p != '-' && (*p < '0' || *p > '9')) {
+            at = p;
+            goto syntax;
+        }
+        l = (uint32_t)scan_number(p, end);
+        if (l == 0) {
+            at = p;
+            goto syntax;
+        }
+        type = JT_NUM;
+        break;
     }
-    return rc < 0 ? rc : (int)j.n;
+    /* A literal or a number of l bytes at p. */
+    if (n >= max)
+        return JTOK_ENOTOK;
+    k = &t[n++];
+    k->type = type;
+    k->escaped = 0;
+    k->start = (uint32_t)(p - s);
+    k->len = l;
+    k->size = 0;
+    k->end = (uint32_t)n;
+    p += l;
+
+next:                           /* a value just ended at p */
+    if (depth == 0) {
+        SKIP_WS(p, end);
+        if (p != end) {
+            at = p;
+            goto syntax;
+        }
+        return (int)n;
+    }
+    k = &t[open[depth - 1]];
+    k->size++;
+    SKIP_WS(p, end);
+    if (p < end) {
+        if (*p == ',') {
+            p++;
+            SKIP_WS(p, end);
+            if (k->type == JT_OBJ)
+                goto key;
+            goto value;
+        }
+        if (*p == (k->type == JT_OBJ ? '}' : ']')) {
+            p++;
+            depth--;
+            k->end = (uint32_t)n;
+            goto next;
+        }
+    }
+    at = p;
+    goto syntax;
+
+key:                            /* an object member's key is due at p */
+    if (p >= end || *p != '"') {
+        at = p;
+        goto syntax;
+    }
+    is_key = 1;
+string:                         /* a string at p (on its quote) */
+    if (n >= max)
+        return JTOK_ENOTOK;
+    k = &t[n++];
+    k->type = JT_STR;
+    k->escaped = 0;
+    k->start = (uint32_t)(p + 1 - s);
+    k->size = 0;
+    k->end = (uint32_t)n;
+    q = scan_string(p + 1, end, &k->escaped, &at);
+    if (q == NULL)
+        goto syntax;
+    k->len = (uint32_t)(q - s) - k->start;
+    p = q + 1;
+    if (!is_key)
+        goto next;
+    /* A key: then ':' and the member's value. */
+    is_key = 0;
+    SKIP_WS(p, end);
+    if (p >= end || *p != ':') {
+        at = p;
+        goto syntax;
+    }
+    p++;
+    goto value;
+
+syntax:
+    if (errpos)
+        *errpos = (size_t)(at - s);
+    return JTOK_ESYNTAX;
 }
 
-int jtok_get(const char *s, const struct jtok *t, int obj, const char *key)
+int jtok_getl(const char *s, const struct jtok *t, int obj, const char *key,
+              size_t kl)
 {
-    size_t kl = strlen(key);
     int i;
     uint32_t n;
 
@@ -298,11 +348,16 @@ int jtok_get(const char *s, const struct jtok *t, int obj, const char *key)
     i = obj + 1;
     for (n = 0; n < t[obj].size; n++) {
         int v = i + 1;
-        /* Length and first byte first: venue keys are short and most
-         * differ there, so memcmp runs about once per lookup. */
-        if (t[i].len == kl && (kl == 0 || s[t[i].start] == key[0]) &&
-            memcmp(s + t[i].start, key, kl) == 0)
-            return v;
+        /* Length first: venue keys are short and most differ there; then
+         * a byte loop, cheaper than a memcmp call for a few bytes. */
+        if (t[i].len == kl) {
+            const char *ks = s + t[i].start;
+            size_t j = 0;
+            while (j < kl && ks[j] == key[j])
+                j++;
+            if (j == kl)
+                return v;
+        }
         i = (int)t[v].end;
     }
     return -1;
@@ -361,14 +416,6 @@ int jtok_at(const struct jtok *t, int arr, uint32_t idx)
     return i;
 }
 
-int jtok_streq(const char *s, const struct jtok *t, int i, const char *lit)
-{
-    size_t l = strlen(lit);
-
-    return i >= 0 && t[i].type == JT_STR && t[i].len == l &&
-           memcmp(s + t[i].start, lit, l) == 0;
-}
-
 static int num_span(const struct jtok *t, int i)
 {
     return i >= 0 && (t[i].type == JT_NUM || t[i].type == JT_STR);
@@ -415,60 +462,40 @@ static int parse_double_slow(const char *p, size_t len, double *out)
 
 int jtok_parse_double(const char *p, size_t len, double *out)
 {
-    const char *q = p, *end = p + len;
+    const char *q = p, *end = p + len, *d0;
     uint64_t m = 0;
-    int digits = 0, neg = 0, exp10 = 0, any = 0;
+    int sig = 0, neg = 0, fd = 0;
 
     if (q < end && *q == '-') {
         neg = 1;
         q++;
     }
-    while (q < end && *q >= '0' && *q <= '9') {
-        if (m == 0 && *q == '0') {
-            q++;
-            any = 1;
-            continue;
-        }
-        if (digits < 19) {
-            m = m * 10 + (uint64_t)(*q - '0');
-            digits++;
-        } else {
-            goto slow;
-        }
-        q++;
-        any = 1;
+    /* sig counts digits from the first non-zero one: while sig <= 19, m
+     * (< 10^19) is the exact mantissa; beyond, strtod decides. */
+    for (d0 = q; q < end && (unsigned)(*q - '0') < 10; q++) {
+        m = m * 10 + (unsigned)(*q - '0');
+        sig += m != 0;
     }
-    if (!any)
+    if (q == d0)
         return -1;
     if (q < end && *q == '.') {
-        q++;
-        any = 0;
-        while (q < end && *q >= '0' && *q <= '9') {
-            any = 1;
-            if (m == 0 && *q == '0') {
-                exp10--;
-                q++;
-                continue;
-            }
-            if (digits >= 19)
-                goto slow;
-            m = m * 10 + (uint64_t)(*q - '0');
-            digits++;
-            exp10--;
-            q++;
+        for (d0 = ++q; q < end && (unsigned)(*q - '0') < 10; q++) {
+            m = m * 10 + (unsigned)(*q - '0');
+            sig += m != 0;
         }
-        if (!any)
+        fd = (int)(q - d0);
+        if (fd == 0)
             return -1;
     }
-    if (q < end && (*q == 'e' || *q == 'E'))
+    if (sig > 19 || (q < end && (*q == 'e' || *q == 'E')))
         goto slow;
     if (q != end)
         return -1;
-    /* Clinger's fast path: m and 10^|e| are exact doubles, so one IEEE
-     * multiply or divide rounds correctly. */
-    if (m <= (1ull << 53) && exp10 >= -22) {
+    /* Clinger's fast path: m and 10^fd are exact doubles, so one IEEE
+     * division rounds correctly (and so gives what strtod gives). */
+    if (m <= (1ull << 53) && fd <= 22) {
         double d = (double)m;
-        d = exp10 < 0 ? d / pow10_exact[-exp10] : d;
+        d = fd > 0 ? d / pow10_exact[fd] : d;
         *out = neg ? -d : d;
         return 0;
     }
@@ -499,6 +526,13 @@ int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out)
     }
     if (p >= end)
         return -1;
+    /* 19 digits cannot overflow (10^19 - 1 < 2^64): no check for those,
+     * which are all of a timestamp or an update id. */
+    for (const char *e19 = end - p > 19 ? p + 19 : end; p < e19; p++) {
+        if ((unsigned)(*p - '0') > 9)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
     for (; p < end; p++) {
         if (*p < '0' || *p > '9')
             return -1;
