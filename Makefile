@@ -202,4 +202,6 @@ clean:
 
 include tests/fuzz/fuzz.mk
 
+include tests/faults/faults.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -153,8 +153,17 @@ int alertlog_write(alertlog_t *l, const struct alert_record *r)
     jw_init(&w);
     alertlog_record_json(&w, r);
     if (!jw_failed(&w)) {
+        /* A short write (disk full mid-line) would leave half a line that
+         * the next good write extends into a line that is not JSON: cut
+         * the file back to where the line began (one writer: us). */
+        off_t at = lseek(l->fd, 0, SEEK_END);
         w.buf[w.len] = '\n';        /* jw keeps room for the NUL */
         rc = write_all(l->fd, w.buf, w.len + 1);
+        if (rc != 0 && at >= 0) {
+            int e = errno;
+            (void)!ftruncate(l->fd, at);
+            errno = e;
+        }
     } else {
         rc = -1;
         errno = ENOMEM;

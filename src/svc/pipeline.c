@@ -40,6 +40,9 @@ struct pipeline {
     struct pipeline_listener listeners[MAX_LISTENERS];
     size_t nlisteners;
     struct pipeline_stats st;
+    /* sink_failing (check_sinks): the counters seen at the last tick */
+    uint64_t seen_store_errors, seen_store_batches, seen_log_failed;
+    int sinks_failing, sinks_clean_ticks;
 };
 
 void pipeline_config_default(struct pipeline_config *c)
@@ -267,11 +270,68 @@ void pipeline_on_event(void *arg, const struct mkt_event *ev)
             p->listeners[i].on_event(p->listeners[i].arg, ev);
 }
 
+/* A store or alert log that cannot write (disk full, I/O errors) raises
+ * the extra alert "sink_failing" (critical) once, and resolves it after 3
+ * clean ticks with a batch committed.  The store keeps what it could not
+ * write and retries (store.md, Failures), so the alert itself reaches the
+ * store once writes work again; lines the alert log refused are counted
+ * (alertlog_stats.failed) and said in the log. */
+static void check_sinks(pipeline_t *p)
+{
+    struct store_stats ss;
+    int bad = 0, wrote = 0;
+    uint64_t log_failed = p->log ? alertlog_get_stats(p->log)->failed : 0;
+    char msg[512], det[512];
+
+    memset(&ss, 0, sizeof(ss));
+    if (p->store) {
+        store_get_stats(p->store, &ss);
+        bad |= ss.errors > p->seen_store_errors;
+        wrote = ss.batches > p->seen_store_batches;
+    }
+    bad |= log_failed > p->seen_log_failed;
+    if (bad) {
+        p->sinks_clean_ticks = 0;
+        if (!p->sinks_failing) {
+            p->sinks_failing = 1;
+            snprintf(msg, sizeof(msg), "cannot write: %s%s%s%s; the store keeps "
+                     "the records (%zu queued) and retries", ss.errors >
+                     p->seen_store_errors ? "store " : "", ss.errors >
+                     p->seen_store_errors ? ss.last_error : "",
+                     ss.errors > p->seen_store_errors && log_failed >
+                     p->seen_log_failed ? "; " : "", log_failed >
+                     p->seen_log_failed ? "alert log lines refused" : "",
+                     ss.queue_depth);
+            snprintf(det, sizeof(det), "{\"store_errors\":%llu,\"store_queue\":%zu,"
+                     "\"log_lines_failed\":%llu}", (unsigned long long)ss.errors,
+                     ss.queue_depth, (unsigned long long)log_failed);
+            log_msg(LL_ERROR, "pipeline", "sink_failing: %s", msg);
+            alerts_raise_extra(p->alerts, p->clock, "sink_failing", "sinks",
+                               ALERT_CRITICAL, 0, msg, det);
+        }
+    } else if (p->sinks_failing && (wrote || !p->store) &&
+               ++p->sinks_clean_ticks >= 3) {
+        p->sinks_failing = 0;
+        snprintf(msg, sizeof(msg), "writing again (%llu failed store batches, "
+                 "%llu alert log lines refused in all)",
+                 (unsigned long long)ss.errors, (unsigned long long)log_failed);
+        snprintf(det, sizeof(det), "{\"store_errors\":%llu,\"log_lines_failed\":%llu}",
+                 (unsigned long long)ss.errors, (unsigned long long)log_failed);
+        log_msg(LL_INFO, "pipeline", "sink_failing resolved: %s", msg);
+        alerts_raise_extra(p->alerts, p->clock, "sink_failing", "sinks",
+                           ALERT_CRITICAL, 1, msg, det);
+    }
+    p->seen_store_errors = ss.errors;
+    p->seen_store_batches = ss.batches;
+    p->seen_log_failed = log_failed;
+}
+
 void pipeline_tick(pipeline_t *p, int64_t now)
 {
     if (now > p->clock)
         p->clock = now;
     alerts_tick(p->alerts, p->clock);
+    check_sinks(p);
     for (size_t i = 0; p->store && i < market_count(p->mkt); i++)
         maybe_snapshot(p, market_at(p->mkt, i), p->clock);
 }

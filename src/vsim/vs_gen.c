@@ -283,7 +283,8 @@ static void on_step(uv_timer_t *t)
             double p = exp(g->logp[i]);
             in->index = p;
             in->mark = p * (1 + venue_off[v]);
-            book_step(g, in, in->mark, ts);
+            for (int k = 0; k < o->book_per_step; k++)     /* --book-rate */
+                book_step(g, in, in->mark, ts);
         }
     check_liquidations(g, s, ts);
 
@@ -319,8 +320,11 @@ int vs_gen_start(struct vs_server *s)
     for (int v = 0; v < VENUE_COUNT; v++)
         for (int i = 0; i < s->nsyms; i++) {
             struct vs_instr *in = &s->instr[v][i];
+            /* 16: the streams of VS_MAX_SYMS 16 kept (same books for a
+             * seed as before); symbols past 16 (make load) get their own */
             rng_seed(&g->brng[v][i], s->opt.seed * 1000003ULL +
-                     (uint64_t)(v * VS_MAX_SYMS + i + 1));
+                     (uint64_t)(i < 16 ? v * 16 + i + 1
+                                       : 1000 + v * VS_MAX_SYMS + i));
             if (in->nlev > maxlev)
                 maxlev = in->nlev;
             double p = s->syms[i].price0 * (1 + venue_off[v]);

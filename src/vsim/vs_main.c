@@ -59,6 +59,9 @@ static const char usage_text[] =
 "                        Bybit adlAlert): warning for the first half of\n"
 "                        --adl-secs, ADL for the second (default: none)\n"
 "    --adl-secs S        how long (default 20)\n"
+"    --book-rate N       book updates per instrument per second, a multiple\n"
+"                        of 10 (default 10; the walk, marks and prints keep\n"
+"                        their pace: make load)\n"
 "  --play FILE           replay a capture (.jsonl or .jsonl.gz)\n"
 "    --speed X           capture pace divided by X (default 1; 0: as fast\n"
 "                        as the clients read)\n"
@@ -112,7 +115,7 @@ enum {
     O_PLAY = 256, O_SPEED, O_LOOP, O_LINGER, O_WAIT, O_GENERATE, O_SEED,
     O_SYMBOLS, O_DURATION, O_CRASH_AT, O_CRASH_PCT, O_CRASH_SECS, O_PORT,
     O_BIND, O_ALLOW_REMOTE, O_TLS, O_CERT, O_KEY, O_GEN_CERT, O_OKX_CK,
-    O_OKX_NOSNAP, O_BN_LIQ, O_ADL_AT, O_ADL_SECS,
+    O_OKX_NOSNAP, O_BN_LIQ, O_ADL_AT, O_ADL_SECS, O_BOOK_RATE,
 };
 
 static const struct option longopts[] = {
@@ -130,6 +133,7 @@ static const struct option longopts[] = {
     { "crash-secs", required_argument, NULL, O_CRASH_SECS },
     { "adl-at", required_argument, NULL, O_ADL_AT },
     { "adl-secs", required_argument, NULL, O_ADL_SECS },
+    { "book-rate", required_argument, NULL, O_BOOK_RATE },
     { "port", required_argument, NULL, O_PORT },
     { "bind", required_argument, NULL, O_BIND },
     { "allow-remote", no_argument, NULL, O_ALLOW_REMOTE },
@@ -313,6 +317,7 @@ int main(int argc, char **argv)
     s->opt.crash_at = -1;
     s->opt.crash_pct = 10;
     s->opt.crash_secs = 60;
+    s->opt.book_per_step = 1;
     s->opt.adl_at = -1;
     s->opt.adl_secs = 20;
     s->opt.bind = "127.0.0.1";
@@ -393,6 +398,16 @@ int main(int argc, char **argv)
                           &s->opt.crash_secs)))
                 return rc;
             break;
+        case O_BOOK_RATE: {
+            double r;
+            if ((rc = num("--book-rate", optarg, 10, 1, 1000, 1, 1, &r)))
+                return rc;
+            if ((int)r % 10)
+                return say(VS_EX_USAGE, 1, "--book-rate: must be a multiple of 10 "
+                           "(got '%.64s')", optarg);
+            s->opt.book_per_step = (int)r / 10;
+            break;
+        }
         case O_ADL_AT:
             if ((rc = num("--adl-at", optarg, 0, 1, INFINITY, 0, 0, &s->opt.adl_at)))
                 return rc;

@@ -376,11 +376,15 @@ static int http_start(struct lws *wsi, struct pss *p, const char *path)
     return 0;
 }
 
+#define VS_HTTP_CHUNK 4096
+
 static int http_write(struct lws *wsi, struct pss *p)
 {
     size_t total = p->body.len - LWS_PRE;
     size_t left = total - p->off;
-    size_t n = left > VS_CHUNK ? VS_CHUNK : left;
+    /* 4 KiB a callback: over TLS a larger HTTP write was cut at 8 KiB and
+     * the rest never went out (a /stats or /state answer over ~8 KiB hung) */
+    size_t n = left > VS_HTTP_CHUNK ? VS_HTTP_CHUNK : left;
     int last = n == left;
     if (lws_write(wsi, (unsigned char *)p->body.p + LWS_PRE + p->off, n,
                   last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)

@@ -64,7 +64,7 @@ static const int nlev_of[VENUE_COUNT] = { 100, 50, 100, 400 };
 
 int vs_setup_symbols(struct vs_server *s, const char *list)
 {
-    char buf[512];
+    char buf[2048];
     snprintf(buf, sizeof(buf), "%s", list);
     s->nsyms = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
@@ -632,7 +632,8 @@ void vs_venue_open(struct vs_client *c, const char *path, const char *args)
     }
 }
 
-#define NTOK 256
+/* 2048: an OKX subscribe of 50 instruments x 3 channels is ~750 tokens */
+#define NTOK 2048
 
 static void reply(struct vs_client *c, const char *s)
 {

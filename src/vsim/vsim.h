@@ -27,7 +27,7 @@
 
 #include "liqmon/market.h"
 
-#define VS_MAX_SYMS 16
+#define VS_MAX_SYMS 64        /* make load: 50 symbols x 4 venues */
 #define VS_MAX_MSG_IN (64 * 1024)      /* largest request a client may send */
 #define VS_CHUNK (32 * 1024)           /* ws/http bytes per WRITEABLE */
 #define VS_QUEUE_MAX (64u << 20)       /* a client further behind is dropped */
@@ -188,6 +188,7 @@ struct vs_options {
     double duration_s;
     double crash_at, crash_pct, crash_secs;
     double adl_at, adl_secs;      /* scripted ADL warning (OKX, Bybit) */
+    int book_per_step;            /* --book-rate / 10: book updates a step */
     int port;
     const char *bind;
     int allow_remote;

@@ -4,56 +4,15 @@
 # cascade, alerts --active; the control socket from --socket and
 # $LIQMON_SOCKET; 69 for a socket nobody serves, 65 for what the daemon
 # refuses, one line on stderr each; --help everywhere.
-BUILD=${BUILD:-build}
-D=$BUILD/liqmond
-V=$BUILD/liqmon-venue
-CTL=$BUILD/liqmonctl
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ctl_cli.XXXXXX") || exit 1
-vpid=
-dpid=
-fail=0
-ok() { echo "ok - ctl: $1"; }
-bad() { echo "not ok - ctl: $1"; fail=1; }
-
-cleanup() {
-    for p in $dpid $vpid; do kill -9 "$p" 2>/dev/null; done
-    for p in $dpid $vpid; do wait "$p" 2>/dev/null; done
-    [ -n "$KEEP" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-"$V" --gen-cert "$tmp" > /dev/null || { bad "gen-cert"; exit 1; }
-"$V" --generate --seed 9 --port 0 --tls --cert "$tmp/localhost.crt" \
-    --key "$tmp/localhost.key" > "$tmp/v.out" 2> "$tmp/v.err" &
-vpid=$!
-port=
-i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-    port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/v.out")
-    sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$port" ] || { bad "liqmon-venue did not start"; exit 1; }
+# The venue and daemon setup: tests/scripts/lib/live.sh.
+. tests/scripts/lib/live.sh
+live_init ctl
+live_venue --seed 9
 cp -r conf/instruments "$tmp/instruments"
 cp conf/examples/positions-demo.csv "$tmp/positions.csv"
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" \
-    -e "s#^instruments_dir = .*#instruments_dir = $tmp/instruments#" \
-    -e "s#^positions = .*#positions = $tmp/positions.csv#" \
-    -e 's/^status_interval = .*/status_interval = 0/' conf/demo.conf > "$tmp/d.conf"
-printf '[control]\nsocket = %s/ctl.sock\n' "$tmp" >> "$tmp/d.conf"
-
-"$D" -c "$tmp/d.conf" > "$tmp/d.out" 2> "$tmp/d.err" &
-dpid=$!
-wait_for() {   # wait_for PATTERN FILE [tenths]
-    i=0
-    while [ $i -lt "${3:-100}" ]; do
-        grep -q "$1" "$2" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+live_conf "$tmp/d.conf" "s#^instruments_dir = .*#instruments_dir = $tmp/instruments#" \
+    "s#^positions = .*#positions = $tmp/positions.csv#"
+live_daemon "$tmp/d.conf"
 wait_for 'binance-usdm: public connected' "$tmp/d.err" || bad "binance did not connect"
 wait_for 'bybit-linear: public connected' "$tmp/d.err"
 i=0

@@ -6,44 +6,16 @@
 # during heavy writes (alerts, prints, snapshots), 10 times on the same
 # store: integrity_check ok every time, each run's stored alerts exactly
 # the first records of its alert log, and the next start carries on.
-BUILD=${BUILD:-build}
-D=$BUILD/liqmond
-V=$BUILD/liqmon-venue
+# The venue and config setup: tests/scripts/lib/live.sh.
+. tests/scripts/lib/live.sh
+live_init daemon_store
+live_name="daemon store"
 KILLS=${KILLS:-10}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/daemon_store.XXXXXX") || exit 1
-vpid=
-dpid=
-fail=0
-ok() { echo "ok - daemon store: $1"; }
-bad() { echo "not ok - daemon store: $1"; fail=1; }
-
-cleanup() {
-    for p in $dpid $vpid; do kill -9 "$p" 2>/dev/null; done
-    for p in $dpid $vpid; do wait "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-"$V" --gen-cert "$tmp" > /dev/null || { bad "gen-cert"; exit 1; }
 # A crash from t=2 s: positions near their LP at once, liquidations and
 # cascade alerts soon after, prints all along.
-"$V" --generate --seed 5 --port 0 --tls --cert "$tmp/localhost.crt" \
-    --key "$tmp/localhost.key" --crash-at 2 --crash-pct 6 --crash-secs 20 \
-    > "$tmp/v.out" 2> "$tmp/v.err" &
-vpid=$!
-port=
-i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-    port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/v.out")
-    sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$port" ] || { bad "liqmon-venue did not start"; cat "$tmp/v.err"; exit 1; }
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" conf/demo.conf \
-    | sed -e 's/^snapshot_interval = .*/snapshot_interval = 1s/' \
-          -e 's/^status_interval = .*/status_interval = 0/' \
-          -e 's/^\[alerts\]$/[alerts]\nclear_after = 2s/' > "$tmp/d.conf"
+live_venue --seed 5 --crash-at 2 --crash-pct 6 --crash-secs 20
+live_conf "$tmp/d.conf" 's/^snapshot_interval = .*/snapshot_interval = 1s/' \
+    's/^\[alerts\]$/[alerts]\nclear_after = 2s/'
 
 # start_daemon LOG: liqmond on the shared store, this run's alert log
 start_daemon() {

@@ -13,24 +13,10 @@
 #   READY=1            the reload done
 #   STOPPING=1         after the SIGTERM
 # all sent by the main process (NotifyAccess=main), and exit 0.
-BUILD=${BUILD:-build}
-D=$BUILD/liqmond
-V=$BUILD/liqmon-venue
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notify.XXXXXX") || exit 1
-vpid=
-dpid=
+# The venue and config setup: tests/scripts/lib/live.sh.
+. tests/scripts/lib/live.sh
+live_init notify
 lpid=
-fail=0
-ok() { echo "ok - notify: $1"; }
-bad() { echo "not ok - notify: $1"; fail=1; }
-
-cleanup() {
-    for p in $dpid $vpid $lpid; do kill -9 "$p" 2>/dev/null; done
-    for p in $dpid $vpid $lpid; do wait "$p" 2>/dev/null; done
-    [ -n "$KEEP" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # ---- the stand-in service manager ---------------------------------------
 cat > "$tmp/listen.py" <<'EOF'
@@ -54,6 +40,7 @@ with open(log, "a", buffering=1) as f:
 EOF
 python3 "$tmp/listen.py" "$tmp/notify.sock" "$tmp/notify.log" 2> "$tmp/l.err" &
 lpid=$!
+live_pids=$lpid
 i=0
 while [ $i -lt 50 ] && ! grep -q listening "$tmp/notify.log" 2>/dev/null; do
     sleep 0.1
@@ -62,23 +49,9 @@ done
 grep -q listening "$tmp/notify.log" 2>/dev/null \
     || { bad "the python3 listener did not start"; cat "$tmp/l.err"; exit 1; }
 
-# ---- the venue, as daemon_store.sh -----------------------------------------
-"$V" --gen-cert "$tmp" > /dev/null || { bad "gen-cert"; exit 1; }
-"$V" --generate --seed 7 --port 0 --tls --cert "$tmp/localhost.crt" \
-    --key "$tmp/localhost.key" > "$tmp/v.out" 2> "$tmp/v.err" &
-vpid=$!
-port=
-i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-    port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/v.out")
-    sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$port" ] || { bad "liqmon-venue did not start"; cat "$tmp/v.err"; exit 1; }
-# absolute paths: the config is in $tmp
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" \
-    -e "s#^instruments_dir = conf/#instruments_dir = $PWD/conf/#" \
-    -e "s#^positions = conf/#positions = $PWD/conf/#" conf/demo.conf > "$tmp/d.conf"
+# ---- the venue (tests/scripts/lib/live.sh) ----------------------------------
+live_venue --seed 7
+live_conf "$tmp/d.conf"
 
 # ---- liqmond under the stand-in manager ------------------------------------
 # WATCHDOG_PID is the daemon's own pid, as systemd sets it: exec keeps it.

@@ -8,82 +8,26 @@
 #   ones stay, an alert (config_rejected) and a log line say why, and the
 #   daemon carries on;
 # - liqmond -t agrees with what a reload refuses.
-BUILD=${BUILD:-build}
-D=$BUILD/liqmond
-V=$BUILD/liqmon-venue
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reload.XXXXXX") || exit 1
-vpid=
-dpid=
-fail=0
-ok() { echo "ok - reload: $1"; }
-bad() { echo "not ok - reload: $1"; fail=1; }
-
-cleanup() {
-    for p in $dpid $vpid; do kill -9 "$p" 2>/dev/null; done
-    for p in $dpid $vpid; do wait "$p" 2>/dev/null; done
-    [ -n "$KEEP" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-"$V" --gen-cert "$tmp" > /dev/null || { bad "gen-cert"; exit 1; }
-"$V" --generate --seed 9 --port 0 --tls --cert "$tmp/localhost.crt" \
-    --key "$tmp/localhost.key" > "$tmp/v.out" 2> "$tmp/v.err" &
-vpid=$!
-port=
-i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-    port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/v.out")
-    sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$port" ] || { bad "liqmon-venue did not start"; exit 1; }
+# The venue and daemon setup: tests/scripts/lib/live.sh.
+. tests/scripts/lib/live.sh
+live_init reload
+live_venue --seed 9
 cp -r conf/instruments "$tmp/instruments"
 cp conf/examples/positions-demo.csv "$tmp/positions.csv"
 # conf/demo.conf with Bybit watching BTCUSDT only
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" \
-    -e "s#^instruments_dir = .*#instruments_dir = $tmp/instruments#" \
-    -e "s#^positions = .*#positions = $tmp/positions.csv\npositions_min_loaded = 0.5#" \
-    -e 's/^status_interval = .*/status_interval = 0/' conf/demo.conf > "$tmp/full.conf"
-printf '[control]\nsocket = %s/ctl.sock\n' "$tmp" >> "$tmp/full.conf"
+live_conf "$tmp/full.conf" "s#^instruments_dir = .*#instruments_dir = $tmp/instruments#" \
+    "s#^positions = .*#positions = $tmp/positions.csv\npositions_min_loaded = 0.5#"
 awk '/^\[venue bybit-linear\]/ { b = 1 } b && /^symbols/ { print "symbols = BTCUSDT"; b = 0; next } { print }' \
     "$tmp/full.conf" > "$tmp/d.conf"
 cp "$tmp/d.conf" "$tmp/d.conf.orig"
 
-"$D" -c "$tmp/d.conf" --alert-log "$tmp/a.jsonl" --state-out "$tmp/state.json" \
-    > "$tmp/d.out" 2> "$tmp/d.err" &
-dpid=$!
-wait_for() {   # wait_for PATTERN FILE [tenths]
-    i=0
-    while [ $i -lt "${3:-100}" ]; do
-        grep -q "$1" "$2" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+live_daemon "$tmp/d.conf" --alert-log "$tmp/a.jsonl" --state-out "$tmp/state.json"
 wait_for 'bybit-linear: public connected' "$tmp/d.err" || bad "bybit did not connect"
 wait_for 'okx-swap: public connected' "$tmp/d.err"
 sleep 1
 n_bn=$(grep -c 'binance-usdm: public connected' "$tmp/d.err")
 # the control API on the daemon's loop (Unix socket, mode 0660)
-api() {   # api PATH -> status line and body
-    python3 - "$tmp/ctl.sock" "$1" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % sys.argv[2]).encode())
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
-head, _, body = data.partition(b"\r\n\r\n")
-print(head.split(b"\r\n")[0].decode())
-print(body.decode())
-EOF
-}
+# api PATH: tests/scripts/lib/live.sh
 [ "$(stat -c %a "$tmp/ctl.sock" 2>/dev/null)" = "660" ] && ok "control socket mode 0660" || bad "control socket mode $(stat -c %a "$tmp/ctl.sock" 2>&1)"
 api /v1/status > "$tmp/st.out"
 grep -q '^HTTP/1.1 200' "$tmp/st.out" && grep -q '"uptime_s"' "$tmp/st.out" \
