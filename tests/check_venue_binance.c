@@ -275,6 +275,44 @@ START_TEST(test_bad_route_refused)
 }
 END_TEST
 
+/* Binance puts every stream in the URL: 100 symbols (200 streams on the
+ * market connection, Binance's limit per connection) fit; 101 are refused
+ * with the limit named, not cut. */
+START_TEST(test_streams_limit)
+{
+    struct instrument spec;
+    struct venue_config cfg;
+    lq_err_t err;
+    venue_t *v;
+    size_t n = 0;
+    const char *u, *p;
+
+    ck_assert_int_eq(instrument_load_dir("conf/instruments", "binance-usdm", "BTCUSDT", &spec,
+                                         &err), 0);
+    for (int i = 0; i < 98; i++) {
+        snprintf(spec.symbol, sizeof(spec.symbol), "SYN%03dUSDT", i);
+        ck_assert_ptr_nonnull(market_add(M, VENUE_BINANCE, &spec, &err));
+    }
+    venue_destroy(V);
+    V = make_venue(NULL);
+    u = venue_conn_url(V, 1);
+    for (p = u; (p = strstr(p, "@forceOrder")) != NULL; p++)
+        n++;
+    ck_assert_uint_eq(n, 100);
+    ck_assert_uint_gt(strlen(u), 4096);
+    ck_assert_ptr_nonnull(strstr(venue_conn_url(V, 0), "syn097usdt@depth@100ms"));
+
+    snprintf(spec.symbol, sizeof(spec.symbol), "SYN999USDT");
+    ck_assert_ptr_nonnull(market_add(M, VENUE_BINANCE, &spec, &err));
+    instrument_fini(&spec);
+    venue_config_default(VENUE_BINANCE, &cfg);
+    v = venue_create(&cfg, M, NULL, &err);
+    ck_assert_ptr_null(v);
+    ck_assert_msg(strstr(err.msg, "101 symbols need 202 streams") != NULL &&
+                  strstr(err.msg, "Binance allows 200 per connection") != NULL, "%s", err.msg);
+}
+END_TEST
+
 /* ---- book sync ----------------------------------------------------------------- */
 
 START_TEST(test_snapshot_and_buffered_diffs)
@@ -674,6 +712,7 @@ Suite *venue_binance_suite(void)
     tcase_add_test(tc, test_urls_market_route);
     tcase_add_test(tc, test_urls_public_route);
     tcase_add_test(tc, test_bad_route_refused);
+    tcase_add_test(tc, test_streams_limit);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("book_sync");

@@ -460,6 +460,10 @@ feed_t *feed_create(uv_loop_t *loop, const struct feed_config *cfg,
                    LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.timeout_secs = FEED__LWS_TIMEOUT_S;
+    /* lws builds a client's handshake (the GET line with its URL) in this
+     * buffer: a Binance URL with 200 streams is ~7 KB, past the default
+     * 4 KB (the connection would fail before it is sent). */
+    info.pt_serv_buf_size = 16384;
     info.user = f;
     f->ctx = lws_create_context(&info);
     if (f->ctx == NULL) {

@@ -67,7 +67,8 @@ struct feed__url {
     int port;
     char host[256];                /* without brackets */
     char hostport[272];            /* Host header: host or host:port */
-    char path[1024];               /* path and query, starts with '/' */
+    char path[8192];               /* path and query, starts with '/'
+                                      (Binance: every stream in the query) */
     char target[272];              /* host:port always, for messages */
 };
 

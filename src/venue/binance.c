@@ -117,6 +117,9 @@ static int url_add(char *buf, size_t size, size_t *len, const char *fmt, ...)
 }
 
 /* Append "<sym>@<suffix>" for every instrument, '/'-separated. */
+/* Streams per connection, Binance USD-M's documented limit. */
+#define BN_MAX_STREAMS 200
+
 static int url_streams(venue_t *v, char *buf, size_t size, size_t *len,
                        const char *suffix)
 {
@@ -153,6 +156,13 @@ static int build_conns(venue_t *v, lq_err_t *err)
     p->conn_public = p->conn_market = -1;
     if (p->nsym == 0)
         return 0;       /* nothing watched: no connection needed */
+    /* Binance USD-M: "a single connection can listen to a maximum of 200
+     * streams"; each connection carries one or two per symbol. */
+    if (p->nsym * (liq_public ? 2 : 1) > BN_MAX_STREAMS ||
+        p->nsym * (liq_public ? 1 : 2) > BN_MAX_STREAMS)
+        return lq_err_set(err, "binance-usdm: %zu symbols need %zu streams on one "
+                          "connection; Binance allows %d per connection", p->nsym,
+                          p->nsym * 2, BN_MAX_STREAMS);
 
     struct venue_conn *pc = &v->conns[0], *mc = &v->conns[1];
     size_t len = 0;

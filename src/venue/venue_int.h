@@ -38,7 +38,9 @@ struct venue_ops {
 
 struct venue_conn {
     char name[16];
-    char url[1024];
+    /* Binance puts every stream of a connection in its URL: up to 200
+     * (BN_MAX_STREAMS) of up to ~36 bytes each. */
+    char url[8192];
 };
 
 struct venue {
