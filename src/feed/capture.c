@@ -5,9 +5,15 @@
  * Reading: plain and gzip files alike (zlib's inflate, so that a
  * truncated, corrupt or garbage-trailed gzip file is an error rather than
  * a short capture).  Lines are split in a large buffer and parsed in
- * place: the line is tokenized with jtok, then string values are unescaped
+ * place.  A line of the usual shape (what capture_format_line writes: a
+ * flat object, no whitespace) takes a fast path, fast_line: one pass
+ * that finds the members and validates and unescapes the frame string
+ * together, sixteen bytes at a time, into a buffer of the reader's.  Any
+ * other line is tokenized with jtok, then its string values are unescaped
  * (never longer than their escaped form) and NUL-terminated where they
- * lie, so a frame costs no copy.
+ * lie.  Both ways give the same frames and the same bad-line messages:
+ * the fast path gives up before changing anything whenever it meets what
+ * it does not handle, and jtok then decides.
  *
  * Writing: the loop thread only copies a frame into a queue record; the
  * writer thread takes the whole queue under the lock (libuv threadpool
@@ -27,6 +33,9 @@
 #include <unistd.h>
 
 #include <zlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "liqmon/capture.h"
 #include "liqmon/jtok.h"
@@ -81,6 +90,8 @@ struct capture_reader {
     struct jtok tok[32];
     unsigned char *bin;     /* frame_b64 decode buffer */
     size_t bincap;
+    char *fbuf;             /* the frame unescaped by the fast path */
+    size_t fcap;
 };
 
 #define IN_CHUNK (256u << 10)
@@ -159,6 +170,7 @@ void capture_close(capture_reader_t *r)
     free(r->in);
     free(r->buf);
     free(r->bin);
+    free(r->fbuf);
     free(r);
 }
 
@@ -511,6 +523,429 @@ static size_t unescape_inplace(char *line, const struct jtok *t)
     return (size_t)(out - (line + t->start));
 }
 
+/*
+ * The fast path of capture_next.  Nearly every line is what
+ * capture_format_line writes: a flat object of string and integer values,
+ * no whitespace, the frame a long string whose every '"' is escaped.
+ * Tokenizing such a line with jtok, then unescaping the frame, reads the
+ * frame twice, byte by byte at each of its escapes (one every few bytes);
+ * this reads it once, eight bytes at a time, validating and unescaping
+ * together into r->fbuf.  It gives up (-1) on anything else (whitespace,
+ * nesting, literals, an escaped key, a syntax error, more members than
+ * r->tok holds), before anything in the line was changed, and the line
+ * then goes the general way (jtok_parse), which decides its fate and its
+ * error message exactly as before.  So for every line it accepts, the
+ * tokens it writes are the ones jtok_parse would write and the frame the
+ * one unescape_inplace would produce.
+ */
+
+/* The value token of each key capture_next reads: the FIRST member with
+ * that key, as jtok_get finds it. */
+enum { CK_TS, CK_VENUE, CK_SRC, CK_CONN, CK_URL, CK_FRAME, CK_FRAME_B64, CK_N };
+
+static int key_id(const char *k, size_t n)
+{
+    switch (n) {
+    case 2: return memcmp(k, "ts", 2) == 0 ? CK_TS : -1;
+    case 3: return memcmp(k, "src", 3) == 0 ? CK_SRC
+                 : memcmp(k, "url", 3) == 0 ? CK_URL : -1;
+    case 4: return memcmp(k, "conn", 4) == 0 ? CK_CONN : -1;
+    case 5: return memcmp(k, "venue", 5) == 0 ? CK_VENUE
+                 : memcmp(k, "frame", 5) == 0 ? CK_FRAME : -1;
+    case 9: return memcmp(k, "frame_b64", 9) == 0 ? CK_FRAME_B64 : -1;
+    }
+    return -1;
+}
+
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* 1 when p[0..4) are hex digits (the bytes exist: the caller checked). */
+static int hex4_ok(const char *p)
+{
+    return hexdig(p[0]) >= 0 && hexdig(p[1]) >= 0 && hexdig(p[2]) >= 0 &&
+           hexdig(p[3]) >= 0;
+}
+
+/* The bytes of x that are '"', '\\' or below 0x20, as high bits; the
+ * lowest mark is exact (jtok.c: swar_special). */
+static inline uint64_t swar_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high;
+}
+
+/* Up to the first byte of q[0..end) that is '"', '\\' or a control
+ * character (end if none). */
+static inline const char *skip_plain(const char *q, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - q >= 8) {
+        uint64_t x, m;
+        memcpy(&x, q, 8);
+        m = swar_special(x);
+        if (m != 0)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+        q++;
+    return q;
+}
+
+/* Check one escape at q (on the byte after the backslash) as jtok does:
+ * the byte after it, or NULL when it is not a JSON escape. */
+static inline const char *escape_ok(const char *q, const char *end)
+{
+    if (q >= end)
+        return NULL;
+    switch (*q) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+    case 'r': case 't':
+        return q + 1;
+    case 'u':
+        return end - q >= 5 && hex4_ok(q + 1) ? q + 5 : NULL;
+    }
+    return NULL;
+}
+
+/* A string body at q (after its quote), checked as jtok checks it: its
+ * closing quote, or NULL.  *escaped as jtok sets it. */
+static const char *scan_str(const char *q, const char *end, uint8_t *escaped)
+{
+    for (;;) {
+        q = skip_plain(q, end);
+        if (q >= end || (unsigned char)*q < 0x20)
+            return NULL;
+        if (*q == '"')
+            return q;
+        *escaped = 1;
+        if ((q = escape_ok(q + 1, end)) == NULL)
+            return NULL;
+    }
+}
+
+/* The same, unescaping into out as unescape_inplace would (out has room
+ * for end - q + 32 bytes: up to sixteen bytes are stored past the text
+ * written so far, and the text never grows when unescaped).  *olen gets
+ * the unescaped length. */
+static const char *unescape_str(const char *q, const char *end, char *out,
+                                size_t *olen, uint8_t *escaped)
+{
+    char *o = out;
+
+    for (;;) {
+#if defined(__SSE2__)
+        /* Sixteen bytes at a time while 32 remain (so that the 16-byte
+         * copies below never read past the line).  A frame escapes every
+         * '"' it holds, one every few bytes; a block whose only specials
+         * are such escapes (backslash, then '"' or '/': the escaped byte
+         * is the byte itself) is copied span by span, the backslashes
+         * left out, in a few instructions per escape.  Any other block
+         * (the closing quote, another escape, an escape cut by the block's
+         * end, a control character) goes on byte-wise below from its
+         * first special byte. */
+        while (end - q >= 32) {
+            const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+            unsigned bs = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+            unsigned qt = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+            unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+            unsigned sp = bs | qt | ctl;
+
+            if (sp == 0) {
+                _mm_storeu_si128((__m128i *)(void *)o, x);
+                q += 16;
+                o += 16;
+                continue;
+            }
+            /* A backslash in the last byte escapes a byte of the next
+             * block: then take this block's first 15 bytes only.  (If
+             * byte 14 is a backslash too, it escapes that one: an escaped
+             * backslash, not a simple escape, which fails the test below.) */
+            unsigned lim = (bs & 0x8000u) ? 15 : 16, keep = (1u << lim) - 1;
+            bs &= keep;
+            if ((ctl & keep) == 0 && (qt & keep & ~(bs << 1)) == 0) {
+                unsigned sl = (unsigned)_mm_movemask_epi8(
+                    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+                if (((bs << 1) & ~(qt | sl)) == 0) {
+                    unsigned pos = 0;
+
+                    *escaped = 1;
+                    for (unsigned m = bs; m != 0; m &= m - 1) {
+                        unsigned i = (unsigned)__builtin_ctz(m);
+                        memcpy(o, q + pos, 16);
+                        o += i - pos;
+                        pos = i + 1;
+                    }
+                    memcpy(o, q + pos, 16);
+                    o += lim - pos;
+                    q += lim;
+                    continue;
+                }
+            }
+            {
+                unsigned k = (unsigned)__builtin_ctz(sp);
+                _mm_storeu_si128((__m128i *)(void *)o, x);
+                q += k;
+                o += k;
+            }
+            goto special;
+        }
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Store eight bytes, keep those before the first special one. */
+        for (;;) {
+            uint64_t x, m;
+            if (end - q < 8) {
+                while (q < end && *q != '"' && *q != '\\' &&
+                       (unsigned char)*q >= 0x20)
+                    *o++ = *q++;
+                break;
+            }
+            memcpy(&x, q, 8);
+            memcpy(o, &x, 8);
+            m = swar_special(x);
+            if (m != 0) {
+                size_t k = (size_t)(__builtin_ctzll(m) >> 3);
+                q += k;
+                o += k;
+                break;
+            }
+            q += 8;
+            o += 8;
+        }
+#else
+        while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+            *o++ = *q++;
+#endif
+#if defined(__SSE2__)
+special:
+#endif
+        if (q >= end || (unsigned char)*q < 0x20)
+            return NULL;
+        if (*q == '"') {
+            *olen = (size_t)(o - out);
+            return q;
+        }
+        *escaped = 1;
+        q++;
+        if (escape_ok(q, end) == NULL)
+            return NULL;
+        switch (*q) {
+        case 'b': *o++ = '\b'; q++; break;
+        case 'f': *o++ = '\f'; q++; break;
+        case 'n': *o++ = '\n'; q++; break;
+        case 'r': *o++ = '\r'; q++; break;
+        case 't': *o++ = '\t'; q++; break;
+        case 'u': {
+            /* As unescape_inplace: a high surrogate followed by an escaped
+             * low one is one code point; anything else is taken alone.  The
+             * second escape must be valid for the line to be JSON at all. */
+            unsigned cp = hex4(q + 1);
+            q += 5;
+            if (cp >= 0xD800 && cp < 0xDC00 && end - q >= 6 && q[0] == '\\' &&
+                q[1] == 'u') {
+                if (!hex4_ok(q + 2))
+                    return NULL;
+                unsigned lo = hex4(q + 2);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    q += 6;
+                }
+            }
+            put_utf8(&o, cp);
+            break;
+        }
+        default: *o++ = *q++; break;   /* " \ / */
+        }
+    }
+}
+
+/* Length of the JSON number at p (0 if none): jtok.c's scan_number. */
+static size_t scan_num(const char *p, const char *end)
+{
+    const char *q = p;
+
+    if (q < end && *q == '-')
+        q++;
+    if (q >= end)
+        return 0;
+    if (*q == '0') {
+        q++;
+    } else if (*q >= '1' && *q <= '9') {
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+    } else {
+        return 0;
+    }
+    if (q < end && *q == '.') {
+        q++;
+        if (q >= end || *q < '0' || *q > '9')
+            return 0;
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+        if (q < end && (*q == '+' || *q == '-'))
+            q++;
+        if (q >= end || *q < '0' || *q > '9')
+            return 0;
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+    }
+    return (size_t)(q - p);
+}
+
+/* The value of eight digit characters at p, or -1 when one is not a
+ * digit (Lemire's SWAR conversion: pairs, then quads, then the eight). */
+static int64_t digits8(const char *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    if ((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull ||
+        ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull)
+        return -1;
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8);
+    x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+    return (int64_t)(uint32_t)x;
+}
+
+/* jtok_i64 of the ts token, faster for what ts always is: 1 to 19
+ * digits, no sign (19 digits are below 2^64; above INT64_MAX is out of
+ * range, as in jtok_i64).  Anything else goes to jtok_i64 itself. */
+static int ts_i64(const char *s, const struct jtok *t, int i, int64_t *out)
+{
+    const char *p = s + t[i].start;
+    size_t n = t[i].len;
+    uint64_t v = 0;
+
+    if (t[i].type != JT_NUM || n == 0 || n > 19)
+        return jtok_i64(s, t, i, out);
+    for (; n >= 8; n -= 8, p += 8) {
+        int64_t d = digits8(p);
+        if (d < 0)
+            return jtok_i64(s, t, i, out);
+        v = v * 100000000u + (uint64_t)d;
+    }
+    for (; n > 0; n--, p++) {
+        if ((unsigned)(*p - '0') > 9)
+            return jtok_i64(s, t, i, out);
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (v > (uint64_t)INT64_MAX)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+static void put_tok(struct jtok *t, int i, uint8_t type, uint8_t esc,
+                    size_t start, size_t len)
+{
+    t[i].type = type;
+    t[i].escaped = esc;
+    t[i].start = (uint32_t)start;
+    t[i].len = (uint32_t)len;
+    t[i].size = 0;
+    t[i].end = (uint32_t)i + 1;
+}
+
+/* Tokenize line[0..len) into r->tok and k[] (value token per CK_, or
+ * -1), the frame (if a string) unescaped into r->fbuf, *flen its length.
+ * 0, or -1: not the simple shape, take the general way (nothing was
+ * changed in line). */
+static int fast_line(capture_reader_t *r, const char *line, size_t len,
+                     int k[CK_N], size_t *flen)
+{
+    const char *p = line, *end = line + len;
+    struct jtok *t = r->tok;
+    const int max = (int)(sizeof(r->tok) / sizeof(r->tok[0]));
+    int n = 1, pairs = 0;
+
+    for (int i = 0; i < CK_N; i++)
+        k[i] = -1;
+    if (len < 2 || p[0] != '{' || p[1] != '"')
+        return -1;
+    if (r->fcap < len + 48) {
+        size_t want = r->fcap * 2 > len + 48 ? r->fcap * 2 : len + 48;
+        char *nb = realloc(r->fbuf, want);
+        if (nb == NULL)
+            return -1;    /* the general way needs no buffer */
+        r->fbuf = nb;
+        r->fcap = want;
+    }
+    p++;
+    for (;;) {
+        const char *ks, *q;
+        uint8_t esc = 0;
+        int id;
+
+        if (n + 2 > max || p >= end || *p != '"')
+            return -1;
+        ks = ++p;
+        p = skip_plain(p, end);
+        if (p >= end || *p != '"')
+            return -1;            /* an escape (or worse) in a key */
+        put_tok(t, n, JT_STR, 0, (size_t)(ks - line), (size_t)(p - ks));
+        id = key_id(ks, (size_t)(p - ks));
+        if (id >= 0 && k[id] >= 0)
+            id = -1;              /* a repeated key: the first one counts */
+        p++;
+        if (p >= end || *p != ':')
+            return -1;
+        p++;
+        if (p < end && *p == '"') {
+            p++;
+            if (id == CK_FRAME)
+                q = unescape_str(p, end, r->fbuf, flen, &esc);
+            else
+                q = scan_str(p, end, &esc);
+            if (q == NULL)
+                return -1;
+            put_tok(t, n + 1, JT_STR, esc, (size_t)(p - line), (size_t)(q - p));
+            p = q + 1;
+        } else {
+            size_t l = scan_num(p, end);
+            if (l == 0)
+                return -1;
+            put_tok(t, n + 1, JT_NUM, 0, (size_t)(p - line), l);
+            p += l;
+        }
+        if (id >= 0)
+            k[id] = n + 1;
+        n += 2;
+        pairs++;
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == '}' && p + 1 == end)
+            break;
+        return -1;
+    }
+    t[0].type = JT_OBJ;
+    t[0].escaped = 0;
+    t[0].start = 0;
+    t[0].len = 0;
+    t[0].size = (uint32_t)pairs;
+    t[0].end = (uint32_t)n;
+    return 0;
+}
+
 static int b64val(char c)
 {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -572,8 +1007,8 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
     if (r->error != CAPTURE_OK)
         return fail_with(r, r->error, "", err);
     for (;;) {
-        size_t len, errpos;
-        int rc, partial, n, k;
+        size_t len, errpos, flen = 0;
+        int rc, partial, n, k, fast, vid, key[CK_N];
         char *line = next_line(r, &len, err, &rc, &partial);
         char vname[32];
 
@@ -587,35 +1022,45 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
         }
         if (len == 0 || (len == 1 && line[0] == '\r'))
             continue;                     /* blank lines are not frames */
-        n = jtok_parse(line, len, r->tok, 32, &errpos);
-        if (n == JTOK_ESYNTAX) {
-            char what[64];
-            snprintf(what, sizeof(what), "not JSON (at byte %zu)", errpos + 1);
-            report_bad(r, on_bad, arg, what);
-            continue;
-        }
-        if (n < 0 || r->tok[0].type != JT_OBJ) {
-            report_bad(r, on_bad, arg, "not a capture object");
-            continue;
+        fast = fast_line(r, line, len, key, &flen) == 0;
+        if (!fast) {
+            n = jtok_parse(line, len, r->tok, 32, &errpos);
+            if (n == JTOK_ESYNTAX) {
+                char what[64];
+                snprintf(what, sizeof(what), "not JSON (at byte %zu)", errpos + 1);
+                report_bad(r, on_bad, arg, what);
+                continue;
+            }
+            if (n < 0 || r->tok[0].type != JT_OBJ) {
+                report_bad(r, on_bad, arg, "not a capture object");
+                continue;
+            }
+            key[CK_TS] = jtok_get(line, r->tok, 0, "ts");
+            key[CK_VENUE] = jtok_get(line, r->tok, 0, "venue");
+            key[CK_SRC] = jtok_get(line, r->tok, 0, "src");
+            key[CK_CONN] = jtok_get(line, r->tok, 0, "conn");
+            key[CK_URL] = jtok_get(line, r->tok, 0, "url");
+            key[CK_FRAME] = jtok_get(line, r->tok, 0, "frame");
+            key[CK_FRAME_B64] = jtok_get(line, r->tok, 0, "frame_b64");
         }
         memset(f, 0, sizeof(*f));
         f->line = r->line;
-        k = jtok_get(line, r->tok, 0, "ts");
-        if (k < 0 || r->tok[k].type != JT_NUM || jtok_i64(line, r->tok, k, &f->ts) != 0) {
+        k = key[CK_TS];
+        if (k < 0 || r->tok[k].type != JT_NUM || ts_i64(line, r->tok, k, &f->ts) != 0) {
             report_bad(r, on_bad, arg, "ts: missing or not an integer");
             continue;
         }
-        k = jtok_get(line, r->tok, 0, "venue");
+        k = key[CK_VENUE];
         if (jtok_strcpy(line, r->tok, k, vname, sizeof(vname)) != 0 ||
-            venue_from_name(vname) < 0) {
+            (vid = venue_from_name(vname)) < 0) {
             char what[96];
             snprintf(what, sizeof(what), "venue: %s",
                      k < 0 ? "missing" : "unknown venue");
             report_bad(r, on_bad, arg, what);
             continue;
         }
-        f->venue = (enum venue_id)venue_from_name(vname);
-        k = jtok_get(line, r->tok, 0, "src");
+        f->venue = (enum venue_id)vid;
+        k = key[CK_SRC];
         if (jtok_streq(line, r->tok, k, "ws")) {
             f->src = FRAME_WS;
         } else if (jtok_streq(line, r->tok, k, "rest")) {
@@ -624,18 +1069,25 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
             report_bad(r, on_bad, arg, "src: must be \"ws\" or \"rest\"");
             continue;
         }
-        int kc = jtok_get(line, r->tok, 0, "conn");
-        int ku = jtok_get(line, r->tok, 0, "url");
-        int kf = jtok_get(line, r->tok, 0, "frame");
-        int kb = jtok_get(line, r->tok, 0, "frame_b64");
+        int kc = key[CK_CONN];
+        int ku = key[CK_URL];
+        int kf = key[CK_FRAME];
+        int kb = key[CK_FRAME_B64];
         if ((kc >= 0 && r->tok[kc].type != JT_STR) ||
             (ku >= 0 && r->tok[ku].type != JT_STR)) {
             report_bad(r, on_bad, arg, "conn/url: must be strings");
             continue;
         }
         if (kf >= 0 && r->tok[kf].type == JT_STR) {
-            f->len = unescape_inplace(line, &r->tok[kf]);
-            f->data = line + r->tok[kf].start;
+            if (fast) {
+                /* unescaped already; the line itself is untouched */
+                r->fbuf[flen] = '\0';
+                f->data = r->fbuf;
+                f->len = flen;
+            } else {
+                f->len = unescape_inplace(line, &r->tok[kf]);
+                f->data = line + r->tok[kf].start;
+            }
         } else if (kb >= 0 && r->tok[kb].type == JT_STR) {
             size_t bl;
             if (b64_decode(r, line + r->tok[kb].start, r->tok[kb].len, &bl) != 0) {

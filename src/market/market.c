@@ -190,13 +190,31 @@ void market_invalidate(struct mkt_instr *in, const char *reason)
     snprintf(in->invalid_reason, sizeof(in->invalid_reason), "%s", reason);
 }
 
-dec_t market_to_base(const struct mkt_instr *in, dec_t q)
+/* q * cv / 1e8, rounded half to even: both are 1e-8 units.  Out of line
+ * so that market_to_base's common case (no conversion: every venue but
+ * OKX, and OKX instruments without a ctVal) saves no registers. */
+static dec_t __attribute__((noinline)) to_base_scaled(dec_t q, dec_t cv)
 {
-    dec_t cv = in->spec.contract_value;
-
-    if (cv == 0 || cv == DEC_SCALE)
-        return q;
-    /* q * cv / 1e8, rounded half to even: both are 1e-8 units. */
+    /* Every OKX level with a ctVal comes through here.  When the product
+     * fits in 64 bits (a book level's size in contracts times a ctVal such
+     * as 0.01: always, in practice), the same arithmetic in int64_t gives
+     * the same quotient and remainder (C division truncates toward zero at
+     * either width), and a 64-bit division by a constant is a multiply,
+     * where the 128-bit one is a call to libgcc's __divmodti4. */
+    int64_t p64;
+    if (q >= INT64_MIN && q <= INT64_MAX && cv >= INT64_MIN && cv <= INT64_MAX &&
+        !__builtin_mul_overflow((int64_t)q, (int64_t)cv, &p64)) {
+        int64_t r64 = p64 % DEC_SCALE, o64 = p64 / DEC_SCALE;
+        const int64_t half64 = DEC_SCALE / 2;
+        if (r64 < 0) {
+            r64 = -r64;
+            if (r64 > half64 || (r64 == half64 && (o64 & 1)))
+                o64--;
+        } else if (r64 > half64 || (r64 == half64 && (o64 & 1))) {
+            o64++;
+        }
+        return o64;
+    }
     dec_t prod = q * cv;
     dec_t r = prod % DEC_SCALE, out = prod / DEC_SCALE;
     dec_t half = DEC_SCALE / 2;
@@ -208,6 +226,15 @@ dec_t market_to_base(const struct mkt_instr *in, dec_t q)
         out++;
     }
     return out;
+}
+
+dec_t market_to_base(const struct mkt_instr *in, dec_t q)
+{
+    dec_t cv = in->spec.contract_value;
+
+    if (cv == 0 || cv == DEC_SCALE)
+        return q;
+    return to_base_scaled(q, cv);
 }
 
 static int cmp_str(const void *a, const void *b)
