@@ -903,7 +903,10 @@ static int on_liq(venue_t *v, const char *d, size_t len, int64_t now)
             dec_t sz;
             int64_t ts = 0;
             int liq_long;
+            /* A bankruptcy price must be a price (> 0, finite), as every
+             * adapter requires of a print; fuzzing sent "bkPx":"0". */
             if (jtok_double(d, t, jtok_get(d, t, x, "bkPx"), &px) != 0 ||
+                !(px > 0) || !isfinite(px) ||
                 jtok_dec(d, t, jtok_get(d, t, x, "sz"), &sz) != 0 || sz <= 0 ||
                 (ti >= 0 && jtok_i64(d, t, ti, &ts) != 0))
                 return venue__reject(v, VREJ_NUMBER, "liquidation-orders: detail", d, len, now);
