@@ -141,6 +141,11 @@ START_TEST(parse_fast_path_edges)
     PARSE_OK("9999999999999999999", nines19 * DEC_SCALE);        /* 19: fast */
     PARSE_OK("99999999999999999999", (nines19 * 10 + 9) * DEC_SCALE); /* 20 */
     PARSE_OK("18446744073709551615", (dec_t)18446744073709551615ULL * DEC_SCALE);
+    /* 2^64 and its multiples: the 64-bit mantissa wraps to exactly 0,
+     * which must still count as 20 digits (found by make fuzz) */
+    PARSE_OK("18446744073709551616", ((dec_t)18446744073709551615ULL + 1) * DEC_SCALE);
+    PARSE_OK("18446744073709.551616", ((dec_t)18446744073709551615ULL + 1) * 100);
+    PARSE_OK("36893488147419103232", ((dec_t)18446744073709551615ULL + 1) * 2 * DEC_SCALE);
     PARSE_OK("-9999999999999999999", -nines19 * DEC_SCALE);
     /* leading zeros are not significant digits */
     PARSE_OK("000000000000000000000000000001.5", U(150000000));

@@ -94,7 +94,7 @@ int dec_parse(const char *s, size_t len, dec_t *out)
 {
     const char *p = s, *end = s + len, *d0;
     uint64_t m = 0, units;
-    int neg = 0, sig = 0, fd = 0;
+    int neg = 0, sig = 0, fd = 0, started = 0;
 
     if (p < end && *p == '-') {
         neg = 1;
@@ -102,17 +102,21 @@ int dec_parse(const char *s, size_t len, dec_t *out)
     }
     /* sig counts digits from the first non-zero one: while sig <= 19,
      * m < 10^19 < 2^64 is the exact mantissa (m may wrap once sig is 20,
-     * and is then not used). */
+     * and is then not used).  "Started" is a flag of its own, not m != 0:
+     * m wraps to exactly 0 at 2^64 (18446744073709551616), which would
+     * stop the count at 19 and take 0 for the value (found by make fuzz). */
     for (d0 = p; p < end && (unsigned)(*p - '0') < 10; p++) {
         m = m * 10 + (unsigned)(*p - '0');
-        sig += m != 0;
+        started |= *p != '0';
+        sig += started;
     }
     if (p == d0)
         goto general;
     if (p < end && *p == '.') {
         for (d0 = ++p; p < end && (unsigned)(*p - '0') < 10; p++) {
             m = m * 10 + (unsigned)(*p - '0');
-            sig += m != 0;
+            started |= *p != '0';
+            sig += started;
         }
         fd = (int)(p - d0);
         if (fd == 0)
