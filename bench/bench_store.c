@@ -323,7 +323,10 @@ int main(void)
         } else if (i % 50 == 2) {
             struct store_position p = { ts, "okx:BTC-USDT-SWAP", "p17", "acct",
                                         "long", 1.5, 90000, 0, 81000,
-                                        "update", "api" };
+                                        "update", "api",
+                                        "{\"id\":\"p17\",\"account\":\"acct\",\"venue\":\"okx-swap\","
+                                        "\"symbol\":\"BTC-USDT-SWAP\",\"side\":\"long\",\"qty\":\"1.5\","
+                                        "\"entry\":90000,\"liq_price\":81000}" };
             a = now_ns();
             store_put_position(s, &p);
             b = now_ns();

@@ -464,24 +464,29 @@ int jtok_parse_double(const char *p, size_t len, double *out)
 {
     const char *q = p, *end = p + len, *d0;
     uint64_t m = 0;
-    int sig = 0, neg = 0, fd = 0;
+    int sig = 0, neg = 0, fd = 0, started = 0;
 
     if (q < end && *q == '-') {
         neg = 1;
         q++;
     }
     /* sig counts digits from the first non-zero one: while sig <= 19, m
-     * (< 10^19) is the exact mantissa; beyond, strtod decides. */
+     * (< 10^19) is the exact mantissa; beyond, strtod decides.  A flag of
+     * its own says "started", not m != 0: m wraps to exactly 0 at 2^64
+     * (18446744073709551616), which would end the count at 19 and read 0
+     * (found by make fuzz; dec_parse had the same). */
     for (d0 = q; q < end && (unsigned)(*q - '0') < 10; q++) {
         m = m * 10 + (unsigned)(*q - '0');
-        sig += m != 0;
+        started |= *q != '0';
+        sig += started;
     }
     if (q == d0)
         return -1;
     if (q < end && *q == '.') {
         for (d0 = ++q; q < end && (unsigned)(*q - '0') < 10; q++) {
             m = m * 10 + (unsigned)(*q - '0');
-            sig += m != 0;
+            started |= *q != '0';
+            sig += started;
         }
         fd = (int)(q - d0);
         if (fd == 0)
