@@ -114,5 +114,9 @@ int jtok_strcpy(const char *s, const struct jtok *t, int i, char *buf,
  * is copied to the heap for strtod).  Returns 0, or -1 when the text is
  * not a number or its value is beyond the double range. */
 int jtok_parse_double(const char *p, size_t len, double *out);
+/* Length of the JSON number (RFC 8259 grammar) starting at p, before
+ * end; 0 when none starts there.  For readers that scan a known shape
+ * without tokenizing (capture.c's fast path). */
+size_t jtok_number_len(const char *p, const char *end);
 
 #endif

@@ -772,42 +772,6 @@ special:
     }
 }
 
-/* Length of the JSON number at p (0 if none): jtok.c's scan_number. */
-static size_t scan_num(const char *p, const char *end)
-{
-    const char *q = p;
-
-    if (q < end && *q == '-')
-        q++;
-    if (q >= end)
-        return 0;
-    if (*q == '0') {
-        q++;
-    } else if (*q >= '1' && *q <= '9') {
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-    } else {
-        return 0;
-    }
-    if (q < end && *q == '.') {
-        q++;
-        if (q >= end || *q < '0' || *q > '9')
-            return 0;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-    }
-    if (q < end && (*q == 'e' || *q == 'E')) {
-        q++;
-        if (q < end && (*q == '+' || *q == '-'))
-            q++;
-        if (q >= end || *q < '0' || *q > '9')
-            return 0;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-    }
-    return (size_t)(q - p);
-}
-
 /* The value of eight digit characters at p, or -1 when one is not a
  * digit (Lemire's SWAR conversion: pairs, then quads, then the eight). */
 static int64_t digits8(const char *p)
@@ -919,7 +883,7 @@ static int fast_line(capture_reader_t *r, const char *line, size_t len,
             put_tok(t, n + 1, JT_STR, esc, (size_t)(p - line), (size_t)(q - p));
             p = q + 1;
         } else {
-            size_t l = scan_num(p, end);
+            size_t l = jtok_number_len(p, end);
             if (l == 0)
                 return -1;
             put_tok(t, n + 1, JT_NUM, 0, (size_t)(p - line), l);

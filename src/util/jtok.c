@@ -460,6 +460,11 @@ static int parse_double_slow(const char *p, size_t len, double *out)
     return 0;
 }
 
+size_t jtok_number_len(const char *p, const char *end)
+{
+    return scan_number(p, end);
+}
+
 int jtok_parse_double(const char *p, size_t len, double *out)
 {
     const char *q = p, *end = p + len, *d0;
