@@ -4,45 +4,10 @@
 # an added position with an exact 8-decimal qty, a file position replaced,
 # a file position removed; after SIGTERM and a new start on the same store
 # (and again after SIGHUP) the API's positions are exactly as left.
-BUILD=${BUILD:-build}
-D=$BUILD/liqmond
-V=$BUILD/liqmon-venue
-CTL=$BUILD/liqmonctl
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/api_restart.XXXXXX") || exit 1
-vpid=
-dpid=
-fail=0
-ok() { echo "ok - api_restart: $1"; }
-bad() { echo "not ok - api_restart: $1"; fail=1; }
-
-cleanup() {
-    for p in $dpid $vpid; do kill -9 "$p" 2>/dev/null; done
-    for p in $dpid $vpid; do wait "$p" 2>/dev/null; done
-    [ -n "$KEEP" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-wait_for() {   # wait_for PATTERN FILE [tenths]
-    i=0
-    while [ $i -lt "${3:-100}" ]; do
-        grep -q "$1" "$2" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-"$V" --gen-cert "$tmp" > /dev/null || { bad "gen-cert"; exit 1; }
-"$V" --generate --seed 4 --crash-at 1 --crash-pct 5 --crash-secs 3 --port 0 --tls --cert "$tmp/localhost.crt" \
-    --key "$tmp/localhost.key" > "$tmp/v.out" 2> "$tmp/v.err" &
-vpid=$!
-wait_for '127\.0\.0\.1:[0-9]' "$tmp/v.out" || { bad "liqmon-venue did not start"; exit 1; }
-port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/v.out" | head -1)
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" \
-    -e 's/^status_interval = .*/status_interval = 0/' \
-    -e "s#^snapshot_interval = .*#snapshot_interval = 5s\\npath = $tmp/s.db#" conf/demo.conf > "$tmp/d.conf"
-printf '[control]\nsocket = %s/ctl.sock\n' "$tmp" >> "$tmp/d.conf"
+. tests/scripts/lib/live.sh
+live_init api_restart
+live_venue --seed 4 --crash-at 1 --crash-pct 5 --crash-secs 3
+live_conf "$tmp/d.conf" "s#^snapshot_interval = .*#snapshot_interval = 5s\npath = $tmp/s.db#"
 S="--socket $tmp/ctl.sock"
 
 start() {   # start LOGFILE
@@ -52,8 +17,8 @@ start() {   # start LOGFILE
     while [ $i -lt 100 ] && ! "$CTL" status $S > /dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
 }
 stop() {
-    kill -TERM "$dpid"; wait "$dpid"; rc=$?; dpid=
-    [ $rc -eq 0 ] || bad "SIGTERM: exit $rc"
+    live_stop_daemon
+    [ $drc -eq 0 ] || bad "SIGTERM: exit $drc"
 }
 # ls_json FILE: every position of binance-usdm:BTCUSDT
 ls_json() {

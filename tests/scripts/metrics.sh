@@ -4,53 +4,18 @@
 # on the page, and Debian's real `prometheus` scraping the daemon on
 # loopback, a liqmon series read back through Prometheus's HTTP API.
 # 404 and 405 for what is not a scrape.
-BUILD=${BUILD:-build}
-D=$BUILD/liqmond
-V=$BUILD/liqmon-venue
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/metrics.XXXXXX") || exit 1
-vpid=
-dpid=
-ppid=
-fail=0
-ok() { echo "ok - metrics: $1"; }
-bad() { echo "not ok - metrics: $1"; fail=1; }
-
-cleanup() {
-    for p in $ppid $dpid $vpid; do kill -9 "$p" 2>/dev/null; done
-    for p in $ppid $dpid $vpid; do wait "$p" 2>/dev/null; done
-    [ -n "$KEEP" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/scripts/lib/live.sh
+live_init metrics
 
 for t in promtool prometheus curl; do
     command -v $t > /dev/null || { bad "$t is not installed (scripts/install-deps.sh installs it)"; exit 1; }
 done
 
-wait_for() {   # wait_for PATTERN FILE [tenths]
-    i=0
-    while [ $i -lt "${3:-100}" ]; do
-        grep -q "$1" "$2" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-"$V" --gen-cert "$tmp" > /dev/null || { bad "gen-cert"; exit 1; }
-"$V" --generate --seed 5 --port 0 --tls --cert "$tmp/localhost.crt" \
-    --key "$tmp/localhost.key" --crash-at 2 --crash-pct 6 --crash-secs 4 \
-    > "$tmp/v.out" 2> "$tmp/v.err" &
-vpid=$!
-wait_for '127\.0\.0\.1:[0-9]' "$tmp/v.out" || { bad "liqmon-venue did not start"; exit 1; }
-port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/v.out" | head -1)
-sed -e "s/@PORT@/$port/g" -e "s#@CA@#$tmp/localhost.crt#" -e "s#@CONF@#$PWD/conf#g" \
-    -e 's/^status_interval = .*/status_interval = 0/' \
-    -e "s#^snapshot_interval = .*#snapshot_interval = 1s\\npath = $tmp/m.db#" conf/demo.conf > "$tmp/d.conf"
+live_venue --seed 5 --crash-at 2 --crash-pct 6 --crash-secs 4
+live_conf "$tmp/d.conf" "s#^snapshot_interval = .*#snapshot_interval = 1s\npath = $tmp/m.db#"
 printf '[metrics]\nlisten = 127.0.0.1:0\n' >> "$tmp/d.conf"
 
-"$D" -c "$tmp/d.conf" --alert-log "$tmp/alerts.jsonl" > "$tmp/d.out" 2> "$tmp/d.err" &
-dpid=$!
+live_daemon "$tmp/d.conf" --alert-log "$tmp/alerts.jsonl"
 wait_for 'metrics on http' "$tmp/d.err" || { bad "no metrics listener"; cat "$tmp/d.err"; exit 1; }
 mport=$(sed -n 's/.*metrics on http.*(port \([0-9]*\)).*/\1/p' "$tmp/d.err" | head -1)
 wait_for 'okx-swap: public connected' "$tmp/d.err"
@@ -127,6 +92,7 @@ promtool check config "$tmp/prom.yml" > "$tmp/pc.out" 2>&1 || { bad "promtool ch
 prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" \
     --web.listen-address="127.0.0.1:$pport" > "$tmp/prom.out" 2>&1 &
 ppid=$!
+live_pids="$live_pids $ppid"
 got=
 i=0
 while [ $i -lt 60 ] && [ -z "$got" ]; do
@@ -148,6 +114,6 @@ curl -s "http://127.0.0.1:$pport/api/v1/query?query=up%7Bjob%3D%22liqmon%22%7D" 
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["data"]["result"][0]["value"][1]=="1"' "$tmp/up.json" \
     && ok "up{job=\"liqmon\"} is 1 (every scrape parsed)" || { bad "up"; cat "$tmp/up.json"; }
 
-kill -TERM "$dpid"; wait "$dpid"; rc=$?; dpid=
-[ $rc -eq 0 ] && ok "SIGTERM: exit 0" || { bad "exit $rc"; tail -5 "$tmp/d.err"; }
+live_stop_daemon
+[ $drc -eq 0 ] && ok "SIGTERM: exit 0" || { bad "exit $drc"; tail -5 "$tmp/d.err"; }
 exit $fail
