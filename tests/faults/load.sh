@@ -244,11 +244,10 @@ if bad_alerts:
 if not kinds.get("position_near firing"):
     fails.append("no position_near alert (positions 0.3%% from the price must fire)")
 store = last["store"]
-# 1e5 position rows at load overflow the queue (65,536): positions are
-# droppable by design (docs/store.md); after the warm-up nothing may be
-if store and (store["lost"] or store["dropped"] != first["store"]["dropped"]):
-    fails.append("store lost %d, dropped %d during the run" % (store["lost"],
-                 store["dropped"] - first["store"]["dropped"]))
+# Nothing lost or dropped, the 1e5 position rows of the start included
+# (the load waits for the writer every 8192 rows, pipeline.c).
+if store and (store["lost"] or store["dropped"]):
+    fails.append("store lost %d, dropped %d" % (store["lost"], store["dropped"]))
 wall = smp["t1"] - smp["t0"]
 fr0 = sum(c["frames"] for c in first["connections"]); fr1 = sum(c["frames"] for c in last["connections"])
 by0 = sum(c["bytes"] for c in first["connections"]); by1 = sum(c["bytes"] for c in last["connections"])
@@ -277,7 +276,7 @@ print("# engine: %d events, %d ladders, %d unchanged ticks skipped" % (eng["even
 print("# VmRSS: %d KiB first after warm-up, %d KiB at the end (min %d, max %d)"
       % (rss[0], rss[-1], min(rss), max(rss)))
 print("# alerts: %s" % ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
-print("# store: %d rows written, lost %d, dropped %d (at start, position rows over the queue's %d), coalesced %d"
+print("# store: %d rows written, lost %d, dropped %d (queue %d), coalesced %d"
       % (store["rows_written"], store["lost"], store["dropped"], store["queue_max"], store["coalesced"]))
 print("# server: %s" % ", ".join("%s %d frames" % (v, x["frames_out"]) for v, x in vst["venues"].items()))
 print("# resyncs: %d in all (the initial syncs included)" % sum(fins.values()))
