@@ -1607,6 +1607,31 @@ void alerts_position_changed(alerts_t *a, const struct mkt_instr *in, uint32_t h
     flush(a, t);
 }
 
+/* A firing position state ended by a reload of the positions: its
+ * resolution record (subject: the id in ix, the handle when ix no longer
+ * has it), why saying how. */
+static void pos_resolve_reload(alerts_t *a, struct ainstr *ai, struct pstate *p,
+                               pindex_t *ix, const char *why)
+{
+    char msg[400], subject[160];
+    struct jsonw w;
+    struct pos_view v;
+    int before = p->m.level;
+
+    if (ix && pindex_get(ix, p->handle, &v) == PINDEX_OK)
+        snprintf(subject, sizeof(subject), "%s", v.id);
+    else
+        snprintf(subject, sizeof(subject), "handle-%u", p->handle);
+    p->m.level = ALERT_NONE;
+    snprintf(msg, sizeof(msg), "%s position %s: %s; %s resolved", ai->in->key, subject,
+             why, alert_level_name((enum alert_level)before));
+    details_begin(&w, ALERT_NONE);
+    jw_key(&w, "reason");
+    jw_str(&w, "positions reloaded");
+    level_record(a, ALERT_POSITION_NEAR, subject, ai->in->venue, ai->in->key, before,
+                 &p->m, msg, &w);
+}
+
 void alerts_positions_replaced(alerts_t *a, engine_t *old, int64_t t)
 {
     t = clock_at(a, t);
@@ -1633,22 +1658,7 @@ void alerts_positions_replaced(alerts_t *a, engine_t *old, int64_t t)
                 keep[nkeep].in_next = 0;
                 nkeep++;
             } else if (p->m.level != ALERT_NONE) {
-                char msg[400], subject[160];
-                struct jsonw w;
-                int before = p->m.level;
-                if (oix && pindex_get(oix, p->handle, &ov) == PINDEX_OK)
-                    snprintf(subject, sizeof(subject), "%s", ov.id);
-                else
-                    snprintf(subject, sizeof(subject), "handle-%u", p->handle);
-                p->m.level = ALERT_NONE;
-                snprintf(msg, sizeof(msg), "%s position %s: gone or changed in the "
-                         "reloaded positions; %s resolved", ai->in->key, subject,
-                         alert_level_name((enum alert_level)before));
-                details_begin(&w, ALERT_NONE);
-                jw_key(&w, "reason");
-                jw_str(&w, "positions reloaded");
-                level_record(a, ALERT_POSITION_NEAR, subject, ai->in->venue, ai->in->key,
-                             before, &p->m, msg, &w);
+                pos_resolve_reload(a, ai, p, oix, "gone or changed in the reloaded positions");
             }
         }
         /* A fresh table holding the kept states under their new handles;
@@ -1681,26 +1691,9 @@ void alerts_positions_reset(alerts_t *a, int64_t t)
         struct ainstr *ai = &a->ai[i];
         for (size_t k = 0; k < ai->poscap; k++) {
             struct pstate *p = &ai->pos[k];
-            if (p->used && p->m.level != ALERT_NONE) {
-                char msg[400], subject[160];
-                struct jsonw w;
-                struct pos_view v;
-                int before = p->m.level;
-                pindex_t *ix = engine_pindex(a->eng, ai->in);
-                if (ix && pindex_get(ix, p->handle, &v) == PINDEX_OK)
-                    snprintf(subject, sizeof(subject), "%s", v.id);
-                else
-                    snprintf(subject, sizeof(subject), "handle-%u", p->handle);
-                p->m.level = ALERT_NONE;
-                snprintf(msg, sizeof(msg), "%s position %s: positions reloaded; "
-                         "%s resolved", ai->in->key, subject,
-                         alert_level_name((enum alert_level)before));
-                details_begin(&w, ALERT_NONE);
-                jw_key(&w, "reason");
-                jw_str(&w, "positions reloaded");
-                level_record(a, ALERT_POSITION_NEAR, subject, ai->in->venue,
-                             ai->in->key, before, &p->m, msg, &w);
-            }
+            if (p->used && p->m.level != ALERT_NONE)
+                pos_resolve_reload(a, ai, p, engine_pindex(a->eng, ai->in),
+                                   "positions reloaded");
         }
         free(ai->pos);
         ai->pos = NULL;

@@ -109,6 +109,10 @@ int cli_ctl_alerts_active(int argc, char **argv);
  * default), and one GET: 0 with the body (malloc'd, NUL-terminated, the
  * caller's), or the exit code with its line printed (a non-2xx answer's
  * error, as the ctl commands word it). */
+/* Percent-encode s for a URL path segment or query value (everything
+ * but RFC 3986's unreserved characters and ':'), into out (size bytes;
+ * cut short rather than overflow). */
+void cli_url_encode(const char *s, char *out, size_t size);
 const char *cli_ctl_socket(const char *opt);
 int cli_ctl_get(const char *cmd, const char *sock, const char *path,
                 char **body, size_t *len);

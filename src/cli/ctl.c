@@ -296,7 +296,7 @@ static int print_raw(const char *cmd, struct reply *r)
 }
 
 /* Percent-encode s (everything but unreserved characters and ':'). */
-static void url_enc(const char *s, char *out, size_t size)
+void cli_url_encode(const char *s, char *out, size_t size)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -542,7 +542,7 @@ int cli_ctl_positions_ls(int argc, char **argv)
         return cli_unexpected(cmd, argv[optind]);
     snprintf(path, sizeof(path), "/v1/positions");
     if (instr) {
-        url_enc(instr, enc, sizeof(enc));
+        cli_url_encode(instr, enc, sizeof(enc));
         snprintf(path + strlen(path), sizeof(path) - strlen(path),
                  "?instrument=%s", enc);
     }
@@ -696,10 +696,10 @@ int cli_ctl_positions_rm(int argc, char **argv)
         return cli_unexpected(cmd, argv[optind + 1]);
     if (strlen(argv[optind]) > 128 || argv[optind][0] == '\0')
         return cli_fail(cmd, CLI_EX_USAGE, "ID: must be 1..128 characters");
-    url_enc(argv[optind], enc, sizeof(enc));
+    cli_url_encode(argv[optind], enc, sizeof(enc));
     snprintf(path, sizeof(path), "/v1/positions/%s", enc);
     if (instr) {
-        url_enc(instr, enc, sizeof(enc));
+        cli_url_encode(instr, enc, sizeof(enc));
         snprintf(path + strlen(path), sizeof(path) - strlen(path),
                  "?instrument=%s", enc);
     }
@@ -772,8 +772,8 @@ int cli_ctl_cascade(int argc, char **argv)
         return cli_missing(cmd, "SYMBOL");
     if (optind + 2 < argc)
         return cli_unexpected(cmd, argv[optind + 2]);
-    url_enc(argv[optind], ev, sizeof(ev));
-    url_enc(argv[optind + 1], es, sizeof(es));
+    cli_url_encode(argv[optind], ev, sizeof(ev));
+    cli_url_encode(argv[optind + 1], es, sizeof(es));
     snprintf(path, sizeof(path), "/v1/cascade/%s/%s", ev, es);
     if ((rc = ctl_call(cmd, ctl_socket(sock), "GET", path, NULL, NULL, 0, &r)) != 0)
         return rc;

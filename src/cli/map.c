@@ -101,25 +101,6 @@ static int write_out(const char *path, const char *data, size_t len,
 
 /* ---- from the daemon ---------------------------------------------------- */
 
-static void url_enc(const char *s, char *out, size_t size)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (; *s && o + 4 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || strchr("-_~", c)) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-}
-
 static int from_socket(const char *sock, const char *venue, const char *symbol,
                        const char *out)
 {
@@ -127,8 +108,8 @@ static int from_socket(const char *sock, const char *venue, const char *symbol,
     size_t len = 0;
     int rc;
 
-    url_enc(venue, ev, sizeof(ev));
-    url_enc(symbol, es, sizeof(es));
+    cli_url_encode(venue, ev, sizeof(ev));
+    cli_url_encode(symbol, es, sizeof(es));
     snprintf(path, sizeof(path), "/v1/map/%s/%s.svg", ev, es);
     if ((rc = cli_ctl_get(CMD, sock, path, &body, &len)) != 0)
         return rc;

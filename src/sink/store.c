@@ -789,6 +789,22 @@ void store_get_stats(store_t *s, struct store_stats *out)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* A read-only connection of its own to the file at path (the readers
+ * below run beside the writer: WAL readers never block it).  0, or -1
+ * with err naming the file; *db is then closed or NULL. */
+static int store_open_ro(const char *path, sqlite3 **db, lq_err_t *err)
+{
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        lq_err_set(err, "%s: cannot open the store read-only: %s", path,
+                   *db ? sqlite3_errmsg(*db) : "out of memory");
+        sqlite3_close(*db);
+        *db = NULL;
+        return -1;
+    }
+    sqlite3_busy_timeout(*db, 5000);
+    return 0;
+}
+
 /* The newest max alert records of every run, oldest first: the PK walked
  * backwards (run_id, id), so the cost is the rows read, not the table. */
 int store_read_recent_alerts(const char *path, size_t max, store_alert_fn fn,
@@ -798,11 +814,8 @@ int store_read_recent_alerts(const char *path, size_t max, store_alert_fn fn,
     sqlite3_stmt *st = NULL;
     int rc, n = 0;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        lq_err_set(err, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    if (store_open_ro(path, &db, err) != 0)
         goto fail;
-    }
-    sqlite3_busy_timeout(db, 5000);
     if (sqlite3_prepare_v2(db, "SELECT id, ts, kind, subject, venue, instrument, "
                            "severity, state, message, details FROM (SELECT * FROM "
                            "alerts ORDER BY run_id DESC, id DESC LIMIT ?) ORDER BY "
@@ -860,11 +873,8 @@ int store_read_api_positions(const char *path, store_api_fn fn, void *arg,
     sqlite3_stmt *st = NULL;
     int rc, n = 0;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        lq_err_set(err, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    if (store_open_ro(path, &db, err) != 0)
         goto fail;
-    }
-    sqlite3_busy_timeout(db, 5000);
     rc = sqlite3_prepare_v2(db, "SELECT instrument, pos_id, change, spec FROM "
                             "api_positions ORDER BY ts, instrument, pos_id", -1, &st, NULL);
     if (rc != SQLITE_OK) {

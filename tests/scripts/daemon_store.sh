@@ -61,32 +61,7 @@ cat "$tmp/a.jsonl.1" "$tmp/a.jsonl" > "$tmp/run1.jsonl"
 [ "$(q 'SELECT count(*) FROM snapshots WHERE ts = (SELECT max(ts) FROM snapshots)')" -ge 8 ] \
     && ok "final snapshot of every instrument" || bad "final snapshot missing"
 
-# check_prefix RUN_ID LOG [exact]: the run's stored alerts are the first
-# records of LOG (all of them with "exact")
-check_prefix() {
-    python3 - "$tmp/s.db" "$1" "$2" "$3" <<'EOF'
-import json, sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-rows = db.execute("SELECT id, ts, kind, subject, venue, instrument, severity, state, "
-                  "message, details FROM alerts WHERE run_id = ? ORDER BY id",
-                  (int(sys.argv[2]),)).fetchall()
-log = []
-for l in open(sys.argv[3]):
-    if not l.endswith("\n"):
-        break                      # a line cut by the kill: not a record
-    log.append(json.loads(l))
-assert len(rows) <= len(log), (len(rows), len(log))
-if sys.argv[4] == "exact":
-    assert len(rows) == len(log), (len(rows), len(log))
-for r, x in zip(rows, log):
-    got = dict(zip(["id", "ts", "kind", "subject", "venue", "instrument", "severity",
-                    "state", "message"], r[:9]))
-    got["details"] = json.loads(r[9])
-    assert got == x, (got, x)
-print(len(rows), len(log))
-EOF
-}
-out=$(check_prefix 1 "$tmp/run1.jsonl" exact) && ok "run 1: store = alert log ($out)" \
+out=$(check_prefix "$tmp/s.db" 1 "$tmp/run1.jsonl" exact) && ok "run 1: store = alert log ($out)" \
     || bad "run 1: store and alert log differ: $out"
 
 # ---- kill -9 during heavy writes, KILLS times, same store --------------
@@ -101,7 +76,7 @@ while [ $k -le "$KILLS" ]; do
     dpid=
     run=$((k + 1))
     ic=$(q 'PRAGMA integrity_check')
-    out=$(check_prefix $run "$tmp/k$k.jsonl" prefix 2>&1)
+    out=$(check_prefix "$tmp/s.db" $run "$tmp/k$k.jsonl" prefix 2>&1)
     prc=$?
     if [ "$ic" = "ok" ] && [ $prc -eq 0 ]; then
         echo "# kill $k: integrity ok, stored/logged alerts $out"
@@ -125,7 +100,7 @@ dpid=
 last=$((KILLS + 2))
 [ $rc -eq 0 ] && [ "$(q "SELECT count(*) FROM runs")" = "$last" ] \
     && ok "restart on the same store carries on (run $last)" || bad "restart: exit $rc, runs $(q 'SELECT count(*) FROM runs')"
-out=$(check_prefix $last "$tmp/last.jsonl" exact) && ok "last run: store = alert log ($out)" \
+out=$(check_prefix "$tmp/s.db" $last "$tmp/last.jsonl" exact) && ok "last run: store = alert log ($out)" \
     || bad "last run: $out"
 [ "$(q 'PRAGMA integrity_check')" = "ok" ] || bad "final integrity_check"
 exit $fail
