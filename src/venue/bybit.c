@@ -285,7 +285,9 @@ static int on_tickers(venue_t *v, const char *s, size_t len, const struct jtok *
     oi = jtok_get(s, t, d, "openInterest");
     if (oi >= 0 && t[oi].type == JT_STR && t[oi].len == 0)
         oi = -1;
-    if (hm < 0 || hi < 0 || (hm > 0 && !(mark > 0)))
+    /* Both are prices: > 0 (an index of -0.16 reached the market as the
+     * index price; found by make fuzz in CI). */
+    if (hm < 0 || hi < 0 || (hm > 0 && !(mark > 0)) || (hi > 0 && !(index > 0)))
         return venue__reject(v, VREJ_NUMBER, "tickers price", s, len, now);
     if (oi >= 0 && (jtok_dec(s, t, oi, &q) != 0 || q < 0))
         return venue__reject(v, VREJ_NUMBER, "tickers openInterest", s, len, now);
