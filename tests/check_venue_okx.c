@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "liqmon/instrument.h"
 #include "liqmon/market.h"
@@ -771,6 +772,200 @@ START_TEST(t_garbage_counted)
 }
 END_TEST
 
+/* ---- checksums against an independent model ----------------------------- */
+
+/* A side of the model: price ticks (integers) and sizes, best first.  The
+ * test builds OKX's checksum text itself from the model's strings and
+ * takes zlib's crc32 of it, so the adapter's cache of the top levels is
+ * checked against a second implementation on every frame.  Synthetic
+ * frames (UNI-USD-SWAP, ctVal 1). */
+struct mside {
+    int n;
+    int px[400];        /* ticks of 0.001 */
+    int sz[400];
+};
+
+static void m_px(int t, char *o)
+{
+    /* "5.123" and, for every seventh tick, the form with a trailing zero
+     * dropped ("5.12") where it has one: the original text is what counts */
+    if (t % 10 == 0 && t % 7 == 0)
+        sprintf(o, "%d.%02d", t / 1000, (t % 1000) / 10);
+    else
+        sprintf(o, "%d.%03d", t / 1000, t % 1000);
+}
+
+static int32_t m_checksum(const struct mside *b, const struct mside *a)
+{
+    char buf[8192], px[32];
+    size_t o = 0;
+
+    for (int i = 0; i < 25; i++) {
+        if (i < b->n) {
+            m_px(b->px[i], px);
+            o += (size_t)sprintf(buf + o, "%s:%d:", px, b->sz[i]);
+        }
+        if (i < a->n) {
+            m_px(a->px[i], px);
+            o += (size_t)sprintf(buf + o, "%s:%d:", px, a->sz[i]);
+        }
+    }
+    return (int32_t)crc32(0, (const unsigned char *)buf, o ? (unsigned)o - 1 : 0);
+}
+
+/* Set (sz > 0) or delete (sz == 0) the level at tick t; bids descending
+ * (bid = 1), asks ascending. */
+static void m_set(struct mside *s, int bid, int t, int sz)
+{
+    int i = 0;
+    while (i < s->n && (bid ? s->px[i] > t : s->px[i] < t))
+        i++;
+    if (i < s->n && s->px[i] == t) {
+        if (sz > 0) {
+            s->sz[i] = sz;
+        } else {
+            memmove(&s->px[i], &s->px[i + 1], (size_t)(s->n - i - 1) * sizeof(int));
+            memmove(&s->sz[i], &s->sz[i + 1], (size_t)(s->n - i - 1) * sizeof(int));
+            s->n--;
+        }
+    } else if (sz > 0 && s->n < 400) {
+        memmove(&s->px[i + 1], &s->px[i], (size_t)(s->n - i) * sizeof(int));
+        memmove(&s->sz[i + 1], &s->sz[i], (size_t)(s->n - i) * sizeof(int));
+        s->px[i] = t;
+        s->sz[i] = sz;
+        s->n++;
+    }
+}
+
+static size_t m_levels(char *o, const int *t, const int *sz, int n)
+{
+    size_t k = 0;
+    char px[32];
+
+    k += (size_t)sprintf(o + k, "[");
+    for (int i = 0; i < n; i++) {
+        m_px(t[i], px);
+        k += (size_t)sprintf(o + k, "%s[\"%s\",\"%d\",\"0\",\"1\"]", i ? "," : "", px, sz[i]);
+    }
+    k += (size_t)sprintf(o + k, "]");
+    return k;
+}
+
+static uint64_t m_rs = 88172645463325252ULL;
+static int m_rnd(int n)
+{
+    m_rs ^= m_rs << 13;
+    m_rs ^= m_rs >> 7;
+    m_rs ^= m_rs << 17;
+    return (int)(m_rs % (uint64_t)n);
+}
+
+/* Books that grow to ~120 levels a side and shrink back, with runs of
+ * deletions at the top (the cache falls under 25 and is refilled
+ * from the book), inserts at every depth (beyond the cache, into it when
+ * it is full, and when it holds the whole side): 4,000 frames, each with
+ * its checksum validated, then one frame one off, which must fail. */
+START_TEST(t_checksum_model)
+{
+    static struct mside b, a;
+    static char frame[65536];
+    int bt[64], bs[64], at[64], as[64];
+    struct mkt_instr *in = I("UNI-USD-SWAP");
+    const char *hdr = "{\"arg\":{\"channel\":\"books\",\"instId\":\"UNI-USD-SWAP\"},\"action\":";
+
+    memset(&b, 0, sizeof(b));
+    memset(&a, 0, sizeof(a));
+    venue_on_open(V, 0, T0);
+    for (int i = 0; i < 30; i++) {
+        m_set(&b, 1, 5000 - 2 * i, 1 + i);
+        m_set(&a, 0, 5002 + 2 * i, 2 + i);
+    }
+    size_t k = (size_t)sprintf(frame, "%s\"snapshot\",\"data\":[{\"asks\":", hdr);
+    k += m_levels(frame + k, a.px, a.sz, a.n);
+    k += (size_t)sprintf(frame + k, ",\"bids\":");
+    k += m_levels(frame + k, b.px, b.sz, b.n);
+    sprintf(frame + k, ",\"ts\":\"1\",\"checksum\":%d}]}", m_checksum(&b, &a));
+    ck_assert_int_eq(feed(frame, T0), 0);
+    ck_assert(in->book_valid);
+
+    int refills = 0, full = 0;
+    for (int f = 0; f < 4000; f++) {
+        /* phases of 400 frames: grow, shrink, hover (deletions at the top
+         * and new levels below every other, keeping a side near the
+         * cache's 48 levels, where levels leave it at the bottom) */
+        int phase = f / 400 % 3, grow = phase == 0, drain = phase == 2;
+        int nb = 0, na = 0, n = 1 + m_rnd(6);
+        for (int j = 0; j < n; j++) {
+            int side = m_rnd(2);
+            struct mside *s = side ? &a : &b;
+            int best = s->n ? s->px[0] : (side ? 5002 : 5000);
+            int r = m_rnd(100), t, sz;
+            if (drain && s->n >= 47 + m_rnd(3)) {        /* delete at the top */
+                t = s->px[0];
+                sz = 0;
+            } else if (drain) {                          /* a new worst level */
+                int d = s->n + 1 + m_rnd(20);
+                t = side ? best + d : best - d;
+                sz = 1 + m_rnd(500);
+            } else if (!grow && s->n > 0 && r < 45) {   /* delete at the top */
+                t = s->px[m_rnd(s->n < 4 ? s->n : 4)];
+                sz = 0;
+            } else if (s->n > 0 && r < 70) {            /* change an existing one */
+                t = s->px[m_rnd(s->n)];
+                sz = grow || m_rnd(3) ? 1 + m_rnd(500) : 0;
+            } else {                                    /* a new level, any depth */
+                int d = 1 + m_rnd(s->n + 40);
+                t = side ? best + d : best - d;
+                if (!side && a.n && t >= a.px[0])
+                    t = a.px[0] - 1;
+                if (side && b.n && t <= b.px[0])
+                    t = b.px[0] + 1;
+                sz = 1 + m_rnd(500);
+            }
+            /* one change per price per frame, as OKX sends */
+            int dup = 0;
+            for (int q = 0; q < (side ? na : nb); q++)
+                dup |= (side ? at[q] : bt[q]) == t;
+            if (dup || t <= 0)
+                continue;
+            if (side) {
+                at[na] = t;
+                as[na++] = sz;
+            } else {
+                bt[nb] = t;
+                bs[nb++] = sz;
+            }
+            m_set(s, !side, t, sz);
+        }
+        if (b.n < 25 && b.n > 0)
+            refills++;
+        if (b.n > 48 || a.n > 48)
+            full++;
+        k = (size_t)sprintf(frame, "%s\"update\",\"data\":[{\"asks\":", hdr);
+        k += m_levels(frame + k, at, as, na);
+        k += (size_t)sprintf(frame + k, ",\"bids\":");
+        k += m_levels(frame + k, bt, bs, nb);
+        sprintf(frame + k, ",\"ts\":\"%d\",\"checksum\":%d}]}", 2 + f, m_checksum(&b, &a));
+        ck_assert_msg(feed(frame, T0 + f + 1) == 0, "frame %d rejected", f);
+        ck_assert_msg(in->book_valid, "frame %d: %s (bids %d, asks %d)", f,
+                      in->invalid_reason, b.n, a.n);
+    }
+    /* the walk went where the cache's edges are */
+    ck_assert_int_gt(refills, 50);
+    ck_assert_int_gt(full, 500);
+    ck_assert_uint_eq(in->book_resyncs, 0);
+    ck_assert_int_eq((int)book_level_count(in->book, BOOK_BID), b.n);
+    ck_assert_int_eq((int)book_level_count(in->book, BOOK_ASK), a.n);
+
+    /* and a checksum one off is caught */
+    k = (size_t)sprintf(frame, "%s\"update\",\"data\":[{\"asks\":[],\"bids\":[],"
+                        "\"ts\":\"9999\",\"checksum\":%d}]}", hdr, m_checksum(&b, &a) + 1);
+    feed(frame, T0 + 5000);
+    ck_assert(!in->book_valid);
+    ck_assert_str_eq(in->invalid_reason, "checksum mismatch");
+}
+END_TEST
+
 Suite *venue_okx_suite(void)
 {
     Suite *s = suite_create("venue_okx");
@@ -786,6 +981,7 @@ Suite *venue_okx_suite(void)
     tcase_add_test(tc, t_checksum_real_btc_future);
     tcase_add_test(tc, t_checksum_real_bad);
     tcase_add_test(tc, t_checksum_docs_worked_example);
+    tcase_add_test(tc, t_checksum_model);
     tcase_add_test(tc, t_rest_seed_without_seq);
     tcase_add_test(tc, t_rest_seed_with_seq);
     tcase_add_test(tc, t_rest_docs_example_and_timeouts);

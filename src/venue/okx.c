@@ -118,11 +118,42 @@ struct okx_sent {
     char txt[70];
 };
 
+/* The best levels of one side in price order, with their text: what a
+ * checksum reads.  Without it, each checksummed frame walked the book
+ * tree for 2 x 25 levels and looked each one up in the shadow's hash, a
+ * third of the frame's cost.
+ *
+ * Invariant (kept by sh_put, sh_del and sh_clear, the only writers of the
+ * shadow, which call top_put, top_del and top_clear): the cache holds
+ * exactly the shadow's levels ranked at or before its last one, rk[n - 1]
+ * (rank: -price for bids, price for asks; ascending is best first); when
+ * `whole` is set it holds every level of the side.  A level ranked after
+ * rk[n - 1] is left out when `whole` is clear, which keeps the invariant.
+ * When deletions leave fewer than OKX_CS_LEVELS levels and `whole` is
+ * clear, the cache may be missing levels the checksum needs:
+ * top_refill rebuilds it from the book and the shadow.  Text lives in
+ * pool slots; rk and slot move together, so an insert moves 9 bytes per
+ * level rather than a level's text. */
+#define OKX_TOP_CAP 48
+struct okx_top {
+    double rk[OKX_TOP_CAP];
+    uint8_t slot[OKX_TOP_CAP];     /* pool index, in rank order */
+    uint8_t freel[OKX_TOP_CAP];    /* free pool indexes: freel[0..nfree) */
+    uint8_t n, nfree, whole, init;
+    struct {
+        uint8_t tlen;
+        char txt[64];              /* "px:sz", tlen <= 63 */
+    } pool[OKX_TOP_CAP];
+};
+
 /* Open addressing, linear probing, backward-shift deletion; cap is a
- * power of two and at most half full. */
+ * power of two and at most half full.  `top` is the ordered cache of the
+ * best levels (struct okx_top); `sign` is -1 for bids, +1 for asks. */
 struct okx_shadow {
     struct okx_sent *e;
     size_t cap, n;
+    double sign;
+    struct okx_top top;
 };
 
 /* A buffered level: base-unit qty plus the original text. */
@@ -150,6 +181,7 @@ struct okx_book {
     int64_t wait_since, rest_sent;
     int rest_tries;
     enum okx_cs cs;
+    uint32_t cs_frames;            /* checksums computed (top_verify's turn) */
     struct okx_shadow sh[2];       /* BOOK_BID, BOOK_ASK */
     struct okx_bupd *bu;
     size_t nbu, capbu;
@@ -291,10 +323,82 @@ static uint64_t px_key(double px)
  * key's low bits, and the double of a round price (90000, 2450.5) has a
  * mantissa of trailing zeros: slots taken from there fell into a few
  * clusters, and a checksum's 50 lookups probed a dozen slots each. */
-static size_t sh_slot(const struct okx_shadow *sh, uint64_t key)
+static size_t slot_in(uint64_t key, size_t cap)
 {
     uint64_t h = key * 0x9E3779B97F4A7C15ULL;
-    return (size_t)(h >> (64 - __builtin_ctzll((unsigned long long)sh->cap)));
+    return (size_t)(h >> (64 - __builtin_ctzll((unsigned long long)cap)));
+}
+
+static size_t sh_slot(const struct okx_shadow *sh, uint64_t key)
+{
+    return slot_in(key, sh->cap);
+}
+
+/* Empty the cache; it then holds every level of an empty side. */
+static void top_clear(struct okx_top *t)
+{
+    t->n = 0;
+    t->whole = 1;
+    t->nfree = OKX_TOP_CAP;
+    for (int i = 0; i < OKX_TOP_CAP; i++)
+        t->freel[i] = (uint8_t)(OKX_TOP_CAP - 1 - i);
+    t->init = 1;
+}
+
+/* First position whose rank is >= rk. */
+static size_t top_pos(const struct okx_top *t, double rk)
+{
+    size_t lo = 0, hi = t->n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->rk[mid] < rk)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void top_put(struct okx_top *t, double rk, const char *txt, size_t tlen)
+{
+    size_t i = top_pos(t, rk);
+
+    if (i < t->n && t->rk[i] == rk) {
+        memcpy(t->pool[t->slot[i]].txt, txt, tlen);
+        t->pool[t->slot[i]].tlen = (uint8_t)tlen;
+        return;
+    }
+    if (i == t->n && !t->whole)
+        return;                    /* ranked after the cached range */
+    if (i == OKX_TOP_CAP) {
+        t->whole = 0;              /* full, and this one is the worst */
+        return;
+    }
+    if (t->n == OKX_TOP_CAP) {     /* full: the worst leaves the cache */
+        t->freel[t->nfree++] = t->slot[--t->n];
+        t->whole = 0;
+    }
+    memmove(&t->rk[i + 1], &t->rk[i], (t->n - i) * sizeof(t->rk[0]));
+    memmove(&t->slot[i + 1], &t->slot[i], (t->n - i) * sizeof(t->slot[0]));
+    uint8_t k = t->freel[--t->nfree];
+    t->rk[i] = rk;
+    t->slot[i] = k;
+    memcpy(t->pool[k].txt, txt, tlen);
+    t->pool[k].tlen = (uint8_t)tlen;
+    t->n++;
+}
+
+static void top_del(struct okx_top *t, double rk)
+{
+    size_t i = top_pos(t, rk);
+
+    if (i == t->n || t->rk[i] != rk)
+        return;
+    t->freel[t->nfree++] = t->slot[i];
+    t->n--;
+    memmove(&t->rk[i], &t->rk[i + 1], (t->n - i) * sizeof(t->rk[0]));
+    memmove(&t->slot[i], &t->slot[i + 1], (t->n - i) * sizeof(t->slot[0]));
 }
 
 static void sh_clear(struct okx_shadow *sh)
@@ -302,6 +406,7 @@ static void sh_clear(struct okx_shadow *sh)
     free(sh->e);
     sh->e = NULL;
     sh->cap = sh->n = 0;
+    top_clear(&sh->top);
 }
 
 static struct okx_sent *sh_find(const struct okx_shadow *sh, uint64_t key)
@@ -323,25 +428,26 @@ static int sh_grow(struct okx_shadow *sh)
 
     if (ne == NULL)
         return -1;
-    struct okx_shadow nsh = { ne, ncap, 0 };
     for (size_t i = 0; i < sh->cap; i++) {
         if (!sh->e[i].used)
             continue;
-        size_t j = sh_slot(&nsh, sh->e[i].key);
+        size_t j = slot_in(sh->e[i].key, ncap);
         while (ne[j].used)
             j = (j + 1) & (ncap - 1);
         ne[j] = sh->e[i];
-        nsh.n++;
     }
     free(sh->e);
-    *sh = nsh;
+    sh->e = ne;          /* n is unchanged; the top cache holds no pointers */
+    sh->cap = ncap;
     return 0;
 }
 
 /* Set a level's text; 0, or -1 (no memory, text too long). */
-static int sh_put(struct okx_shadow *sh, uint64_t key, const char *px,
+static int sh_put(struct okx_shadow *sh, double price, const char *px,
                   size_t pl, const char *sz, size_t sl)
 {
+    uint64_t key = px_key(price);
+
     if (pl >= OKX_STR_MAX || sl >= OKX_STR_MAX)
         return -1;
     struct okx_sent *e = sh_find(sh, key);
@@ -360,15 +466,18 @@ static int sh_put(struct okx_shadow *sh, uint64_t key, const char *px,
     e->txt[pl] = ':';
     memcpy(e->txt + pl + 1, sz, sl);
     e->tlen = (uint8_t)(pl + 1 + sl);
+    top_put(&sh->top, sh->sign * price, e->txt, e->tlen);
     return 0;
 }
 
-static void sh_del(struct okx_shadow *sh, uint64_t key)
+static void sh_del(struct okx_shadow *sh, double price)
 {
+    uint64_t key = px_key(price);
     struct okx_sent *e = sh_find(sh, key);
 
     if (e == NULL)
         return;
+    top_del(&sh->top, sh->sign * price);
     size_t mask = sh->cap - 1, i = (size_t)(e - sh->e), j = i;
     e->used = 0;
     sh->n--;
@@ -386,6 +495,15 @@ static void sh_del(struct okx_shadow *sh, uint64_t key)
         sh->e[j].used = 0;
         i = j;
     }
+}
+
+/* An empty shadow for each side of a book (new, or a slot reused). */
+static void shadow_init(struct okx_book *b)
+{
+    sh_clear(&b->sh[BOOK_BID]);
+    sh_clear(&b->sh[BOOK_ASK]);
+    b->sh[BOOK_BID].sign = -1;
+    b->sh[BOOK_ASK].sign = 1;
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -470,44 +588,96 @@ static void shadow_tokens(struct okx_book *b, const char *d, const struct jtok *
     for (int e = jtok_first(t, arr); e >= 0 && k < t[arr].size; e = jtok_next(t, e), k++) {
         int p = e + 1, s = (int)t[p].end;
         if (lv[k].qty == 0)
-            sh_del(&b->sh[side], px_key(lv[k].price));
-        else if (sh_put(&b->sh[side], px_key(lv[k].price), d + t[p].start, t[p].len,
+            sh_del(&b->sh[side], lv[k].price);
+        else if (sh_put(&b->sh[side], lv[k].price, d + t[p].start, t[p].len,
                         d + t[s].start, t[s].len) != 0)
             b->cs = OKX_CS_OFF;   /* cannot keep the text: stop validating */
     }
 }
 
-/* Signed CRC32 of the book's top 25 levels per side, from the shadow.
- * Returns 0 and *out, or -1 when a level's text is missing.
+/* Rebuild a side's cache from the book's best levels and the shadow's
+ * text.  0, or -1 when a level has no text (the cache is left empty and
+ * not whole, so the next checksum tries again). */
+static int top_refill(struct okx_shadow *sh, const book_t *book, enum book_side side)
+{
+    struct book_level lv[OKX_TOP_CAP];
+    size_t n = book_copy_levels(book, side, lv, OKX_TOP_CAP);
+
+    top_clear(&sh->top);
+    for (size_t i = 0; i < n; i++) {
+        const struct okx_sent *e = sh_find(sh, px_key(lv[i].price));
+        if (e == NULL) {
+            top_clear(&sh->top);
+            sh->top.whole = 0;
+            return -1;
+        }
+        top_put(&sh->top, sh->sign * lv[i].price, e->txt, e->tlen);
+    }
+    sh->top.whole = n < OKX_TOP_CAP;
+    return 0;
+}
+
+/* The caches' checksummed levels are the book's, price for price: -1 if
+ * not.  The caches follow the shadow and the shadow follows the frames'
+ * text, while the book follows the frames' parsed levels; a checksum
+ * that matches proves the shadow right, and this proves the book right.
+ * It walks the book tree, which the caches exist to avoid, so it runs on
+ * one checksummed frame in OKX_TOP_VERIFY. */
+#define OKX_TOP_VERIFY 16
+static int top_verify(const struct okx_book *b)
+{
+    struct book_level lv[OKX_CS_LEVELS];
+
+    for (int s = 0; s < 2; s++) {
+        const struct okx_shadow *sh = &b->sh[s];
+        size_t n = book_copy_levels(b->in->book, (enum book_side)s, lv, OKX_CS_LEVELS);
+        size_t want = sh->top.n < OKX_CS_LEVELS ? sh->top.n : OKX_CS_LEVELS;
+        if (n != want)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (sh->sign * lv[i].price != sh->top.rk[i])
+                return -1;
+    }
+    return 0;
+}
+
+/* Signed CRC32 of the book's top 25 levels per side, from the caches.
+ * Returns 0 and *out, or -1 when a level's text is missing or the caches
+ * disagree with the book.
  *
  * This runs after every checksummed frame, so it is written for speed:
- * each level's "px:sz" is one shadow entry, appended with a fixed-size
- * copy (a variable one is a library call, and there are 50) followed by
- * the ':' separator; the text is then everything but the last ':'. */
+ * each level's "px:sz" is one piece, appended with a fixed-size copy (a
+ * variable one is a library call, and there are 50) followed by the ':'
+ * separator; the text is then everything but the last ':'. */
 static int book_checksum(venue_t *v, struct okx_book *b, int32_t *out)
 {
-    struct book_level top[2][OKX_CS_LEVELS];
-    size_t n[2];
+    const struct okx_top *t[2];
     /* 2 x 25 pieces of at most 63 bytes and a ':' each, and room for the
      * last 64-byte copy to run past the text. */
     char buf[2 * OKX_CS_LEVELS * 64 + 64];
     char *o = buf;
 
     (void)v;
-    n[0] = book_copy_levels(b->in->book, BOOK_BID, top[0], OKX_CS_LEVELS);
-    n[1] = book_copy_levels(b->in->book, BOOK_ASK, top[1], OKX_CS_LEVELS);
+    for (int s = 0; s < 2; s++) {
+        struct okx_shadow *sh = &b->sh[s];
+        if (!sh->top.whole && sh->top.n < OKX_CS_LEVELS &&
+            top_refill(sh, b->in->book, (enum book_side)s) != 0)
+            return -1;
+        t[s] = &sh->top;
+    }
+    if (++b->cs_frames % OKX_TOP_VERIFY == 0 && top_verify(b) != 0)
+        return -1;
     for (size_t i = 0; i < OKX_CS_LEVELS; i++) {
         for (int s = 0; s < 2; s++) {
-            if (i >= n[s])
+            if (i >= t[s]->n)
                 continue;
-            const struct okx_sent *e = sh_find(&b->sh[s], px_key(top[s][i].price));
-            if (e == NULL)
-                return -1;
-            if (e->tlen <= 32)
-                memcpy(o, e->txt, 32);
+            const char *txt = t[s]->pool[t[s]->slot[i]].txt;
+            size_t tlen = t[s]->pool[t[s]->slot[i]].tlen;
+            if (tlen <= 32)
+                memcpy(o, txt, 32);
             else
-                memcpy(o, e->txt, 64);
-            o += e->tlen;
+                memcpy(o, txt, 64);
+            o += tlen;
             *o++ = ':';
         }
     }
@@ -623,9 +793,9 @@ static void replay_one(struct okx_book *b, const struct okx_bupd *u)
         if (b->cs == OKX_CS_OFF)
             continue;
         if (l->base == 0)
-            sh_del(&b->sh[l->side], px_key(l->px));
+            sh_del(&b->sh[l->side], l->px);
         else if (l->plen == 0 || l->slen == 0 ||
-                 sh_put(&b->sh[l->side], px_key(l->px), l->pxs, l->plen, l->szs,
+                 sh_put(&b->sh[l->side], l->px, l->pxs, l->plen, l->szs,
                         l->slen) != 0)
             b->cs = OKX_CS_OFF;
     }
@@ -1190,6 +1360,7 @@ static int init(venue_t *v, lq_err_t *err)
         struct mkt_instr *in = market_at(v->mkt, i);
         if (in->venue == VENUE_OKX && !in->retired && in->idx < n)
             o->b[in->idx].in = in;
+        shadow_init(&o->b[i]);
     }
     if (v->cfg.ping_interval_s <= 0 || v->cfg.ping_interval_s >= 30)
         v->cfg.ping_interval_s = 25;   /* OKX drops a link idle for 30 s */
@@ -1219,6 +1390,7 @@ static int add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
     if (o->b[in->idx].in == in)
         return 0;
     o->b[in->idx].in = in;
+    shadow_init(&o->b[in->idx]);
     /* As at creation: waiting for a snapshot since the last frame (a
      * replay's clock), which tick times. */
     reset_book(&o->b[in->idx], o->last_rx);
