@@ -118,6 +118,9 @@ struct pindex_sum {
 };
 void pindex_reached(const pindex_t *ix, enum pos_side side, double p,
                     struct pindex_sum *out);
+/* Whether p reaches any position of the side (pindex_reached's count >
+ * 0), in O(1): the nearest LP is the tree's extreme key. */
+int pindex_any_reached(const pindex_t *ix, enum pos_side side, double p);
 /* The next liquidation price beyond p in the direction the price moves
  * (longs: the largest LP < p; shorts: the smallest LP > p).
  * Returns 0, or -1 when there is none. */

@@ -74,13 +74,20 @@ int cascade_run(const book_t *book, const pindex_t *ix, double ref,
         trace->n = 0;
 
     p0 = side == CASCADE_DOWN ? ref * (1 - shock) : ref * (1 + shock);
-    book_ladder(book, bside, p0, &lad);
-
     memset(row, 0, sizeof(*row));
     row->side = side;
     row->shock = shock;
     row->start_price = p0;
     p = p0;
+    /* Most simulations liquidate nothing (small shocks, a calm market).
+     * If p0 does not reach even the nearest LP, the loop below would stop
+     * at once and the ladder would not be read: the row is the rounds-0
+     * row, made without the two tree queries that cost most of a ladder. */
+    if (!pindex_any_reached(ix, pside, p0)) {
+        memset(&lad, 0, sizeof(lad));
+        goto done;
+    }
+    book_ladder(book, bside, p0, &lad);
     for (;;) {
         struct pindex_sum now;
         struct cascade_round r;
@@ -104,8 +111,13 @@ int cascade_run(const book_t *book, const pindex_t *ix, double ref,
         r.exhausted = row->exhausted;
         if (trace && trace_push(trace, &r) != 0)
             return CASCADE_ENOMEM;
+        /* The reached set is a function of p alone: a price that did not
+         * move reaches no one new (an empty ladder, or a fill at p0). */
+        if (p == r.price_before)
+            break;
     }
 
+done:
     row->liquidated = reached.count;
     row->liquidated_qty = reached.qty;
     row->liquidated_notional = reached.notional;

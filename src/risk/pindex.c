@@ -538,6 +538,14 @@ void pindex_reached(const pindex_t *ix, enum pos_side side, double p,
     out->notional = s.n;
 }
 
+int pindex_any_reached(const pindex_t *ix, enum pos_side side, double p)
+{
+    struct agt_entry e;
+
+    return agt_max(ix->tree[side], &e) == AGT_OK &&
+           e.key >= (side == POS_LONG ? p : -p);
+}
+
 int pindex_next_lp(const pindex_t *ix, enum pos_side side, double p,
                    double *lp)
 {
