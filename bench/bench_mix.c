@@ -390,9 +390,12 @@ static int run_figures(size_t ndiffs)
                    (unsigned long long)st.frames);
         else
             printf("pipeline + ladder  %9.0f frames/s            (target >= 400,000: %s; "
-                   "wall %.0f; %llu ladders of 18 simulations, 1e5 positions per side "
-                   "on 3 BTC books)\n", fps, verdict(fps >= 4e5), st.frames / st.wall_s,
-                   (unsigned long long)engine_get_stats(g.eng)->ladders);
+                   "wall %.0f; %llu ladders of 18 rows, %.0f%% of rows kept as no level "
+                   "of their delta reaches them; 1e5 positions per side on 3 BTC "
+                   "books)\n", fps, verdict(fps >= 4e5), st.frames / st.wall_s,
+                   (unsigned long long)engine_get_stats(g.eng)->ladders,
+                   100.0 * (double)engine_get_stats(g.eng)->rows_reused /
+                   (18.0 * (double)engine_get_stats(g.eng)->ladders));
         if (rejected_total(&g))
             fprintf(stderr, "bench_mix: %llu frames rejected or skipped\n",
                     (unsigned long long)rejected_total(&g)), failures++;

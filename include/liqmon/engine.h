@@ -61,6 +61,7 @@ struct engine_stats {
     int64_t first_ts, last_ts;  /* receive times of the first / last event */
     uint64_t events;
     uint64_t ladders;          /* ladders computed */
+    uint64_t rows_reused;      /* rows a book delta could not change (engine.c) */
     uint64_t skipped;          /* ticks whose inputs had not changed */
     uint64_t invalid;          /* ticks on an invalid book / no ref */
     uint64_t liquidated;       /* positions marked liquidated (d <= 0) */

@@ -20,7 +20,9 @@
 enum mev_type {
     MEV_MARK = 0,        /* mark price (and index / oracle where sent) */
     MEV_BOOK_SNAPSHOT,   /* a full book was applied */
-    MEV_BOOK_DELTA,      /* changed levels were applied */
+    MEV_BOOK_DELTA,      /* changed levels were applied: u.book holds
+                            every level the update changed (the engine
+                            keeps ladder rows no level of it can reach) */
     MEV_LIQUIDATION,     /* a venue's liquidation print */
     MEV_OPEN_INTEREST,
     MEV_TRADE,
