@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +35,6 @@
 #include <zlib.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#include <tmmintrin.h>
 #endif
 
 #include "liqmon/capture.h"
@@ -635,59 +633,6 @@ static const char *scan_str(const char *q, const char *end, uint8_t *escaped)
     }
 }
 
-#if defined(__SSE2__)
-/* Store the bytes of x whose bit in drop is clear, in order, at o; return
- * the end of what was kept.  Up to 16 bytes are written whatever is kept.
- * A frame's '"' are all escaped, a backslash every few bytes, and copying
- * around each one was a third of reading a capture line; with SSSE3 one
- * byte shuffle per half block drops them all (the shuffle control of
- * each 8-bit mask comes from keep_tbl).  Chosen once, at load time. */
-static uint8_t keep_tbl[256][8];
-
-__attribute__((target("ssse3")))
-static char *drop16_ssse3(char *o, __m128i x, unsigned drop)
-{
-    unsigned lo = drop & 0xffu, hi = (drop >> 8) & 0xffu;
-    __m128i a = _mm_shuffle_epi8(x, _mm_loadl_epi64((const __m128i *)(const void *)keep_tbl[lo]));
-    __m128i b = _mm_shuffle_epi8(_mm_srli_si128(x, 8),
-                                 _mm_loadl_epi64((const __m128i *)(const void *)keep_tbl[hi]));
-
-    _mm_storel_epi64((__m128i *)(void *)o, a);
-    o += 8 - __builtin_popcount(lo);
-    _mm_storel_epi64((__m128i *)(void *)o, b);
-    return o + 8 - __builtin_popcount(hi);
-}
-
-static char *drop16_plain(char *o, __m128i x, unsigned drop)
-{
-    char b[16];
-
-    _mm_storeu_si128((__m128i *)(void *)b, x);
-    for (int i = 0; i < 16; i++)
-        if (!((drop >> i) & 1u))
-            *o++ = b[i];
-    return o;
-}
-
-static char *(*drop16)(char *o, __m128i x, unsigned drop) = drop16_plain;
-
-__attribute__((constructor))
-static void drop16_init(void)
-{
-    for (unsigned m = 0; m < 256; m++) {
-        int k = 0;
-        for (int i = 0; i < 8; i++)
-            if (!((m >> i) & 1u))
-                keep_tbl[m][k++] = (uint8_t)i;
-        while (k < 8)
-            keep_tbl[m][k++] = 0x80;          /* shuffle in a zero */
-    }
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("ssse3"))
-        drop16 = drop16_ssse3;
-}
-#endif
-
 /* The same, unescaping into out as unescape_inplace would (out has room
  * for end - q + 32 bytes: up to sixteen bytes are stored past the text
  * written so far, and the text never grows when unescaped).  *olen gets
@@ -734,9 +679,17 @@ static const char *unescape_str(const char *q, const char *end, char *out,
                 unsigned sl = (unsigned)_mm_movemask_epi8(
                     _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
                 if (((bs << 1) & ~(qt | sl)) == 0) {
-                    /* keep the first lim bytes but the backslashes */
+                    unsigned pos = 0;
+
                     *escaped = 1;
-                    o = drop16(o, x, bs | (~keep & 0xffffu));
+                    for (unsigned m = bs; m != 0; m &= m - 1) {
+                        unsigned i = (unsigned)__builtin_ctz(m);
+                        memcpy(o, q + pos, 16);
+                        o += i - pos;
+                        pos = i + 1;
+                    }
+                    memcpy(o, q + pos, 16);
+                    o += lim - pos;
                     q += lim;
                     continue;
                 }
