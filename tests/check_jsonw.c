@@ -1,7 +1,8 @@
 /*
- * check_jsonw.c - the JSON writer's number formatting (src/util/jsonw.c):
- * jw_fmt_double prints the first of %.15g, %.16g, %.17g that reads back,
- * byte for byte as printf does, on every kind of double the program
+ * check_jsonw.c - the JSON writer and its number formatting
+ * (src/util/jsonw.c, src/util/numfmt.c): jw_fmt_double prints the first
+ * of %.15g, %.16g, %.17g that reads back, and numfmt_g / numfmt_f print
+ * %.Ng / %.Nf, byte for byte as printf does, on every kind of double the program
  * prints (venue prices, computed liquidation prices and ratios, random
  * bit patterns, neighbours of powers of ten).
  */
@@ -14,6 +15,7 @@
 #include <jansson.h>
 
 #include "liqmon/jsonw.h"
+#include "liqmon/numfmt.h"
 #include "suites.h"
 
 /* The definition, with printf and strtod only. */
@@ -49,9 +51,28 @@ static void same(double d)
         return;
     na = jw_fmt_double(d, a, sizeof(a));
     nb = ref_fmt(d, b, sizeof(b));
-    ck_assert_msg(na == nb && strcmp(a, b) == 0, "%.17g: \"%s\" (%d), printf \"%s\" (%d)",
-                  d, a, na, b, nb);
+    /* ck_abort only on a difference: a Check assertion per value costs a
+     * message to the parent process */
+    if (na != nb || strcmp(a, b) != 0)
+        ck_abort_msg("%.17g: \"%s\" (%d), printf \"%s\" (%d)", d, a, na, b, nb);
     checked++;
+    if (checked % 8 != 0)
+        return;
+    /* on every eighth value: the conversions alert messages use, and a
+     * few more */
+    static const int gp[] = { 1, 2, 6, 10, 12, 17 }, fp[] = { 0, 1, 2, 4 };
+    for (size_t i = 0; i < sizeof(gp) / sizeof(gp[0]); i++) {
+        na = numfmt_g(d, gp[i], a, sizeof(a));
+        nb = snprintf(b, sizeof(b), "%.*g", gp[i], d);
+        if (na != nb || strcmp(a, b) != 0)
+            ck_abort_msg("%%.%dg of %.17g: \"%s\", printf \"%s\"", gp[i], d, a, b);
+    }
+    for (size_t i = 0; i < sizeof(fp) / sizeof(fp[0]); i++) {
+        na = numfmt_f(d, fp[i], a, sizeof(a));
+        nb = snprintf(b, sizeof(b), "%.*f", fp[i], d);
+        if (na != nb || strcmp(a, b) != 0)
+            ck_abort_msg("%%.%df of %.17g: \"%s\", printf \"%s\"", fp[i], d, a, b);
+    }
 }
 
 START_TEST(t_like_printf)
@@ -77,6 +98,11 @@ START_TEST(t_like_printf)
         same(100 * fabs(p - 90123.5) / 90123.5);
         same(p * (double)(1 + rnd() % 1000) * 0.001);
         same((double)(rnd() % 100000) / 7.0);
+    }
+    /* every magnitude printf prints in fixed notation, and around it */
+    for (int i = 0; i < 200000; i++) {
+        double u = (double)(rnd() >> 11) / 9007199254740992.0;
+        same(pow(10, -6 + 23 * u));
     }
     /* random bit patterns over the whole range */
     for (int i = 0; i < 200000; i++) {

@@ -24,6 +24,7 @@
 
 #include "liqmon/alert.h"
 #include "liqmon/jsonw.h"
+#include "liqmon/numfmt.h"
 #include "liqmon/pindex.h"
 
 #define NS 1000000000LL
@@ -624,7 +625,6 @@ static void pos_details(struct jsonw *w, int asked, const struct pos_view *v,
     jw_str(w, v->account);
 }
 
-/* One position_near evaluation of a position (state p may be NULL: none). */
 /* One position_near evaluation of the position with handle h (state p
  * may be NULL: none).  Only (side, LP) decide; the position itself is
  * read from the index only when a record is written, since most
@@ -661,21 +661,30 @@ static void eval_position(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
         next_add(ai, p);
     pb_sync(ai, p, 1);
     if (before >= 0 && pindex_get(ix, h, &pv) == PINDEX_OK) {
+        /* The numbers as "%.2f" and "%.10g" would print them, without
+         * printf: a start or a cascade writes these by the hundred
+         * thousand (numfmt.h). */
+        char pct[32], lpt[32], reft[32], thr[32];
         dec_format(v->qty, qty);
-        if (p->m.level == ALERT_NONE)
-            snprintf(msg, sizeof(msg), "%s %s %s (qty %s): %.2f%% from its "
-                     "liquidation price %.10g (ref %.10g), more than %.2f%%; "
+        numfmt_f(d * 100, 2, pct, sizeof(pct));
+        numfmt_g(v->lp, 10, lpt, sizeof(lpt));
+        numfmt_g(ref, 10, reft, sizeof(reft));
+        if (p->m.level == ALERT_NONE) {
+            numfmt_f((c->warn + c->margin) * 100, 2, thr, sizeof(thr));
+            snprintf(msg, sizeof(msg), "%s %s %s (qty %s): %s%% from its "
+                     "liquidation price %s (ref %s), more than %s%%; "
                      "%s resolved", ai->in->key,
-                     v->side == POS_LONG ? "long" : "short", v->id, qty, d * 100,
-                     v->lp, ref, (c->warn + c->margin) * 100,
-                     alert_level_name((enum alert_level)before));
-        else
-            snprintf(msg, sizeof(msg), "%s %s %s (qty %s): %.2f%% from its "
-                     "liquidation price %.10g (ref %.10g); %s at %.2f%%",
+                     v->side == POS_LONG ? "long" : "short", v->id, qty, pct,
+                     lpt, reft, thr, alert_level_name((enum alert_level)before));
+        } else {
+            numfmt_f((p->m.level == ALERT_CRITICAL ? c->crit : c->warn) * 100, 2, thr,
+                     sizeof(thr));
+            snprintf(msg, sizeof(msg), "%s %s %s (qty %s): %s%% from its "
+                     "liquidation price %s (ref %s); %s at %s%%",
                      ai->in->key, v->side == POS_LONG ? "long" : "short", v->id,
-                     qty, d * 100, v->lp, ref,
-                     alert_level_name((enum alert_level)p->m.level),
-                     (p->m.level == ALERT_CRITICAL ? c->crit : c->warn) * 100);
+                     qty, pct, lpt, reft,
+                     alert_level_name((enum alert_level)p->m.level), thr);
+        }
         pos_details(&w, asked, v, ref, d);
         jw_key(&w, "threshold");
         jw_double(&w, p->m.level == ALERT_CRITICAL ? c->crit :
