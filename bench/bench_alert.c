@@ -139,6 +139,8 @@ static double run(struct setup *s, double *marks, int from, int n, int mark_ever
             struct book_level lv = { REF * (1 - 0.0001), (dec_t)(1 + i % 97) * 1000000 };
             market_apply_delta(s->in, &lv, 1, NULL, 0, (uint64_t)i + 2);
             ev.type = MEV_BOOK_DELTA;
+            ev.u.book.bids.levels = &lv;      /* the delta names its level */
+            ev.u.book.bids.n = 1;
         }
         engine_on_event(s->e, &ev);
         if (s->a) {
