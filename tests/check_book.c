@@ -20,6 +20,7 @@
 
 #include "liqmon/book.h"
 #include "liqmon/dec.h"
+#include "liqmon/market.h"
 #include "suites.h"
 
 static uint64_t g_seed;
@@ -642,12 +643,54 @@ START_TEST(ladder_example)
 }
 END_TEST
 
+/* market_findn (src/market/market.c): the hash table finds every one of
+ * many instruments by (venue, symbol) span, not a prefix, not another
+ * venue's, not a retired one; a symbol retired and added again finds the
+ * new instrument. */
+START_TEST(market_lookup)
+{
+    market_t *m = market_create();
+    struct instrument spec;
+    lq_err_t err;
+    char sym[32];
+
+    ck_assert_ptr_nonnull(m);
+    for (int i = 0; i < 600; i++) {
+        memset(&spec, 0, sizeof(spec));
+        snprintf(spec.symbol, sizeof(spec.symbol), "S%dUSDT", i);
+        ck_assert_ptr_nonnull(market_add(m, (enum venue_id)(i % 2), &spec, &err));
+    }
+    for (int i = 0; i < 600; i++) {
+        snprintf(sym, sizeof(sym), "S%dUSDT", i);
+        struct mkt_instr *in = market_findn(m, (enum venue_id)(i % 2), sym, strlen(sym));
+        ck_assert_ptr_nonnull(in);
+        ck_assert_str_eq(in->spec.symbol, sym);
+        ck_assert_ptr_null(market_findn(m, (enum venue_id)(1 - i % 2), sym, strlen(sym)));
+        ck_assert_ptr_null(market_findn(m, (enum venue_id)(i % 2), sym, strlen(sym) - 1));
+    }
+    /* a span inside a longer frame: only its bytes count */
+    ck_assert_ptr_nonnull(market_findn(m, VENUE_BINANCE, "S10USDT\",\"x", 7));
+    struct mkt_instr *old = market_find(m, VENUE_BINANCE, "S10USDT");
+    market_retire(old);
+    ck_assert_ptr_null(market_find(m, VENUE_BINANCE, "S10USDT"));
+    memset(&spec, 0, sizeof(spec));
+    snprintf(spec.symbol, sizeof(spec.symbol), "S10USDT");
+    struct mkt_instr *again = market_add(m, VENUE_BINANCE, &spec, &err);
+    ck_assert_ptr_nonnull(again);
+    ck_assert_ptr_eq(market_find(m, VENUE_BINANCE, "S10USDT"), again);
+    ck_assert_ptr_ne(again, old);
+    ck_assert_uint_eq(market_count(m), 601);
+    market_destroy(m);
+}
+END_TEST
+
 Suite *book_suite(void)
 {
     Suite *s = suite_create("book");
     TCase *tc = tcase_create("fixed");
 
     tcase_add_test(tc, crossed_rule);
+    tcase_add_test(tc, market_lookup);
     tcase_add_test(tc, bad_levels);
     tcase_add_test(tc, ladder_example);
     suite_add_tcase(s, tc);
