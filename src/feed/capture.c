@@ -772,51 +772,6 @@ special:
     }
 }
 
-/* The value of eight digit characters at p, or -1 when one is not a
- * digit (Lemire's SWAR conversion: pairs, then quads, then the eight). */
-static int64_t digits8(const char *p)
-{
-    uint64_t x;
-
-    memcpy(&x, p, 8);
-    if ((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull ||
-        ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull)
-        return -1;
-    x -= 0x3030303030303030ull;
-    x = x * 10 + (x >> 8);
-    x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-         (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
-    return (int64_t)(uint32_t)x;
-}
-
-/* jtok_i64 of the ts token, faster for what ts always is: 1 to 19
- * digits, no sign (19 digits are below 2^64; above INT64_MAX is out of
- * range, as in jtok_i64).  Anything else goes to jtok_i64 itself. */
-static int ts_i64(const char *s, const struct jtok *t, int i, int64_t *out)
-{
-    const char *p = s + t[i].start;
-    size_t n = t[i].len;
-    uint64_t v = 0;
-
-    if (t[i].type != JT_NUM || n == 0 || n > 19)
-        return jtok_i64(s, t, i, out);
-    for (; n >= 8; n -= 8, p += 8) {
-        int64_t d = digits8(p);
-        if (d < 0)
-            return jtok_i64(s, t, i, out);
-        v = v * 100000000u + (uint64_t)d;
-    }
-    for (; n > 0; n--, p++) {
-        if ((unsigned)(*p - '0') > 9)
-            return jtok_i64(s, t, i, out);
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    if (v > (uint64_t)INT64_MAX)
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
 static void put_tok(struct jtok *t, int i, uint8_t type, uint8_t esc,
                     size_t start, size_t len)
 {
@@ -1010,7 +965,7 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
         memset(f, 0, sizeof(*f));
         f->line = r->line;
         k = key[CK_TS];
-        if (k < 0 || r->tok[k].type != JT_NUM || ts_i64(line, r->tok, k, &f->ts) != 0) {
+        if (k < 0 || r->tok[k].type != JT_NUM || jtok_i64(line, r->tok, k, &f->ts) != 0) {
             report_bad(r, on_bad, arg, "ts: missing or not an integer");
             continue;
         }
