@@ -285,6 +285,33 @@ static const char *vshort(int v)
 
 /* ---- the figures --------------------------------------------------------- */
 
+/* Replay the capture at path into a rig opened by the caller: frames/s per
+ * core (thread CPU time) and the stats; -1 on a replay error. */
+static double replay_timed(struct rig *g, char *path, struct replay_stats *st, double *cpu)
+{
+    struct replay_opts o;
+    lq_err_t err;
+    char *files[1] = { path };
+
+    memset(&o, 0, sizeof(o));
+    double c0 = cpu_s();
+    if (replay_play(g->r, files, 1, &o, st, &err) != 0) {
+        fprintf(stderr, "bench_mix: %s\n", err.msg);
+        return -1;
+    }
+    *cpu = cpu_s() - c0;
+    return st->frames / *cpu;
+}
+
+/* After a run: rejected frames and the books against the model. */
+static void run_checks(struct rig *g, const struct mix *m, const char *what)
+{
+    if (rejected_total(g))
+        fprintf(stderr, "bench_mix: %llu frames rejected or skipped\n",
+                (unsigned long long)rejected_total(g)), failures++;
+    check_books(m, g->m, 7, what);
+}
+
 static int run_figures(size_t ndiffs)
 {
     struct mix *m;
@@ -372,19 +399,10 @@ static int run_figures(size_t ndiffs)
     for (int pipe = 0; pipe < 2; pipe++) {
         if (!RUN(pipe ? "pipeline" : "replay"))
             continue;
-        struct replay_opts o;
         struct replay_stats st;
-        lq_err_t err;
-        char *files[1] = { path };
-        if (rig_open(&g, pipe) != 0)
+        double cpu, fps;
+        if (rig_open(&g, pipe) != 0 || (fps = replay_timed(&g, path, &st, &cpu)) < 0)
             return 1;
-        memset(&o, 0, sizeof(o));
-        double c0 = cpu_s();
-        if (replay_play(g.r, files, 1, &o, &st, &err) != 0) {
-            fprintf(stderr, "bench_mix: %s\n", err.msg);
-            return 1;
-        }
-        double cpu = cpu_s() - c0, fps = st.frames / cpu;
         if (!pipe)
             printf("replay whole mix   %9.0f frames/s per core  %6.1f MB/s  (target >= "
                    "1,000,000: %s; wall %.0f frames/s; %llu frames)\n", fps,
@@ -398,10 +416,7 @@ static int run_figures(size_t ndiffs)
                    (unsigned long long)engine_get_stats(g.eng)->ladders,
                    100.0 * (double)engine_get_stats(g.eng)->rows_reused /
                    (18.0 * (double)engine_get_stats(g.eng)->ladders));
-        if (rejected_total(&g))
-            fprintf(stderr, "bench_mix: %llu frames rejected or skipped\n",
-                    (unsigned long long)rejected_total(&g)), failures++;
-        check_books(m, g.m, 7, pipe ? "pipeline" : "replay");
+        run_checks(&g, m, pipe ? "pipeline" : "replay");
         rig_close(&g);
     }
     unlink(path);
@@ -410,30 +425,19 @@ static int run_figures(size_t ndiffs)
      * shadow), which is what a capture recorded today holds */
     if (RUN("replay")) {
         struct mix *m0 = mix_create2(42, ndiffs, 7, 0, 1);
-        struct replay_opts o;
         struct replay_stats st;
-        lq_err_t err;
         char path0[] = "/tmp/liqmon-mix0-XXXXXX";
-        char *files[1] = { path0 };
+        double cpu, fps;
         if (m0 == NULL || (fd = mkstemp(path0)) < 0)
             return 1;
         close(fd);
-        if (mix_write_capture(m0, path0) != 0 || rig_open(&g, 0) != 0)
+        if (mix_write_capture(m0, path0) != 0 || rig_open(&g, 0) != 0 ||
+            (fps = replay_timed(&g, path0, &st, &cpu)) < 0)
             return 1;
-        memset(&o, 0, sizeof(o));
-        double c0 = cpu_s();
-        if (replay_play(g.r, files, 1, &o, &st, &err) != 0) {
-            fprintf(stderr, "bench_mix: %s\n", err.msg);
-            return 1;
-        }
-        double cpu = cpu_s() - c0, fps = st.frames / cpu;
         printf("replay, OKX cs=0   %9.0f frames/s per core  %6.1f MB/s  (target >= "
                "1,000,000: %s; the mix as OKX production sends it since 2026-06-23)\n",
                fps, st.bytes / cpu / 1e6, verdict(fps >= 1e6));
-        if (rejected_total(&g))
-            fprintf(stderr, "bench_mix: %llu frames rejected or skipped\n",
-                    (unsigned long long)rejected_total(&g)), failures++;
-        check_books(m0, g.m, 7, "replay cs=0");
+        run_checks(&g, m0, "replay cs=0");
         rig_close(&g);
         unlink(path0);
         mix_destroy(m0);

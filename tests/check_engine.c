@@ -60,7 +60,10 @@ static void teardown(struct fixture *f)
     market_destroy(f->m);
 }
 
-static void emit(struct fixture *f, enum mev_type t, int64_t ts)
+/* An event of type t; a delta names its levels (b, a), as adapters'
+ * deltas do (event.h). */
+static void emit_levels(struct fixture *f, enum mev_type t, const struct book_level *b,
+                        size_t nb, const struct book_level *a, size_t na, int64_t ts)
 {
     struct mkt_event ev;
 
@@ -69,24 +72,16 @@ static void emit(struct fixture *f, enum mev_type t, int64_t ts)
     ev.venue = VENUE_BINANCE;
     ev.instr = f->in;
     ev.recv_ts = ts;
-    engine_on_event(f->e, &ev);
-}
-
-static void emit_delta(struct fixture *f, const struct book_level *b, size_t nb,
-                       const struct book_level *a, size_t na, int64_t ts)
-{
-    struct mkt_event ev;
-
-    memset(&ev, 0, sizeof(ev));
-    ev.type = MEV_BOOK_DELTA;
-    ev.venue = VENUE_BINANCE;
-    ev.instr = f->in;
-    ev.recv_ts = ts;
     ev.u.book.bids.levels = b;
     ev.u.book.bids.n = nb;
     ev.u.book.asks.levels = a;
     ev.u.book.asks.n = na;
     engine_on_event(f->e, &ev);
+}
+
+static void emit(struct fixture *f, enum mev_type t, int64_t ts)
+{
+    emit_levels(f, t, NULL, 0, NULL, 0, ts);
 }
 
 /* The engine's ladder must equal a fresh cascade_ladder on the present
@@ -175,8 +170,8 @@ START_TEST(test_every_tick_fresh)
                 ck_abort_msg("crossed in a non-crossing generator");
             /* the delta names its level, as every adapter's does (event.h) */
             struct book_level lv = { p, q };
-            emit_delta(&f, side == BOOK_BID ? &lv : NULL, side == BOOK_BID,
-                       side == BOOK_ASK ? &lv : NULL, side == BOOK_ASK, t);
+            emit_levels(&f, MEV_BOOK_DELTA, side == BOOK_BID ? &lv : NULL, side == BOOK_BID,
+                        side == BOOK_ASK ? &lv : NULL, side == BOOK_ASK, t);
         } else {
             struct pos_spec s = { 0 };
             uint32_t h = (uint32_t)trng_below(&r, 400);
