@@ -438,6 +438,10 @@ static void render_engine(metrics_t *m, struct mbuf *b)
     mb_family(b, "liqmon_ladders_skipped_total", "counter",
               "Ticks whose inputs had not changed (no ladder needed).");
     mb_sample_u(b, "liqmon_ladders_skipped_total", NULL, (unsigned long long)es->skipped);
+    mb_family(b, "liqmon_ladder_rows_kept_total", "counter",
+              "Ladder rows a book delta could not reach, kept without a simulation.");
+    mb_sample_u(b, "liqmon_ladder_rows_kept_total", NULL,
+                (unsigned long long)es->rows_reused);
     mb_family(b, "liqmon_positions_liquidated_total", "counter",
               "Tracked positions marked liquidated (the price crossed their "
               "liquidation price).");

@@ -69,6 +69,9 @@ prev = -1
 for k, x in b:
     assert x >= prev, (k, x, prev)
     prev = x
+# the engine kept rows that deltas could not reach, never more than it had
+kept, lad = v["liqmon_ladder_rows_kept_total"], v["liqmon_ladders_total"]
+assert 0 < kept <= 18 * lad, (kept, lad)
 # snapshots every second, alerts and prints: the store has written rows
 assert v["liqmon_store_rows_written_total"] > 0, v["liqmon_store_rows_written_total"]
 assert v["liqmon_store_lost_total"] == 0
