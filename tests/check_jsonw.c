@@ -1,6 +1,6 @@
 /*
  * check_jsonw.c - the JSON writer and its number formatting
- * (src/util/jsonw.c, src/util/numfmt.c): jw_fmt_double prints the first
+ * (src/util/jsonw.c, src/util/numfmt.c): numfmt_shortest (jw_double) prints the first
  * of %.15g, %.16g, %.17g that reads back, and numfmt_g / numfmt_f print
  * %.Ng / %.Nf, byte for byte as printf does, on every kind of double the program
  * prints (venue prices, computed liquidation prices and ratios, random
@@ -49,7 +49,7 @@ static void same(double d)
 
     if (!isfinite(d))
         return;
-    na = jw_fmt_double(d, a, sizeof(a));
+    na = numfmt_shortest(d, a, sizeof(a));
     nb = ref_fmt(d, b, sizeof(b));
     /* ck_abort only on a difference: a Check assertion per value costs a
      * message to the parent process */

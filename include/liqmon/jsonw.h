@@ -44,7 +44,4 @@ void jw_null(struct jsonw *w);
 /* A value already rendered as JSON (trusted: written by this program). */
 void jw_raw(struct jsonw *w, const char *json);
 
-/* Format d in the shortest round-trip form into buf (>= 32 bytes). */
-int jw_fmt_double(double d, char *buf, size_t size);
-
 #endif

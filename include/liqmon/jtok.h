@@ -98,9 +98,13 @@ static inline int jtok_streq(const char *s, const struct jtok *t, int i,
 
 /* Numbers from a JT_NUM or a JT_STR holding a JSON number ("0.001"), of
  * any length.  Return 0 or -1 (wrong type, not a number, out of range:
- * dec beyond DEC_MAX_UNITS, double beyond DBL_MAX, int64). */
-int jtok_dec(const char *s, const struct jtok *t, int i, dec_t *out);
-int jtok_double(const char *s, const struct jtok *t, int i, double *out);
+ * dec beyond DEC_MAX_UNITS, double beyond DBL_MAX, int64).  jtok_dec and
+ * jtok_double are below jtok_parse_double, inline: every level of every
+ * depth frame reads two numbers. */
+static inline int jtok_is_num(const struct jtok *t, int i)
+{
+    return i >= 0 && (t[i].type == JT_NUM || t[i].type == JT_STR);
+}
 int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out);
 
 /* Copy a string token's raw bytes into buf (size bytes, NUL-terminated);
@@ -114,6 +118,20 @@ int jtok_strcpy(const char *s, const struct jtok *t, int i, char *buf,
  * is copied to the heap for strtod).  Returns 0, or -1 when the text is
  * not a number or its value is beyond the double range. */
 int jtok_parse_double(const char *p, size_t len, double *out);
+
+static inline int jtok_dec(const char *s, const struct jtok *t, int i, dec_t *out)
+{
+    if (!jtok_is_num(t, i))
+        return -1;
+    return dec_parse(s + t[i].start, t[i].len, out) == DEC_OK ? 0 : -1;
+}
+
+static inline int jtok_double(const char *s, const struct jtok *t, int i, double *out)
+{
+    if (!jtok_is_num(t, i))
+        return -1;
+    return jtok_parse_double(s + t[i].start, t[i].len, out);
+}
 /* Length of the JSON number (RFC 8259 grammar) starting at p, before
  * end; 0 when none starts there.  For readers that scan a known shape
  * without tokenizing (capture.c's fast path). */

@@ -116,7 +116,15 @@ void market_retire(struct mkt_instr *in);
 /* Mark the book unusable and say why (copied). */
 void market_invalidate(struct mkt_instr *in, const char *reason);
 
-/* Venue quantity units to base units (OKX contracts x ctVal), exact. */
-dec_t market_to_base(const struct mkt_instr *in, dec_t venue_qty);
+/* Venue quantity units to base units (OKX contracts x ctVal), exact.
+ * Inline: every book level passes here, and all but OKX's (those with a
+ * ctVal) leave unchanged, without a call. */
+dec_t market_to_base_scaled(dec_t venue_qty, dec_t contract_value);
+static inline dec_t market_to_base(const struct mkt_instr *in, dec_t venue_qty)
+{
+    dec_t cv = in->spec.contract_value;
+
+    return cv == 0 || cv == DEC_SCALE ? venue_qty : market_to_base_scaled(venue_qty, cv);
+}
 
 #endif

@@ -715,7 +715,7 @@ static void eval_liquidated(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
     struct pos_view v;
     struct pstate *p = pos_find(ai, h);
     const struct prints *pr;
-    char msg[400], qty[DEC_STRLEN];
+    char msg[400], qty[DEC_STRLEN], reft[32], lpt[32];
     struct jsonw w;
     double d;
 
@@ -729,9 +729,11 @@ static void eval_liquidated(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
             int before = p->m.level;
             p->m.level = ALERT_NONE;
             p->m.hold_start = -1;
-            snprintf(msg, sizeof(msg), "%s %s %s: liquidated (ref %.10g crossed "
-                     "its liquidation price %.10g); %s resolved", ai->in->key,
-                     v.side == POS_LONG ? "long" : "short", v.id, ref, v.lp,
+            numfmt_g(ref, 10, reft, sizeof(reft));
+            numfmt_g(v.lp, 10, lpt, sizeof(lpt));
+            snprintf(msg, sizeof(msg), "%s %s %s: liquidated (ref %s crossed "
+                     "its liquidation price %s); %s resolved", ai->in->key,
+                     v.side == POS_LONG ? "long" : "short", v.id, reft, lpt,
                      alert_level_name((enum alert_level)before));
             pos_details(&w, ALERT_NONE, &v, ref, d);
             level_record(a, ALERT_POSITION_NEAR, v.id, ai->in->venue, ai->in->key,
@@ -740,9 +742,11 @@ static void eval_liquidated(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
         pos_forget(ai, p);
     }
     dec_format(v.qty, qty);
-    snprintf(msg, sizeof(msg), "%s %s %s (qty %s) liquidated: ref %.10g crossed its "
-             "liquidation price %.10g; %s", ai->in->key,
-             v.side == POS_LONG ? "long" : "short", v.id, qty, ref, v.lp,
+    numfmt_g(ref, 10, reft, sizeof(reft));
+    numfmt_g(v.lp, 10, lpt, sizeof(lpt));
+    snprintf(msg, sizeof(msg), "%s %s %s (qty %s) liquidated: ref %s crossed its "
+             "liquidation price %s; %s", ai->in->key,
+             v.side == POS_LONG ? "long" : "short", v.id, qty, reft, lpt,
              ai->in->venue == VENUE_HYPERLIQUID ? "the venue publishes no "
              "liquidation prints" : printed_recently(pr, t) ? "the venue printed "
              "a liquidation of that side in the 5 s before" : "no venue print of "

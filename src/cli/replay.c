@@ -26,6 +26,7 @@
 
 #include "liqmon/capture.h"
 #include "liqmon/jsonw.h"
+#include "liqmon/numfmt.h"
 #include "liqmon/log.h"
 #include "liqmon/render.h"
 #include "liqmon/replay.h"
@@ -180,11 +181,11 @@ static void print_text(market_t *m, venue_t *const v[VENUE_COUNT],
         if (!instr_seen(in))
             continue;
         if (in->mark > 0)
-            jw_fmt_double(in->mark, mk, sizeof(mk));
+            numfmt_shortest(in->mark, mk, sizeof(mk));
         if (book_best(in->book, BOOK_BID, &bb) == 0)
-            jw_fmt_double(bb.price, b, sizeof(b));
+            numfmt_shortest(bb.price, b, sizeof(b));
         if (book_best(in->book, BOOK_ASK, &ba) == 0)
-            jw_fmt_double(ba.price, a, sizeof(a));
+            numfmt_shortest(ba.price, a, sizeof(a));
         printf("%-28s %14s %14s %14s %7zu %7zu %s%s%s\n", in->key, mk, b, a,
                book_level_count(in->book, BOOK_BID),
                book_level_count(in->book, BOOK_ASK),

@@ -480,6 +480,55 @@ static unsigned hex4(const char *p)
     return v;
 }
 
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* 1 when p[0..4) are hex digits (the bytes exist: the caller checked). */
+static int hex4_ok(const char *p)
+{
+    return hexdig(p[0]) >= 0 && hexdig(p[1]) >= 0 && hexdig(p[2]) >= 0 &&
+           hexdig(p[3]) >= 0;
+}
+
+/* Write what the escape at q (the byte after its backslash, checked to be
+ * a JSON escape) stands for at *o; return the byte after it, or NULL
+ * when a high surrogate is followed by an escape that is not one.  A
+ * high surrogate followed by an escaped low one is one code point;
+ * anything else is taken alone.  Both unescapers below use it. */
+static const char *decode_escape(const char *q, const char *end, char **o)
+{
+    switch (*q) {
+    case 'b': *(*o)++ = '\b'; return q + 1;
+    case 'f': *(*o)++ = '\f'; return q + 1;
+    case 'n': *(*o)++ = '\n'; return q + 1;
+    case 'r': *(*o)++ = '\r'; return q + 1;
+    case 't': *(*o)++ = '\t'; return q + 1;
+    case 'u': {
+        unsigned cp = hex4(q + 1);
+        q += 5;
+        if (cp >= 0xD800 && cp < 0xDC00 && end - q >= 6 && q[0] == '\\' && q[1] == 'u') {
+            if (!hex4_ok(q + 2))
+                return NULL;
+            unsigned lo = hex4(q + 2);
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                q += 6;
+            }
+        }
+        put_utf8(o, cp);
+        return q;
+    }
+    default:                          /* " \ / */
+        *(*o)++ = *q;
+        return q + 1;
+    }
+}
+
 /* Unescape string token i of line in place and NUL-terminate it.  jtok
  * already checked every escape.  Returns the new length. */
 static size_t unescape_inplace(char *line, const struct jtok *t)
@@ -495,29 +544,8 @@ static size_t unescape_inplace(char *line, const struct jtok *t)
             *out++ = *in++;
             continue;
         }
-        in++;
-        switch (*in) {
-        case 'b': *out++ = '\b'; in++; break;
-        case 'f': *out++ = '\f'; in++; break;
-        case 'n': *out++ = '\n'; in++; break;
-        case 'r': *out++ = '\r'; in++; break;
-        case 't': *out++ = '\t'; in++; break;
-        case 'u': {
-            unsigned cp = hex4(in + 1);
-            in += 5;
-            if (cp >= 0xD800 && cp < 0xDC00 && end - in >= 6 && in[0] == '\\' &&
-                in[1] == 'u') {
-                unsigned lo = hex4(in + 2);
-                if (lo >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    in += 6;
-                }
-            }
-            put_utf8(&out, cp);
-            break;
-        }
-        default: *out++ = *in++; break;   /* " \ / */
-        }
+        /* jtok checked the escape, and the escape after a high surrogate */
+        in = (char *)decode_escape(in + 1, end, &out);
     }
     *out = '\0';
     return (size_t)(out - (line + t->start));
@@ -555,21 +583,6 @@ static int key_id(const char *k, size_t n)
     case 9: return memcmp(k, "frame_b64", 9) == 0 ? CK_FRAME_B64 : -1;
     }
     return -1;
-}
-
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* 1 when p[0..4) are hex digits (the bytes exist: the caller checked). */
-static int hex4_ok(const char *p)
-{
-    return hexdig(p[0]) >= 0 && hexdig(p[1]) >= 0 && hexdig(p[2]) >= 0 &&
-           hexdig(p[3]) >= 0;
 }
 
 /* The bytes of x that are '"', '\\' or below 0x20, as high bits; the
@@ -740,35 +753,8 @@ special:
         }
         *escaped = 1;
         q++;
-        if (escape_ok(q, end) == NULL)
+        if (escape_ok(q, end) == NULL || (q = decode_escape(q, end, &o)) == NULL)
             return NULL;
-        switch (*q) {
-        case 'b': *o++ = '\b'; q++; break;
-        case 'f': *o++ = '\f'; q++; break;
-        case 'n': *o++ = '\n'; q++; break;
-        case 'r': *o++ = '\r'; q++; break;
-        case 't': *o++ = '\t'; q++; break;
-        case 'u': {
-            /* As unescape_inplace: a high surrogate followed by an escaped
-             * low one is one code point; anything else is taken alone.  The
-             * second escape must be valid for the line to be JSON at all. */
-            unsigned cp = hex4(q + 1);
-            q += 5;
-            if (cp >= 0xD800 && cp < 0xDC00 && end - q >= 6 && q[0] == '\\' &&
-                q[1] == 'u') {
-                if (!hex4_ok(q + 2))
-                    return NULL;
-                unsigned lo = hex4(q + 2);
-                if (lo >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    q += 6;
-                }
-            }
-            put_utf8(&o, cp);
-            break;
-        }
-        default: *o++ = *q++; break;   /* " \ / */
-        }
     }
 }
 

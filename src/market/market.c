@@ -246,9 +246,9 @@ void market_invalidate(struct mkt_instr *in, const char *reason)
 }
 
 /* q * cv / 1e8, rounded half to even: both are 1e-8 units.  Out of line
- * so that market_to_base's common case (no conversion: every venue but
- * OKX, and OKX instruments without a ctVal) saves no registers. */
-static dec_t __attribute__((noinline)) to_base_scaled(dec_t q, dec_t cv)
+ * (market_to_base in market.h is the inline front) so that the common
+ * case, no conversion, saves no registers. */
+dec_t market_to_base_scaled(dec_t q, dec_t cv)
 {
     /* Every OKX level with a ctVal comes through here.  When the product
      * fits in 64 bits (a book level's size in contracts times a ctVal such
@@ -281,15 +281,6 @@ static dec_t __attribute__((noinline)) to_base_scaled(dec_t q, dec_t cv)
         out++;
     }
     return out;
-}
-
-dec_t market_to_base(const struct mkt_instr *in, dec_t q)
-{
-    dec_t cv = in->spec.contract_value;
-
-    if (cv == 0 || cv == DEC_SCALE)
-        return q;
-    return to_base_scaled(q, cv);
 }
 
 static int cmp_str(const void *a, const void *b)

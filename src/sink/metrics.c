@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "liqmon/jsonw.h"
+#include "liqmon/numfmt.h"
 #include "liqmon/pindex.h"
 #include "liqmon/version.h"
 
@@ -134,7 +134,7 @@ static void mb_double(struct mbuf *b, double v)
     else if (isinf(v))
         mb_printf(b, v > 0 ? "+Inf" : "-Inf");
     else {
-        jw_fmt_double(v, tmp, sizeof(tmp));
+        numfmt_shortest(v, tmp, sizeof(tmp));
         mb_printf(b, "%s", tmp);
     }
 }
@@ -183,7 +183,7 @@ static void mb_histogram(struct mbuf *b, const char *name, const char *help,
     mb_family(b, name, "histogram", help);
     for (size_t i = 0; i < nedges; i++) {
         const char *l[] = { "le", le, NULL };
-        jw_fmt_double(edges[i], le, sizeof(le));
+        numfmt_shortest(edges[i], le, sizeof(le));
         mb_sample_u(b, bucket, l, (unsigned long long)lathist_count_le(h, (uint64_t)llround(edges[i] * 1e9)));
     }
     {

@@ -127,11 +127,6 @@ void jw_str(struct jsonw *w, const char *s)
     put_escaped(w, s);
 }
 
-int jw_fmt_double(double d, char *buf, size_t size)
-{
-    return numfmt_shortest(d, buf, size);
-}
-
 void jw_double(struct jsonw *w, double d)
 {
     char buf[40];
@@ -142,7 +137,7 @@ void jw_double(struct jsonw *w, double d)
         return;
     }
     sep(w);
-    n = jw_fmt_double(d, buf, sizeof(buf));
+    n = numfmt_shortest(d, buf, sizeof(buf));
     put(w, buf, (size_t)n);
 }
 

@@ -416,18 +416,6 @@ int jtok_at(const struct jtok *t, int arr, uint32_t idx)
     return i;
 }
 
-static int num_span(const struct jtok *t, int i)
-{
-    return i >= 0 && (t[i].type == JT_NUM || t[i].type == JT_STR);
-}
-
-int jtok_dec(const char *s, const struct jtok *t, int i, dec_t *out)
-{
-    if (!num_span(t, i))
-        return -1;
-    return dec_parse(s + t[i].start, t[i].len, out) == DEC_OK ? 0 : -1;
-}
-
 static const double pow10_exact[23] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
     1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
@@ -513,13 +501,6 @@ slow:
     return parse_double_slow(p, len, out);
 }
 
-int jtok_double(const char *s, const struct jtok *t, int i, double *out)
-{
-    if (!num_span(t, i))
-        return -1;
-    return jtok_parse_double(s + t[i].start, t[i].len, out);
-}
-
 /* The value of eight digit characters at p, or -1 when one is not a
  * digit (Lemire's SWAR conversion: pairs, then quads, then the eight).
  * Timestamps and update ids are 13-19 digits, and every frame has a few. */
@@ -544,7 +525,7 @@ int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out)
     int neg = 0;
     uint64_t v = 0;
 
-    if (!num_span(t, i) || t[i].len == 0)
+    if (!jtok_is_num(t, i) || t[i].len == 0)
         return -1;
     p = s + t[i].start;
     end = p + t[i].len;

@@ -68,22 +68,22 @@ static int reads_back_exact(uint64_t q, int k, uint64_t M, int s)
     return (dv == lo || dv == hi) && (M & 1) == 0;
 }
 
-/* The P significant digits (q, with *k decimals) of a = M * 2^-s. */
-static int digits(double a, uint64_t M, int s, int P, uint64_t *q, int *k)
+/* The P significant digits (q, with *k decimals) of a = M * 2^-s.  *x is
+ * a's decimal exponent, perhaps one off (split's log10): it is corrected
+ * here, so that the next precision asked for starts from the right one. */
+static int digits(uint64_t M, int s, int P, int *x, uint64_t *q, int *k)
 {
-    int x = (int)floor(log10(a));      /* may be one off near 10^x */
-
     for (int tries = 0; tries < 3; tries++) {
-        int kk = P - 1 - x;
+        int kk = P - 1 - *x;
         uint64_t fl, v;
         if (kk < 0 || kk > 20)
             return -1;
         v = round_scaled(M, s, kk, &fl);
         /* the integer part must have P digits: else x was one off */
         if (fl >= p10u[P]) {
-            x++;
+            (*x)++;
         } else if (fl < p10u[P - 1]) {
-            x--;
+            (*x)--;
         } else {
             if (v == p10u[P]) {        /* 99.95 -> 100.0: one digit more */
                 v /= 10;
@@ -135,9 +135,10 @@ static int put_g(double d, uint64_t q, int k, int P, char *buf)
     return n;
 }
 
-/* |d| = M * 2^-s exactly, when 1e-4 <= |d| < 1e15 (then 3 <= s <= 66);
- * -1 otherwise (and for NaN). */
-static int split(double d, uint64_t *M, int *s)
+/* |d| = M * 2^-s exactly, when 1e-4 <= |d| < 1e15 (then 3 <= s <= 66),
+ * and *x (if x is not NULL) its decimal exponent, maybe one off near a
+ * power of ten; -1 otherwise (and for NaN). */
+static int split(double d, uint64_t *M, int *s, int *x)
 {
     double a = fabs(d);
     int e;
@@ -147,16 +148,18 @@ static int split(double d, uint64_t *M, int *s)
     double fr = frexp(a, &e);              /* a = fr * 2^e, fr in [0.5, 1) */
     *M = (uint64_t)ldexp(fr, 53);
     *s = 53 - e;
+    if (x != NULL)
+        *x = (int)floor(log10(a));
     return 0;
 }
 
 int numfmt_g(double d, int prec, char *buf, size_t size)
 {
     uint64_t M, q;
-    int s, k, n;
+    int s, x, k, n;
 
-    if (size >= 32 && prec >= 1 && prec <= 17 && split(d, &M, &s) == 0 &&
-        digits(fabs(d), M, s, prec, &q, &k) == 0 && (n = put_g(d, q, k, prec, buf)) > 0)
+    if (size >= 32 && prec >= 1 && prec <= 17 && split(d, &M, &s, &x) == 0 &&
+        digits(M, s, prec, &x, &q, &k) == 0 && (n = put_g(d, q, k, prec, buf)) > 0)
         return n;
     return snprintf(buf, size, "%.*g", prec, d);
 }
@@ -167,7 +170,7 @@ int numfmt_f(double d, int decimals, char *buf, size_t size)
     int s, n = 0;
 
     /* |d| * 10^decimals < 1e19 < 2^64 */
-    if (size < 32 || decimals < 0 || decimals > 4 || split(d, &M, &s) != 0)
+    if (size < 32 || decimals < 0 || decimals > 4 || split(d, &M, &s, NULL) != 0)
         return snprintf(buf, size, "%.*f", decimals, d);
     uint64_t q = round_scaled(M, s, decimals, &fl);
     uint64_t ip = q / p10u[decimals], fp = q % p10u[decimals];
@@ -194,11 +197,11 @@ int numfmt_f(double d, int decimals, char *buf, size_t size)
 int numfmt_shortest(double d, char *buf, size_t size)
 {
     uint64_t M, q;
-    int s, k, n;
+    int s, x, k, n;
 
-    if (size >= 32 && split(d, &M, &s) == 0) {
+    if (size >= 32 && split(d, &M, &s, &x) == 0) {
         for (int P = 15; P <= 17; P++) {
-            if (digits(fabs(d), M, s, P, &q, &k) != 0)
+            if (digits(M, s, P, &x, &q, &k) != 0)
                 break;
             if (P == 17 || reads_back_exact(q, k, M, s)) {
                 n = put_g(d, q, k, P, buf);

@@ -139,7 +139,7 @@ struct okx_top {
     double rk[OKX_TOP_CAP];
     uint8_t slot[OKX_TOP_CAP];     /* pool index, in rank order */
     uint8_t freel[OKX_TOP_CAP];    /* free pool indexes: freel[0..nfree) */
-    uint8_t n, nfree, whole, init;
+    uint8_t n, nfree, whole;
     struct {
         uint8_t tlen;
         char txt[64];              /* "px:sz", tlen <= 63 */
@@ -211,8 +211,8 @@ struct okx {
  * against zlib on 200,000 random buffers of 0-4,000 bytes at every
  * alignment when this was written; every checksummed frame of the OKX
  * tests and of bench_mix goes through it, and a wrong CRC there is a
- * resync).  (The
- * SSE4.2 crc32 instruction is CRC-32C, another polynomial: not usable.)
+ * resync).  (The SSE4.2 crc32 instruction is CRC-32C, another
+ * polynomial: not usable.)
  * A string of 25 levels a side is far below uInt's range. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -342,7 +342,6 @@ static void top_clear(struct okx_top *t)
     t->nfree = OKX_TOP_CAP;
     for (int i = 0; i < OKX_TOP_CAP; i++)
         t->freel[i] = (uint8_t)(OKX_TOP_CAP - 1 - i);
-    t->init = 1;
 }
 
 /* First position whose rank is >= rk. */
@@ -642,14 +641,14 @@ static int top_verify(const struct okx_book *b)
 }
 
 /* Signed CRC32 of the book's top 25 levels per side, from the caches.
- * Returns 0 and *out, or -1 when a level's text is missing or the caches
- * disagree with the book.
+ * Returns NULL and *out, or why it cannot: a level's text is missing, or
+ * the caches disagree with the book (a resync's reason).
  *
  * This runs after every checksummed frame, so it is written for speed:
  * each level's "px:sz" is one piece, appended with a fixed-size copy (a
  * variable one is a library call, and there are 50) followed by the ':'
  * separator; the text is then everything but the last ':'. */
-static int book_checksum(venue_t *v, struct okx_book *b, int32_t *out)
+static const char *book_checksum(struct okx_book *b, int32_t *out)
 {
     const struct okx_top *t[2];
     /* 2 x 25 pieces of at most 63 bytes and a ':' each, and room for the
@@ -657,16 +656,15 @@ static int book_checksum(venue_t *v, struct okx_book *b, int32_t *out)
     char buf[2 * OKX_CS_LEVELS * 64 + 64];
     char *o = buf;
 
-    (void)v;
     for (int s = 0; s < 2; s++) {
         struct okx_shadow *sh = &b->sh[s];
         if (!sh->top.whole && sh->top.n < OKX_CS_LEVELS &&
             top_refill(sh, b->in->book, (enum book_side)s) != 0)
-            return -1;
+            return "checksum: a top level's text is missing";
         t[s] = &sh->top;
     }
     if (++b->cs_frames % OKX_TOP_VERIFY == 0 && top_verify(b) != 0)
-        return -1;
+        return "checksum: the book's top levels differ from their text";
     for (size_t i = 0; i < OKX_CS_LEVELS; i++) {
         for (int s = 0; s < 2; s++) {
             if (i >= t[s]->n)
@@ -682,26 +680,28 @@ static int book_checksum(venue_t *v, struct okx_book *b, int32_t *out)
         }
     }
     *out = (int32_t)okx_crc32(buf, o > buf ? (size_t)(o - buf) - 1 : 0);
-    return 0;
+    return NULL;
 }
 
-/* Checksum policy after a frame was applied; 0 fine, -1 mismatch. */
-static int check_sum(venue_t *v, struct okx_book *b, int32_t cs)
+/* Checksum policy after a frame was applied: NULL when fine, else the
+ * reason to resync. */
+static const char *check_sum(struct okx_book *b, int32_t cs)
 {
     int32_t mine;
+    const char *why;
 
     if (cs == 0) {
         if (b->cs == OKX_CS_UNKNOWN)
             cs_off(b);   /* production since 2026-06-23: not validated */
-        return 0;
+        return NULL;
     }
     if (b->cs == OKX_CS_UNKNOWN)
         b->cs = OKX_CS_ON;
     if (b->cs != OKX_CS_ON)
-        return 0;
-    if (book_checksum(v, b, &mine) != 0 || mine != cs)
-        return -1;
-    return 0;
+        return NULL;
+    if ((why = book_checksum(b, &mine)) != NULL)
+        return why;
+    return mine != cs ? "checksum mismatch" : NULL;
 }
 
 /* Emit a snapshot event of the whole (final) book. */
@@ -845,8 +845,9 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
     sh_clear(&b->sh[1]);
     shadow_tokens(b, d, v->tok, arr[0], 0, v->lv[0]);
     shadow_tokens(b, d, v->tok, arr[1], 1, v->lv[1]);
-    if (!from_rest && check_sum(v, b, cs) != 0) {
-        resync(v, b, "checksum mismatch", now);
+    const char *why;
+    if (!from_rest && (why = check_sum(b, cs)) != NULL) {
+        resync(v, b, why, now);
         return;
     }
     /* Replay what was buffered. */
@@ -866,8 +867,8 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
             b->seq = u->seq;
             b->bridge = 0;
         }
-        if (b->cs != OKX_CS_OFF && check_sum(v, b, u->checksum) != 0) {
-            resync(v, b, "checksum mismatch", now);
+        if (b->cs != OKX_CS_OFF && (why = check_sum(b, u->checksum)) != NULL) {
+            resync(v, b, why, now);
             return;
         }
     }
@@ -967,8 +968,9 @@ static int apply_update(venue_t *v, struct okx_book *b, const char *d,
         resync(v, b, "crossed book", now);
         return 0;
     }
-    if (check_sum(v, b, m->cs) != 0) {
-        resync(v, b, "checksum mismatch", now);
+    const char *why = check_sum(b, m->cs);
+    if (why != NULL) {
+        resync(v, b, why, now);
         return 0;
     }
     if (m->has_seq) {

@@ -320,32 +320,15 @@ long venue__parse_levels(venue_t *v, const char *s, int arr, int side,
     lv = venue__levels(v, side, n ? n : 1);
     if (lv == NULL)
         return -1 - VREJ_SCHEMA;
-    /* Every level of every depth frame passes here, so the loop is kept
-     * lean: jtok_double and jtok_dec are written out (a number or string
-     * token, then jtok_parse_double / dec_parse on its text: the same
-     * checks, two calls fewer a level), and market_to_base is skipped
-     * when it would return the quantity unchanged (no ctVal: every venue
-     * but OKX). */
-    int convert = -1;     /* unknown until a level needs it: in is read
-                             only then, as market_to_base did */
     for (int i = jtok_first(t, arr); k < n; i = jtok_next(t, i), k++) {
         dec_t q;
-        const struct jtok *px = &t[i + 1], *qt;
         if (t[i].type != JT_ARR || t[i].size < 2)
             return -1 - VREJ_SCHEMA;
         /* i + 1 is the price; its subtree ends where the qty starts. */
-        qt = &t[px->end];
-        if ((px->type != JT_NUM && px->type != JT_STR) ||
-            jtok_parse_double(s + px->start, px->len, &lv[k].price) != 0 ||
-            !(lv[k].price > 0) ||
-            (qt->type != JT_NUM && qt->type != JT_STR) ||
-            dec_parse(s + qt->start, qt->len, &q) != DEC_OK || q < 0)
+        if (jtok_double(s, t, i + 1, &lv[k].price) != 0 || !(lv[k].price > 0) ||
+            jtok_dec(s, t, (int)t[i + 1].end, &q) != 0 || q < 0)
             return -1 - VREJ_NUMBER;
-        if (convert < 0) {
-            dec_t cv = in->spec.contract_value;
-            convert = !(cv == 0 || cv == DEC_SCALE);
-        }
-        lv[k].qty = convert ? market_to_base(in, q) : q;
+        lv[k].qty = market_to_base(in, q);
     }
     *out = lv;
     return (long)n;
