@@ -93,6 +93,9 @@ size_t capture_lines(const capture_reader_t *r);
 /* Bytes of the file read so far and its size (for progress; 0 if
  * unknown). */
 uint64_t capture_pos(const capture_reader_t *r);
+/* on: read with the portable code only, not the CPU-specific fast paths
+ * (SSSE3), which must give the same frames: for tests and benchmarks. */
+void capture_set_portable(capture_reader_t *r, int on);
 uint64_t capture_size(const capture_reader_t *r);
 
 /* Append one frame to buf as a capture line (with the '\n').  Returns the

@@ -36,6 +36,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#include <tmmintrin.h>
+#define CAPTURE_PSHUFB 1
+#endif
 
 #include "liqmon/capture.h"
 #include "liqmon/jtok.h"
@@ -92,7 +96,30 @@ struct capture_reader {
     size_t bincap;
     char *fbuf;             /* the frame unescaped by the fast path */
     size_t fcap;
+    int pshufb;             /* unescape_str may use SSSE3 (the CPU has it) */
 };
+
+#ifdef CAPTURE_PSHUFB
+/* pack_idx[m]: the positions of the zero bits of the byte m, in order,
+ * then zeros; pack_keep[m]: how many there are.  A pshufb with pack_idx[m]
+ * moves the bytes of an 8-byte group that m does not mark to its front:
+ * the backslashes of a block of simple escapes leave in one step rather
+ * than one copy each.  Filled once (pthread_once), read-only after. */
+static uint8_t pack_idx[256][8];
+static uint8_t pack_keep[256];
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+
+static void pack_init(void)
+{
+    for (unsigned m = 0; m < 256; m++) {
+        unsigned k = 0;
+        for (unsigned i = 0; i < 8; i++)
+            if (!(m & (1u << i)))
+                pack_idx[m][k++] = (uint8_t)i;
+        pack_keep[m] = (uint8_t)k;
+    }
+}
+#endif
 
 #define IN_CHUNK (256u << 10)
 
@@ -149,6 +176,10 @@ capture_reader_t *capture_open(const char *path, lq_err_t *err)
     }
     if (S_ISREG(st.st_mode))
         r->size = (uint64_t)st.st_size;
+#ifdef CAPTURE_PSHUFB
+    if (__builtin_cpu_supports("ssse3") && pthread_once(&pack_once, pack_init) == 0)
+        r->pshufb = 1;
+#endif
     last_error = CAPTURE_OK;
     return r;
 nomem:
@@ -180,6 +211,19 @@ size_t capture_lines(const capture_reader_t *r) { return r->line; }
 enum capture_error capture_reader_error(const capture_reader_t *r)
 {
     return r->error;
+}
+
+void capture_set_portable(capture_reader_t *r, int on)
+{
+#ifdef CAPTURE_PSHUFB
+    if (on)
+        r->pshufb = 0;
+    else if (__builtin_cpu_supports("ssse3") && pthread_once(&pack_once, pack_init) == 0)
+        r->pshufb = 1;
+#else
+    (void)r;
+    (void)on;
+#endif
 }
 
 uint64_t capture_pos(const capture_reader_t *r)
@@ -646,26 +690,85 @@ static const char *scan_str(const char *q, const char *end, uint8_t *escaped)
     }
 }
 
+#ifdef CAPTURE_PSHUFB
+/* Store the bytes of x[0..lim) that drop does not mark, in order, at o
+ * (16 bytes are written); return o past them.  drop has no bit at or
+ * above lim, lim <= 16. */
+__attribute__((target("ssse3")))
+static inline char *pack_block(char *o, __m128i x, unsigned drop, unsigned lim)
+{
+    unsigned lo = drop & 0xffu, hi = drop >> 8;
+    __m128i il = _mm_loadl_epi64((const __m128i *)(const void *)pack_idx[lo]);
+    __m128i ih = _mm_add_epi8(_mm_loadl_epi64((const __m128i *)(const void *)pack_idx[hi]),
+                              _mm_set1_epi8(8));
+
+    _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, il));
+    o += pack_keep[lo];
+    _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, ih));
+    /* Bytes lim..15 are unmarked, so counted, but not taken. */
+    return o + pack_keep[hi] - (16 - lim);
+}
+#endif
+
 /* The same, unescaping into out as unescape_inplace would (out has room
  * for end - q + 32 bytes: up to sixteen bytes are stored past the text
  * written so far, and the text never grows when unescaped).  *olen gets
- * the unescaped length. */
-static const char *unescape_str(const char *q, const char *end, char *out,
-                                size_t *olen, uint8_t *escaped)
+ * the unescaped length.  One body, two instances (below): pshufb is a
+ * constant in each, so the one built without SSSE3 never reaches
+ * pack_block. */
+static inline __attribute__((always_inline)) const char *
+unescape_body(const char *q, const char *end, char *out, size_t *olen,
+              uint8_t *escaped, int pshufb)
 {
     char *o = out;
 
+    (void)pshufb;
     for (;;) {
+#ifdef CAPTURE_PSHUFB
+        /* Sixteen bytes at a time.  A frame escapes every '"' it holds,
+         * one every few bytes.  A simple escape is a backslash, then '"'
+         * or '/': the escaped byte is the byte itself, so unescaping it is
+         * leaving the backslash out.  The block is taken up to its first
+         * byte that is anything else special ("hard": the closing quote,
+         * another escape, a backslash whose next byte is in the next
+         * block, a control character), with its simple escapes' backslashes
+         * left out by two byte shuffles; the hard byte goes on byte-wise
+         * below.  The prefix is read right: were a backslash before the
+         * first hard byte itself escaped, the backslash escaping it would
+         * be a hard byte further left. */
+        if (pshufb) {
+            while (end - q >= 16) {
+                const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+                unsigned bs = (unsigned)_mm_movemask_epi8(
+                    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+                unsigned qt = (unsigned)_mm_movemask_epi8(
+                    _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+                unsigned sl = (unsigned)_mm_movemask_epi8(
+                    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+                unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                    _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+                /* (qt | sl) >> 1 never marks byte 15: a backslash there
+                 * is hard. */
+                unsigned hard = ctl | (qt & ~(bs << 1)) | (bs & ~((qt | sl) >> 1));
+                unsigned k = hard ? (unsigned)__builtin_ctz(hard) : 16;
+                unsigned drop = bs & ((1u << k) - 1);
+
+                *escaped |= drop != 0;
+                o = pack_block(o, x, drop, k);
+                q += k;
+                if (k < 16)
+                    goto special;
+            }
+        } else
+#endif
 #if defined(__SSE2__)
         /* Sixteen bytes at a time while 32 remain (so that the 16-byte
-         * copies below never read past the line).  A frame escapes every
-         * '"' it holds, one every few bytes; a block whose only specials
-         * are such escapes (backslash, then '"' or '/': the escaped byte
-         * is the byte itself) is copied span by span, the backslashes
-         * left out, in a few instructions per escape.  Any other block
-         * (the closing quote, another escape, an escape cut by the block's
-         * end, a control character) goes on byte-wise below from its
-         * first special byte. */
+         * copies below never read past the line).  A block whose only
+         * specials are simple escapes (above) is copied span by span, the
+         * backslashes left out, in a few instructions per escape.  Any
+         * other block (the closing quote, another escape, an escape cut by
+         * the block's end, a control character) goes on byte-wise below
+         * from its first special byte. */
         while (end - q >= 32) {
             const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
             unsigned bs = (unsigned)_mm_movemask_epi8(
@@ -758,6 +861,34 @@ special:
     }
 }
 
+static const char *unescape_portable(const char *q, const char *end, char *out,
+                                     size_t *olen, uint8_t *escaped)
+{
+    return unescape_body(q, end, out, olen, escaped, 0);
+}
+
+#ifdef CAPTURE_PSHUFB
+__attribute__((target("ssse3")))
+static const char *unescape_ssse3(const char *q, const char *end, char *out,
+                                  size_t *olen, uint8_t *escaped)
+{
+    return unescape_body(q, end, out, olen, escaped, 1);
+}
+#endif
+
+static const char *unescape_str(const capture_reader_t *r, const char *q,
+                                const char *end, char *out, size_t *olen,
+                                uint8_t *escaped)
+{
+#ifdef CAPTURE_PSHUFB
+    if (r->pshufb)
+        return unescape_ssse3(q, end, out, olen, escaped);
+#else
+    (void)r;
+#endif
+    return unescape_portable(q, end, out, olen, escaped);
+}
+
 static void put_tok(struct jtok *t, int i, uint8_t type, uint8_t esc,
                     size_t start, size_t len)
 {
@@ -816,7 +947,7 @@ static int fast_line(capture_reader_t *r, const char *line, size_t len,
         if (p < end && *p == '"') {
             p++;
             if (id == CK_FRAME)
-                q = unescape_str(p, end, r->fbuf, flen, &esc);
+                q = unescape_str(r, p, end, r->fbuf, flen, &esc);
             else
                 q = scan_str(p, end, &esc);
             if (q == NULL)
