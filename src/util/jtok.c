@@ -35,6 +35,33 @@ static int hexval(char c)
     return -1;
 }
 
+/* The first byte of q[0..end) that is not an ASCII digit (end if none).
+ * Eight bytes at a time: timestamps and update ids run 13-19 digits, and
+ * a depth frame holds several.  Per byte, a = b ^ '0' is below 10 exactly
+ * for a digit; (a | 0x80) - 10 keeps its high bit exactly when a & 0x7f
+ * >= 10, and cannot borrow from the next byte, so every byte's mark is
+ * its own (not the has-less trick, whose borrows mark bytes above a
+ * hit). */
+static inline const char *skip_digits(const char *q, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t high = 0x8080808080808080ull;
+
+    while (end - q >= 8) {
+        uint64_t x, a, nd;
+        memcpy(&x, q, 8);
+        a = x ^ 0x3030303030303030ull;
+        nd = (((a | high) - 0x0A0A0A0A0A0A0A0Aull) | a) & high;
+        if (nd != 0)
+            return q + (__builtin_ctzll(nd) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < end && (unsigned)(*q - '0') < 10)
+        q++;
+    return q;
+}
+
 /* Length of the JSON number at p (0 if none). */
 static size_t scan_number(const char *p, const char *end)
 {
@@ -47,8 +74,7 @@ static size_t scan_number(const char *p, const char *end)
     if (*q == '0') {
         q++;
     } else if (*q >= '1' && *q <= '9') {
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
+        q = skip_digits(q + 1, end);
     } else {
         return 0;
     }
@@ -56,8 +82,7 @@ static size_t scan_number(const char *p, const char *end)
         q++;
         if (q >= end || *q < '0' || *q > '9')
             return 0;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
+        q = skip_digits(q + 1, end);
     }
     if (q < end && (*q == 'e' || *q == 'E')) {
         q++;
@@ -65,8 +90,7 @@ static size_t scan_number(const char *p, const char *end)
             q++;
         if (q >= end || *q < '0' || *q > '9')
             return 0;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
+        q = skip_digits(q + 1, end);
     }
     return (size_t)(q - p);
 }
@@ -501,14 +525,13 @@ slow:
     return parse_double_slow(p, len, out);
 }
 
-/* The value of eight digit characters at p, or -1 when one is not a
- * digit (Lemire's SWAR conversion: pairs, then quads, then the eight).
+/* The value of the eight digit characters in x (the first in its low
+ * byte, as memcpy from the text puts it on a little-endian machine), or
+ * -1 when one is not a digit (Lemire's SWAR conversion: pairs, then
+ * quads, then the eight).
  * Timestamps and update ids are 13-19 digits, and every frame has a few. */
-static int64_t digits8(const char *p)
+static inline int64_t digits8_word(uint64_t x)
 {
-    uint64_t x;
-
-    memcpy(&x, p, 8);
     if ((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull ||
         ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull)
         return -1;
@@ -518,6 +541,18 @@ static int64_t digits8(const char *p)
          (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
     return (int64_t)(uint32_t)x;
 }
+
+static inline int64_t digits8(const char *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    return digits8_word(x);
+}
+
+static const uint64_t pow10_u64[8] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000
+};
 
 int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out)
 {
@@ -544,6 +579,20 @@ int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out)
         if (d < 0)
             return -1;
         v = v * 100000000u + (uint64_t)d;
+    }
+    /* The last r < 8 of them (a 13-digit timestamp's 5) in one step too,
+     * when eight digits were read: the eight bytes that end at e19, the
+     * first 8 - r of them (read already) taken as '0'. */
+    if (p > s + t[i].start + 7 && e19 - p > 0 && e19 - p < 8) {
+        size_t r = (size_t)(e19 - p), keep = 8 * (8 - r);
+        uint64_t x, m = (1ull << keep) - 1;
+        int64_t d;
+        memcpy(&x, e19 - 8, 8);
+        x = (x & ~m) | (0x3030303030303030ull & m);
+        if ((d = digits8_word(x)) < 0)
+            return -1;
+        v = v * pow10_u64[r] + (uint64_t)d;
+        p = e19;
     }
     for (; p < e19; p++) {
         if ((unsigned)(*p - '0') > 9)
