@@ -525,13 +525,14 @@ slow:
     return parse_double_slow(p, len, out);
 }
 
-/* The value of the eight digit characters in x (the first in its low
- * byte, as memcpy from the text puts it on a little-endian machine), or
- * -1 when one is not a digit (Lemire's SWAR conversion: pairs, then
- * quads, then the eight).
+/* The value of eight digit characters at p, or -1 when one is not a
+ * digit (Lemire's SWAR conversion: pairs, then quads, then the eight).
  * Timestamps and update ids are 13-19 digits, and every frame has a few. */
-static inline int64_t digits8_word(uint64_t x)
+static int64_t digits8(const char *p)
 {
+    uint64_t x;
+
+    memcpy(&x, p, 8);
     if ((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull ||
         ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull)
         return -1;
@@ -541,18 +542,6 @@ static inline int64_t digits8_word(uint64_t x)
          (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
     return (int64_t)(uint32_t)x;
 }
-
-static inline int64_t digits8(const char *p)
-{
-    uint64_t x;
-
-    memcpy(&x, p, 8);
-    return digits8_word(x);
-}
-
-static const uint64_t pow10_u64[8] = {
-    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000
-};
 
 int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out)
 {
@@ -579,20 +568,6 @@ int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out)
         if (d < 0)
             return -1;
         v = v * 100000000u + (uint64_t)d;
-    }
-    /* The last r < 8 of them (a 13-digit timestamp's 5) in one step too,
-     * when eight digits were read: the eight bytes that end at e19, the
-     * first 8 - r of them (read already) taken as '0'. */
-    if (p > s + t[i].start + 7 && e19 - p > 0 && e19 - p < 8) {
-        size_t r = (size_t)(e19 - p), keep = 8 * (8 - r);
-        uint64_t x, m = (1ull << keep) - 1;
-        int64_t d;
-        memcpy(&x, e19 - 8, 8);
-        x = (x & ~m) | (0x3030303030303030ull & m);
-        if ((d = digits8_word(x)) < 0)
-            return -1;
-        v = v * pow10_u64[r] + (uint64_t)d;
-        p = e19;
     }
     for (; p < e19; p++) {
         if ((unsigned)(*p - '0') > 9)
