@@ -53,12 +53,28 @@ enum {
 int jtok_parse(const char *s, size_t len, struct jtok *t, size_t max,
                size_t *errpos);
 
-/* Value token of the key key[0..kl) in object token obj, or -1.  Keys
- * compare raw (venue keys carry no escapes). */
-int jtok_getl(const char *s, const struct jtok *t, int obj, const char *key,
-              size_t kl);
-/* The same for a C string key.  Inline so that the length of a literal
- * key is known at compile time: adapters make a dozen lookups a frame. */
+/* Value token of the key key[0..kl) in object token obj, or -1 (the
+ * first member with that key).  Keys compare raw (venue keys carry no
+ * escapes).  Inline, as jtok_get below: with a literal key the length
+ * and the compare fold into a constant and a load or two per member,
+ * and adapters make a dozen lookups a frame. */
+static inline int jtok_getl(const char *s, const struct jtok *t, int obj,
+                            const char *key, size_t kl)
+{
+    int i;
+
+    if (obj < 0 || t[obj].type != JT_OBJ)
+        return -1;
+    i = obj + 1;
+    for (uint32_t n = t[obj].size; n > 0; n--) {
+        int v = i + 1;
+        if (t[i].len == kl && memcmp(s + t[i].start, key, kl) == 0)
+            return v;
+        i = (int)t[v].end;           /* past the member's value */
+    }
+    return -1;
+}
+/* The same for a C string key. */
 static inline int jtok_get(const char *s, const struct jtok *t, int obj,
                            const char *key)
 {

@@ -361,32 +361,6 @@ syntax:
     return JTOK_ESYNTAX;
 }
 
-int jtok_getl(const char *s, const struct jtok *t, int obj, const char *key,
-              size_t kl)
-{
-    int i;
-    uint32_t n;
-
-    if (obj < 0 || t[obj].type != JT_OBJ)
-        return -1;
-    i = obj + 1;
-    for (n = 0; n < t[obj].size; n++) {
-        int v = i + 1;
-        /* Length first: venue keys are short and most differ there; then
-         * a byte loop, cheaper than a memcmp call for a few bytes. */
-        if (t[i].len == kl) {
-            const char *ks = s + t[i].start;
-            size_t j = 0;
-            while (j < kl && ks[j] == key[j])
-                j++;
-            if (j == kl)
-                return v;
-        }
-        i = (int)t[v].end;
-    }
-    return -1;
-}
-
 /* key (a C string) equals the span ks[0..n)?  Not strncmp: that stops at
  * a NUL in either, and the key's byte n would then be read past its end;
  * here the key is never read past its terminator, whatever the span holds. */
