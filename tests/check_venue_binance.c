@@ -480,6 +480,35 @@ START_TEST(test_duplicates_ignored)
 }
 END_TEST
 
+/* depthUpdate fields are found by one pass over the members (length and
+ * first byte): the first member of a key wins, as jtok_get's does, and
+ * keys that merely look alike are not taken for the real ones. */
+START_TEST(test_depth_fields_first_wins)
+{
+    go_live();
+
+    /* "u":108 first, a second "u" after it; "p", "uu" and "pux" are not
+     * pu; the second "b" is ignored. */
+    ck_assert_int_eq(ws(0, "{\"e\":\"depthUpdate\",\"E\":1,\"p\":1,\"uu\":1,\"pux\":1,"
+                           "\"s\":\"BTCUSDT\",\"U\":106,\"u\":108,\"u\":999,\"pu\":105,"
+                           "\"b\":[[\"99.0\",\"7.000\"]],\"b\":[[\"99.0\",\"8.000\"]],"
+                           "\"a\":[]}", T0 + 10), 0);
+    ck_assert(BTC->book_valid);
+    ck_assert_uint_eq(BTC->book_seq, 108);
+    expect_level(BTC, BOOK_BID, 99.0, "7");
+    /* The next diff chains from 108, not from 999. */
+    ck_assert_int_eq(diff(109, 110, 108, "99.0", "6.000", "101.0", "1.000", T0 + 11), 0);
+    ck_assert(BTC->book_valid);
+    expect_level(BTC, BOOK_BID, 99.0, "6");
+    /* Without pu (only look-alikes): a schema reject, named. */
+    size_t rej = rejected(VREJ_SCHEMA);
+    ck_assert_int_eq(ws(0, "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":111,"
+                           "\"u\":112,\"p\":110,\"pux\":110,\"b\":[],\"a\":[]}", T0 + 12),
+                     1 + VREJ_SCHEMA);
+    ck_assert_uint_eq(rejected(VREJ_SCHEMA), rej + 1);
+}
+END_TEST
+
 START_TEST(test_crossed_book_invalidates)
 {
     go_live();
@@ -723,6 +752,7 @@ Suite *venue_binance_suite(void)
     tcase_add_test(tc, test_snapshot_at_event_boundary);
     tcase_add_test(tc, test_gap_resyncs);
     tcase_add_test(tc, test_duplicates_ignored);
+    tcase_add_test(tc, test_depth_fields_first_wins);
     tcase_add_test(tc, test_crossed_book_invalidates);
     tcase_add_test(tc, test_snapshot_retry_by_tick);
     tcase_add_test(tc, test_close_invalidates);

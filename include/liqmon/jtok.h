@@ -80,12 +80,6 @@ static inline int jtok_get(const char *s, const struct jtok *t, int obj,
 {
     return jtok_getl(s, t, obj, key, strlen(key));
 }
-/* Look up n keys of object obj in one pass over its members: out[i] gets
- * the value token of keys[i], or -1.  Cheaper than n jtok_get calls when a
- * frame's handler reads most of an object's fields.  Returns how many
- * were found. */
-int jtok_getn(const char *s, const struct jtok *t, int obj,
-              const char *const *keys, int *out, int n);
 /* i-th element of array token arr, or -1.  O(i). */
 int jtok_at(const struct jtok *t, int arr, uint32_t i);
 /* First child token of an array (or the first key of an object); iterate

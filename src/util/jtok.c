@@ -361,47 +361,6 @@ syntax:
     return JTOK_ESYNTAX;
 }
 
-/* key (a C string) equals the span ks[0..n)?  Not strncmp: that stops at
- * a NUL in either, and the key's byte n would then be read past its end;
- * here the key is never read past its terminator, whatever the span holds. */
-static inline int key_eq(const char *key, const char *ks, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (key[i] != ks[i] || key[i] == '\0')
-            return 0;
-    return key[n] == '\0';
-}
-
-int jtok_getn(const char *s, const struct jtok *t, int obj,
-              const char *const *keys, int *out, int n)
-{
-    int found = 0, i;
-    uint32_t m;
-
-    for (int k = 0; k < n; k++)
-        out[k] = -1;
-    if (obj < 0 || t[obj].type != JT_OBJ)
-        return 0;
-    i = obj + 1;
-    for (m = 0; m < t[obj].size && found < n; m++) {
-        int v = i + 1;
-        const char *ks = s + t[i].start;
-        for (int k = 0; k < n; k++) {
-            /* First match wins, as with jtok_get. */
-            if (out[k] < 0 && keys[k][0] == (t[i].len ? ks[0] : '\0') &&
-                key_eq(keys[k], ks, t[i].len)) {
-                out[k] = v;
-                found++;
-                break;
-            }
-        }
-        i = (int)t[v].end;
-    }
-    return found;
-}
-
 int jtok_at(const struct jtok *t, int arr, uint32_t idx)
 {
     int i;

@@ -369,33 +369,66 @@ static struct bn_sym *find_sym(venue_t *v, const char *s, size_t len)
     return NULL;
 }
 
+/* The fields of a depthUpdate that on_depth reads: k[DK_*] gets the value
+ * token, or -1.  The hot path: one pass over the members, each key told
+ * by its length and first byte (all but "pu" are one letter), rather
+ * than a jtok_get per field.  The first member of a key wins, as with
+ * jtok_get. */
+enum { DK_S, DK_U, DK_LU, DK_PU, DK_E, DK_B, DK_A, DK_N };
+
+static void depth_fields(const char *s, const struct jtok *t, int d, int k[DK_N])
+{
+    int i = d + 1;
+
+    for (int j = 0; j < DK_N; j++)
+        k[j] = -1;
+    for (uint32_t n = t[d].size; n > 0; n--) {
+        const char *ks = s + t[i].start;
+        int v = i + 1, id = -1;
+
+        if (t[i].len == 1) {
+            switch (ks[0]) {
+            case 's': id = DK_S; break;
+            case 'U': id = DK_U; break;
+            case 'u': id = DK_LU; break;
+            case 'E': id = DK_E; break;
+            case 'b': id = DK_B; break;
+            case 'a': id = DK_A; break;
+            }
+        } else if (t[i].len == 2 && ks[0] == 'p' && ks[1] == 'u') {
+            id = DK_PU;
+        }
+        if (id >= 0 && k[id] < 0)
+            k[id] = v;
+        i = (int)t[v].end;
+    }
+}
+
 static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
                     int d, int64_t now)
 {
     struct bn_ev e;
     struct bn_sym *st;
     struct book_level *bids = NULL, *asks = NULL;
-    /* The hot path: every field in one pass over the object. */
-    static const char *const keys[] = { "s", "U", "u", "pu", "E", "b", "a" };
-    int k[7];
+    int k[DK_N];
     long nb, na;
 
-    jtok_getn(s, t, d, keys, k, 7);
-    if (k[0] < 0 || t[k[0]].type != JT_STR)
+    depth_fields(s, t, d, k);
+    if (k[DK_S] < 0 || t[k[DK_S]].type != JT_STR)
         return venue__reject(v, VREJ_SCHEMA, "depthUpdate without s", s, len, now);
-    st = find_sym(v, s + t[k[0]].start, t[k[0]].len);
+    st = find_sym(v, s + t[k[DK_S]].start, t[k[DK_S]].len);
     if (st == NULL)
         return venue__reject(v, VREJ_UNKNOWN_SYMBOL, NULL, s, len, now);
     memset(&e, 0, sizeof(e));
-    if (jtok_i64(s, t, k[1], &e.U) != 0 || jtok_i64(s, t, k[2], &e.u) != 0 ||
-        jtok_i64(s, t, k[3], &e.pu) != 0)
+    if (jtok_i64(s, t, k[DK_U], &e.U) != 0 || jtok_i64(s, t, k[DK_LU], &e.u) != 0 ||
+        jtok_i64(s, t, k[DK_PU], &e.pu) != 0)
         return venue__reject(v, VREJ_SCHEMA, "depthUpdate without U/u/pu", s, len, now);
-    if (jtok_i64(s, t, k[4], &e.E) != 0)
+    if (jtok_i64(s, t, k[DK_E], &e.E) != 0)
         e.E = 0;
-    nb = venue__parse_levels(v, s, k[5], BOOK_BID, st->in, &bids);
+    nb = venue__parse_levels(v, s, k[DK_B], BOOK_BID, st->in, &bids);
     if (nb < 0)
         return venue__reject(v, (enum venue_reject)(-1 - nb), "depthUpdate bids", s, len, now);
-    na = venue__parse_levels(v, s, k[6], BOOK_ASK, st->in, &asks);
+    na = venue__parse_levels(v, s, k[DK_A], BOOK_ASK, st->in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "depthUpdate asks", s, len, now);
     e.nb = (uint32_t)nb;
