@@ -49,7 +49,8 @@
 #include "mixgen.h"
 
 #define DEF_DIFFS 600000
-#define FIXED_DIFFS 150000
+#define FIXED_DIFFS 150000   /* per fixed-level run; --fixed-frames N (profiling) */
+static size_t fixed_diffs = FIXED_DIFFS;
 #define NPOS_SIDE 100000
 
 static double cpu_s(void)
@@ -358,7 +359,7 @@ static int run_figures(size_t ndiffs)
         for (int v = 0; v <= MIX_NVEN; v++) {
             int ven = v < MIX_NVEN ? v : VENUE_OKX, cs0 = v == MIX_NVEN;
             struct mix *mf = mix_create2(100 + (uint64_t)lv * 10 + (uint64_t)v,
-                                         FIXED_DIFFS, 1u << ven, lv, cs0);
+                                         fixed_diffs, 1u << ven, lv, cs0);
             uint64_t nf, nl;
             double wall;
             char name[32];
@@ -631,12 +632,14 @@ int main(int argc, char **argv)
             peer = argv[++i];
         else if (strcmp(a, "--books-out") == 0 && next)
             books = argv[++i];
+        else if (strcmp(a, "--fixed-frames") == 0 && next)
+            fixed_diffs = strtoull(argv[++i], NULL, 10);
         else if (strcmp(a, "--only") == 0 && next)
             only = argv[++i];
         else if (strcmp(a, "--top") == 0 && next)
             top = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: bench_mix [--frames N] [--only venues|fixed|replay|pipeline]\n"
+            fprintf(stderr, "usage: bench_mix [--frames N] [--fixed-frames N] [--only venues|fixed|replay|pipeline]\n"
                     "       bench_mix --write-capture FILE [--frames N] [--seed S]\n"
                     "       bench_mix --peer-bench CAPTURE [--books-out FILE] [--top N]\n");
             return 64;

@@ -865,7 +865,7 @@ static int m_rnd(int n)
  * from the book), inserts at every depth (beyond the cache, into it when
  * it is full, and when it holds the whole side): 4,000 frames, each with
  * its checksum validated, then one frame one off, which must fail. */
-START_TEST(t_checksum_model)
+static void checksum_model(int portable)
 {
     static struct mside b, a;
     static char frame[65536];
@@ -875,6 +875,7 @@ START_TEST(t_checksum_model)
 
     memset(&b, 0, sizeof(b));
     memset(&a, 0, sizeof(a));
+    venue_okx_portable_crc(V, portable);
     venue_on_open(V, 0, T0);
     for (int i = 0; i < 30; i++) {
         m_set(&b, 1, 5000 - 2 * i, 1 + i);
@@ -964,6 +965,19 @@ START_TEST(t_checksum_model)
     ck_assert(!in->book_valid);
     ck_assert_str_eq(in->invalid_reason, "checksum mismatch");
 }
+
+START_TEST(t_checksum_model)
+{
+    checksum_model(0);
+}
+END_TEST
+
+/* The same with the portable multiply, which CPUs without PCLMULQDQ (and
+ * other architectures) take. */
+START_TEST(t_checksum_model_portable)
+{
+    checksum_model(1);
+}
 END_TEST
 
 Suite *venue_okx_suite(void)
@@ -982,6 +996,7 @@ Suite *venue_okx_suite(void)
     tcase_add_test(tc, t_checksum_real_bad);
     tcase_add_test(tc, t_checksum_docs_worked_example);
     tcase_add_test(tc, t_checksum_model);
+    tcase_add_test(tc, t_checksum_model_portable);
     tcase_add_test(tc, t_rest_seed_without_seq);
     tcase_add_test(tc, t_rest_seed_with_seq);
     tcase_add_test(tc, t_rest_docs_example_and_timeouts);

@@ -178,6 +178,9 @@ void venue_set_replay(venue_t *v, const struct venue_replay *r);
  * rebuilt while they fit.  0 (also when v has it already), or -1 (out of
  * memory, or another venue's instrument; err set). */
 int venue_add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err);
+/* OKX only (else nothing): on, its checksums take the portable multiply
+ * rather than PCLMULQDQ; for tests, which check both. */
+void venue_okx_portable_crc(venue_t *v, int on);
 
 /* What the adapter has to tell about a replay (e.g. "bybit-linear:BTCUSDT:
  * replaying orderbook.500 (the capture also has orderbook.50: 812 frames

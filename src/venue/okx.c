@@ -87,6 +87,7 @@
  * Thread-safety: the loop thread only.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,17 +109,18 @@
 enum okx_state { OKX_WAIT_SNAP = 0, OKX_SEEDING, OKX_LIVE };
 enum okx_cs { OKX_CS_UNKNOWN = 0, OKX_CS_ON, OKX_CS_OFF };
 
-/* One level's original text, keyed by the price's bits, kept as the
- * checksum wants it: "px:sz" (txt[0..tlen), tlen <= 2 * (OKX_STR_MAX - 1)
- * + 1 = 63).  One piece rather than two, so that book_checksum copies it
- * in one fixed-size move (of 32 or 64 bytes: txt has room for either). */
+/* One level's checksum piece, keyed by the price's bits: not its text
+ * but the CRC of it as it stands in the checksum's text after the
+ * separator before it, ":px:sz" (crc_piece), and that text's length.  A
+ * checksum is then computed from 50 of these without its text ever being
+ * built (see book_checksum). */
 struct okx_sent {
     uint64_t key;
-    uint8_t used, tlen;
-    char txt[70];
+    uint32_t crc;
+    uint8_t used, len;
 };
 
-/* The best levels of one side in price order, with their text: what a
+/* The best levels of one side in price order, with their pieces: what a
  * checksum reads.  Without it, each checksummed frame walked the book
  * tree for 2 x 25 levels and looked each one up in the shadow's hash, a
  * third of the frame's cost.
@@ -131,19 +133,15 @@ struct okx_sent {
  * rk[n - 1] is left out when `whole` is clear, which keeps the invariant.
  * When deletions leave fewer than OKX_CS_LEVELS levels and `whole` is
  * clear, the cache may be missing levels the checksum needs:
- * top_refill rebuilds it from the book and the shadow.  Text lives in
- * pool slots; rk and slot move together, so an insert moves 9 bytes per
- * level rather than a level's text. */
+ * top_refill rebuilds it from the book and the shadow. */
 #define OKX_TOP_CAP 48
 struct okx_top {
-    double rk[OKX_TOP_CAP];
-    uint8_t slot[OKX_TOP_CAP];     /* pool index, in rank order */
-    uint8_t freel[OKX_TOP_CAP];    /* free pool indexes: freel[0..nfree) */
-    uint8_t n, nfree, whole;
     struct {
-        uint8_t tlen;
-        char txt[64];              /* "px:sz", tlen <= 63 */
-    } pool[OKX_TOP_CAP];
+        double rk;
+        uint32_t crc;              /* the level's piece (struct okx_sent) */
+        uint8_t len;
+    } e[OKX_TOP_CAP];
+    uint8_t n, whole;
 };
 
 /* Open addressing, linear probing, backward-shift deletion; cap is a
@@ -192,6 +190,7 @@ struct okx_book {
 struct okx {
     struct okx_book *b;            /* indexed by mkt_instr.idx */
     size_t nb;
+    int clmul;                     /* checksums multiply with PCLMULQDQ */
     int open;
     int64_t last_rx, ping_sent;
     int ping_out;
@@ -199,112 +198,202 @@ struct okx {
 
 /* ---- CRC32 (IEEE, as zlib) ------------------------------------------- */
 
-/* OKX's checksum is zlib's CRC-32 (IEEE 802.3, reflected, initial value
- * and final xor ~0).  zlib's crc32 computes it several bytes per step, but
- * a checked frame's text is 1-3 KB and its CRC was a fifth of the frame's
- * cost, so on x86-64 with PCLMULQDQ (every such CPU since 2010) the bulk
- * goes through carry-less multiplication folding instead, 64 bytes per
- * step (Intel, "Fast CRC Computation for Generic Polynomials Using
- * PCLMULQDQ Instruction", 2009; the bit-reflected constants for this
- * polynomial as in Chromium's zlib, crc32_simd.c), and zlib finishes the
- * last < 16 bytes.  The result is the same CRC, bit for bit (checked
- * against zlib on 200,000 random buffers of 0-4,000 bytes at every
- * alignment when this was written; every checksummed frame of the OKX
- * tests and of bench_mix goes through it, and a wrong CRC there is a
- * resync).  (The SSE4.2 crc32 instruction is CRC-32C, another
- * polynomial: not usable.)
- * A string of 25 levels a side is far below uInt's range. */
+/*
+ * OKX's checksum is zlib's CRC-32 (IEEE 802.3, reflected, initial value
+ * and final xor ~0) of "bid1Px:bid1Sz:ask1Px:ask1Sz:...".  Building that
+ * text (up to 3 KB) and running a CRC over it was most of what a
+ * checksummed frame cost, so the text is never built: each level keeps
+ * the CRC of its own piece, and the 50 pieces are combined.
+ *
+ * The algebra (all in GF(2)[x] modulo the CRC polynomial P, registers in
+ * zlib's reflected form).  R(c, M) is the register after the bytes M from
+ * c; zlib's crc32(M) = ~R(~0, M).  R is affine in c:
+ *     R(c, M) = L(M) ^ Z(c, |M|),  L(M) = R(0, M),  Z(c, n) = R(c, 0^n),
+ * and Z(c, n) = c * x^(8n) mod P, linear in c.  L of a concatenation is
+ * the XOR of each part's L shifted by the bytes after it.  With each
+ * level's piece taken with the separator in front, ":px:sz", the pieces
+ * make ':' M, so, with a(i) the bytes after piece i,
+ *     L(':' M) = XOR_i Z(L(piece i), a(i))
+ *     R(~0, M) = L(':' M) ^ Z(L(":"), |M|) ^ Z(~0, |M|).
+ * Each Z is one carry-less multiply by the constant K[n] = x^(8n) mod P
+ * (crc_k), the products are XORed unreduced (64 bits, linear), and
+ * crc_reduce brings the sum to a register once.  In the reflected form a
+ * 32 x 32 product p (bit k: x^(62-k)) is reduced as v = p << 1 (bit m:
+ * x^(63-m)): its high half is already a register, its low half is that
+ * register times x^32, i.e. four zero bytes through the table.
+ * crc_selftest checks the whole against zlib at startup of every
+ * adapter, and every checksummed frame of the tests is checked against
+ * checksums made with zlib from the text.
+ *
+ * The multiply is PCLMULQDQ on x86-64 that has it (every such CPU since
+ * 2010), else a portable 4-bit-window multiply; both are tested.
+ */
+#define OKX_PIECE_MAX (1 + 2 * (OKX_STR_MAX - 1) + 1)   /* ":px:sz" */
+#define OKX_K_MAX (2 * OKX_CS_LEVELS * OKX_PIECE_MAX)
+
+static uint32_t crc_tab[256];        /* zlib's byte table */
+static uint32_t crc_k[OKX_K_MAX + 1];   /* x^(8n) mod P, reflected */
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    for (uint32_t j = 0; j < 256; j++) {
+        uint32_t c = j;
+        for (int b = 0; b < 8; b++)
+            c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+        crc_tab[j] = c;
+    }
+    crc_k[0] = 0x80000000u;          /* x^0: the top bit, reflected */
+    for (size_t n = 1; n <= OKX_K_MAX; n++)
+        crc_k[n] = (crc_k[n - 1] >> 8) ^ crc_tab[crc_k[n - 1] & 0xff];
+}
+
+static inline uint32_t crc_bytes(uint32_t c, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        c = (c >> 8) ^ crc_tab[(c ^ (unsigned char)p[i]) & 0xff];
+    return c;
+}
+
+/* L(":px:sz"): a level's piece. */
+static uint32_t crc_piece(const char *px, size_t pl, const char *sz, size_t sl)
+{
+    uint32_t c = crc_tab[':'];       /* L(":") */
+
+    c = crc_bytes(c, px, pl);
+    c = (c >> 8) ^ crc_tab[(c ^ ':') & 0xff];
+    return crc_bytes(c, sz, sl);
+}
+
+static inline uint32_t crc_reduce(uint64_t p)
+{
+    uint64_t v = p << 1;             /* p < 2^63 */
+    uint32_t lo = (uint32_t)v;
+
+    for (int i = 0; i < 4; i++)
+        lo = (lo >> 8) ^ crc_tab[lo & 0xff];
+    return (uint32_t)(v >> 32) ^ lo;
+}
+
+static inline uint64_t clmul_portable(uint32_t a, uint32_t b)
+{
+    uint64_t w[16], r = 0;
+
+    /* a times every 4-bit polynomial, then b four bits at a time, top
+     * first. */
+    w[0] = 0;
+    w[1] = a;
+    for (int i = 2; i < 16; i += 2) {
+        w[i] = w[i / 2] << 1;
+        w[i + 1] = w[i] ^ a;
+    }
+    for (int s = 28; s >= 0; s -= 4)
+        r = (r << 4) ^ w[(b >> s) & 0xf];
+    return r;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define OKX_CRC_FOLD 1
-
-/* The raw (not inverted) CRC register after len bytes of buf, from crc;
- * len >= 64 and a multiple of 16. */
-__attribute__((target("pclmul,sse4.1")))
-static uint32_t crc32_fold(const unsigned char *buf, size_t len, uint32_t crc)
+#define OKX_CLMUL 1
+__attribute__((target("pclmul,sse2")))
+static inline uint64_t clmul_hw(uint32_t a, uint32_t b)
 {
-    static const uint64_t k1k2[2] __attribute__((aligned(16))) = { 0x0154442bd4ULL, 0x01c6e41596ULL };
-    static const uint64_t k3k4[2] __attribute__((aligned(16))) = { 0x01751997d0ULL, 0x00ccaa009eULL };
-    static const uint64_t k5k0[2] __attribute__((aligned(16))) = { 0x0163cd6124ULL, 0 };
-    static const uint64_t poly[2] __attribute__((aligned(16))) = { 0x01db710641ULL, 0x01f7011641ULL };
-    __m128i x0, x1, x2, x3, x4, x5, x6, x7, x8, y5, y6, y7, y8;
-
-    x1 = _mm_loadu_si128((const __m128i *)(buf + 0x00));
-    x2 = _mm_loadu_si128((const __m128i *)(buf + 0x10));
-    x3 = _mm_loadu_si128((const __m128i *)(buf + 0x20));
-    x4 = _mm_loadu_si128((const __m128i *)(buf + 0x30));
-    x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)crc));
-    x0 = _mm_load_si128((const __m128i *)k1k2);
-    buf += 64;
-    len -= 64;
-    while (len >= 64) {
-        x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
-        x6 = _mm_clmulepi64_si128(x2, x0, 0x00);
-        x7 = _mm_clmulepi64_si128(x3, x0, 0x00);
-        x8 = _mm_clmulepi64_si128(x4, x0, 0x00);
-        x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
-        x2 = _mm_clmulepi64_si128(x2, x0, 0x11);
-        x3 = _mm_clmulepi64_si128(x3, x0, 0x11);
-        x4 = _mm_clmulepi64_si128(x4, x0, 0x11);
-        y5 = _mm_loadu_si128((const __m128i *)(buf + 0x00));
-        y6 = _mm_loadu_si128((const __m128i *)(buf + 0x10));
-        y7 = _mm_loadu_si128((const __m128i *)(buf + 0x20));
-        y8 = _mm_loadu_si128((const __m128i *)(buf + 0x30));
-        x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), y5);
-        x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), y6);
-        x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), y7);
-        x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), y8);
-        buf += 64;
-        len -= 64;
-    }
-    x0 = _mm_load_si128((const __m128i *)k3k4);
-    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
-    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
-    x1 = _mm_xor_si128(_mm_xor_si128(x1, x2), x5);
-    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
-    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
-    x1 = _mm_xor_si128(_mm_xor_si128(x1, x3), x5);
-    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
-    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
-    x1 = _mm_xor_si128(_mm_xor_si128(x1, x4), x5);
-    while (len >= 16) {
-        x2 = _mm_loadu_si128((const __m128i *)buf);
-        x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
-        x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
-        x1 = _mm_xor_si128(_mm_xor_si128(x1, x2), x5);
-        buf += 16;
-        len -= 16;
-    }
-    x2 = _mm_clmulepi64_si128(x1, x0, 0x10);
-    x3 = _mm_setr_epi32(~0, 0, ~0, 0);
-    x1 = _mm_srli_si128(x1, 8);
-    x1 = _mm_xor_si128(x1, x2);
-    x0 = _mm_loadl_epi64((const __m128i *)k5k0);
-    x2 = _mm_srli_si128(x1, 4);
-    x1 = _mm_and_si128(x1, x3);
-    x1 = _mm_clmulepi64_si128(x1, x0, 0x00);
-    x1 = _mm_xor_si128(x1, x2);
-    x0 = _mm_load_si128((const __m128i *)poly);
-    x2 = _mm_and_si128(x1, x3);
-    x2 = _mm_clmulepi64_si128(x2, x0, 0x10);
-    x2 = _mm_and_si128(x2, x3);
-    x2 = _mm_clmulepi64_si128(x2, x0, 0x00);
-    x1 = _mm_xor_si128(x1, x2);
-    return (uint32_t)_mm_extract_epi32(x1, 1);
+    __m128i p = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)a),
+                                     _mm_cvtsi32_si128((int)b), 0x00);
+    return (uint64_t)_mm_cvtsi128_si64(p);
 }
 #endif
 
-static uint32_t okx_crc32(const char *s, size_t n)
+/* zlib's crc32 of the checksum text of the two caches' best
+ * OKX_CS_LEVELS levels (bids t[0], asks t[1]), interleaved.  The pieces
+ * are taken last first, bid and ask of rank 24 down to rank 0, as the
+ * offsets a(i) grow from the end. */
+static inline __attribute__((always_inline)) uint32_t
+crc_tops_body(const struct okx_top *const t[2], int hw)
 {
-#ifdef OKX_CRC_FOLD
-    if (n >= 64 && __builtin_cpu_supports("pclmul") &&
-        __builtin_cpu_supports("sse4.1")) {
-        size_t bulk = n & ~(size_t)15;
-        uint32_t c = ~crc32_fold((const unsigned char *)s, bulk, ~0u);
-        return (uint32_t)crc32(c, (const Bytef *)s + bulk, (uInt)(n - bulk));
-    }
+    uint64_t acc = 0;
+    size_t after = 0;
+
+    (void)hw;
+    for (size_t i = OKX_CS_LEVELS; i-- > 0;) {
+        for (int s = 1; s >= 0; s--) {
+            if (i >= t[s]->n)
+                continue;
+            uint32_t c = t[s]->e[i].crc, k = crc_k[after];
+#ifdef OKX_CLMUL
+            acc ^= hw ? clmul_hw(c, k) : clmul_portable(c, k);
+#else
+            acc ^= clmul_portable(c, k);
 #endif
-    return (uint32_t)crc32(0L, (const Bytef *)s, (uInt)n);
+            after += t[s]->e[i].len;
+        }
+    }
+    if (after == 0)
+        return 0;                  /* no levels: the empty text */
+    /* after = |':' M|; Z(L(":") ^ ~0, |M|) */
+    uint32_t c = crc_tab[':'] ^ 0xFFFFFFFFu, k = crc_k[after - 1];
+#ifdef OKX_CLMUL
+    acc ^= hw ? clmul_hw(c, k) : clmul_portable(c, k);
+#else
+    acc ^= clmul_portable(c, k);
+#endif
+    return ~crc_reduce(acc);
+}
+
+static uint32_t crc_tops_portable(const struct okx_top *const t[2])
+{
+    return crc_tops_body(t, 0);
+}
+
+#ifdef OKX_CLMUL
+__attribute__((target("pclmul,sse2")))
+static uint32_t crc_tops_hw(const struct okx_top *const t[2])
+{
+    return crc_tops_body(t, 1);
+}
+#endif
+
+static uint32_t crc_tops(int hw, const struct okx_top *const t[2])
+{
+#ifdef OKX_CLMUL
+    if (hw)
+        return crc_tops_hw(t);
+#else
+    (void)hw;
+#endif
+    return crc_tops_portable(t);
+}
+
+/* The combination against zlib on a few books, both multiplies: 0, or -1
+ * (init then fails: a wrong CRC would reject every good book). */
+static int crc_selftest(void)
+{
+    static const char *const px[] = { "8476.98", "415", "0.00001234", "1e-5", "", "3" };
+    static const char *const sz[] = { "1", "0.4", "12345.678", "", "7", "" };
+    static struct okx_top top[2];
+    const struct okx_top *t[2] = { &top[0], &top[1] };
+    char text[256];
+    size_t o = 0;
+
+    memset(top, 0, sizeof(top));
+    for (int i = 0; i <= 6; i++) {
+        uint32_t want = (uint32_t)crc32(0L, (const Bytef *)text, (uInt)o);
+        if (crc_tops(0, t) != want)
+            return -1;
+#ifdef OKX_CLMUL
+        if (__builtin_cpu_supports("pclmul") && crc_tops(1, t) != want)
+            return -1;
+#endif
+        if (i == 6)
+            break;
+        /* the next piece: a bid, then an ask, of the next rank */
+        struct okx_top *side = &top[i % 2];
+        o += (size_t)sprintf(text + o, "%s%s:%s", i ? ":" : "", px[i], sz[i]);
+        side->e[side->n].crc = crc_piece(px[i], strlen(px[i]), sz[i], strlen(sz[i]));
+        side->e[side->n].len = (uint8_t)(2 + strlen(px[i]) + strlen(sz[i]));
+        side->n++;
+    }
+    return 0;
 }
 
 /* ---- the string shadow ------------------------------------------------- */
@@ -339,33 +428,32 @@ static void top_clear(struct okx_top *t)
 {
     t->n = 0;
     t->whole = 1;
-    t->nfree = OKX_TOP_CAP;
-    for (int i = 0; i < OKX_TOP_CAP; i++)
-        t->freel[i] = (uint8_t)(OKX_TOP_CAP - 1 - i);
 }
 
-/* First position whose rank is >= rk. */
+/* First position whose rank is >= rk.  Branch-free (the compare picks
+ * the half with a conditional move): ranks of the levels a frame touches
+ * come in no order a predictor could learn. */
 static size_t top_pos(const struct okx_top *t, double rk)
 {
-    size_t lo = 0, hi = t->n;
+    size_t base = 0, len = t->n;
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (t->rk[mid] < rk)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (len == 0)
+        return 0;
+    while (len > 1) {
+        size_t half = len / 2;
+        base = t->e[base + half].rk < rk ? base + half : base;
+        len -= half;
     }
-    return lo;
+    return base + (t->e[base].rk < rk);
 }
 
-static void top_put(struct okx_top *t, double rk, const char *txt, size_t tlen)
+static void top_put(struct okx_top *t, double rk, uint32_t crc, uint8_t len)
 {
     size_t i = top_pos(t, rk);
 
-    if (i < t->n && t->rk[i] == rk) {
-        memcpy(t->pool[t->slot[i]].txt, txt, tlen);
-        t->pool[t->slot[i]].tlen = (uint8_t)tlen;
+    if (i < t->n && t->e[i].rk == rk) {
+        t->e[i].crc = crc;
+        t->e[i].len = len;
         return;
     }
     if (i == t->n && !t->whole)
@@ -375,16 +463,13 @@ static void top_put(struct okx_top *t, double rk, const char *txt, size_t tlen)
         return;
     }
     if (t->n == OKX_TOP_CAP) {     /* full: the worst leaves the cache */
-        t->freel[t->nfree++] = t->slot[--t->n];
+        t->n--;
         t->whole = 0;
     }
-    memmove(&t->rk[i + 1], &t->rk[i], (t->n - i) * sizeof(t->rk[0]));
-    memmove(&t->slot[i + 1], &t->slot[i], (t->n - i) * sizeof(t->slot[0]));
-    uint8_t k = t->freel[--t->nfree];
-    t->rk[i] = rk;
-    t->slot[i] = k;
-    memcpy(t->pool[k].txt, txt, tlen);
-    t->pool[k].tlen = (uint8_t)tlen;
+    memmove(&t->e[i + 1], &t->e[i], (t->n - i) * sizeof(t->e[0]));
+    t->e[i].rk = rk;
+    t->e[i].crc = crc;
+    t->e[i].len = len;
     t->n++;
 }
 
@@ -392,12 +477,10 @@ static void top_del(struct okx_top *t, double rk)
 {
     size_t i = top_pos(t, rk);
 
-    if (i == t->n || t->rk[i] != rk)
+    if (i == t->n || t->e[i].rk != rk)
         return;
-    t->freel[t->nfree++] = t->slot[i];
     t->n--;
-    memmove(&t->rk[i], &t->rk[i + 1], (t->n - i) * sizeof(t->rk[0]));
-    memmove(&t->slot[i], &t->slot[i + 1], (t->n - i) * sizeof(t->slot[0]));
+    memmove(&t->e[i], &t->e[i + 1], (t->n - i) * sizeof(t->e[0]));
 }
 
 static void sh_clear(struct okx_shadow *sh)
@@ -441,7 +524,8 @@ static int sh_grow(struct okx_shadow *sh)
     return 0;
 }
 
-/* Set a level's text; 0, or -1 (no memory, text too long). */
+/* Set a level's piece from its text; 0, or -1 (no memory, text too
+ * long). */
 static int sh_put(struct okx_shadow *sh, double price, const char *px,
                   size_t pl, const char *sz, size_t sl)
 {
@@ -461,11 +545,9 @@ static int sh_put(struct okx_shadow *sh, double price, const char *px,
         e->key = key;
         sh->n++;
     }
-    memcpy(e->txt, px, pl);
-    e->txt[pl] = ':';
-    memcpy(e->txt + pl + 1, sz, sl);
-    e->tlen = (uint8_t)(pl + 1 + sl);
-    top_put(&sh->top, sh->sign * price, e->txt, e->tlen);
+    e->crc = crc_piece(px, pl, sz, sl);
+    e->len = (uint8_t)(pl + sl + 2);
+    top_put(&sh->top, sh->sign * price, e->crc, e->len);
     return 0;
 }
 
@@ -610,7 +692,7 @@ static int top_refill(struct okx_shadow *sh, const book_t *book, enum book_side 
             sh->top.whole = 0;
             return -1;
         }
-        top_put(&sh->top, sh->sign * lv[i].price, e->txt, e->tlen);
+        top_put(&sh->top, sh->sign * lv[i].price, e->crc, e->len);
     }
     sh->top.whole = n < OKX_TOP_CAP;
     return 0;
@@ -634,7 +716,7 @@ static int top_verify(const struct okx_book *b)
         if (n != want)
             return -1;
         for (size_t i = 0; i < n; i++)
-            if (sh->sign * lv[i].price != sh->top.rk[i])
+            if (sh->sign * lv[i].price != sh->top.e[i].rk)
                 return -1;
     }
     return 0;
@@ -642,19 +724,10 @@ static int top_verify(const struct okx_book *b)
 
 /* Signed CRC32 of the book's top 25 levels per side, from the caches.
  * Returns NULL and *out, or why it cannot: a level's text is missing, or
- * the caches disagree with the book (a resync's reason).
- *
- * This runs after every checksummed frame, so it is written for speed:
- * each level's "px:sz" is one piece, appended with a fixed-size copy (a
- * variable one is a library call, and there are 50) followed by the ':'
- * separator; the text is then everything but the last ':'. */
-static const char *book_checksum(struct okx_book *b, int32_t *out)
+ * the caches disagree with the book (a resync's reason). */
+static const char *book_checksum(const struct okx *o, struct okx_book *b, int32_t *out)
 {
     const struct okx_top *t[2];
-    /* 2 x 25 pieces of at most 63 bytes and a ':' each, and room for the
-     * last 64-byte copy to run past the text. */
-    char buf[2 * OKX_CS_LEVELS * 64 + 64];
-    char *o = buf;
 
     for (int s = 0; s < 2; s++) {
         struct okx_shadow *sh = &b->sh[s];
@@ -665,27 +738,13 @@ static const char *book_checksum(struct okx_book *b, int32_t *out)
     }
     if (++b->cs_frames % OKX_TOP_VERIFY == 0 && top_verify(b) != 0)
         return "checksum: the book's top levels differ from their text";
-    for (size_t i = 0; i < OKX_CS_LEVELS; i++) {
-        for (int s = 0; s < 2; s++) {
-            if (i >= t[s]->n)
-                continue;
-            const char *txt = t[s]->pool[t[s]->slot[i]].txt;
-            size_t tlen = t[s]->pool[t[s]->slot[i]].tlen;
-            if (tlen <= 32)
-                memcpy(o, txt, 32);
-            else
-                memcpy(o, txt, 64);
-            o += tlen;
-            *o++ = ':';
-        }
-    }
-    *out = (int32_t)okx_crc32(buf, o > buf ? (size_t)(o - buf) - 1 : 0);
+    *out = (int32_t)crc_tops(o->clmul, t);
     return NULL;
 }
 
 /* Checksum policy after a frame was applied: NULL when fine, else the
  * reason to resync. */
-static const char *check_sum(struct okx_book *b, int32_t cs)
+static const char *check_sum(const struct okx *o, struct okx_book *b, int32_t cs)
 {
     int32_t mine;
     const char *why;
@@ -699,7 +758,7 @@ static const char *check_sum(struct okx_book *b, int32_t cs)
         b->cs = OKX_CS_ON;
     if (b->cs != OKX_CS_ON)
         return NULL;
-    if ((why = book_checksum(b, &mine)) != NULL)
+    if ((why = book_checksum(o, b, &mine)) != NULL)
         return why;
     return mine != cs ? "checksum mismatch" : NULL;
 }
@@ -846,7 +905,7 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
     shadow_tokens(b, d, v->tok, arr[0], 0, v->lv[0]);
     shadow_tokens(b, d, v->tok, arr[1], 1, v->lv[1]);
     const char *why;
-    if (!from_rest && (why = check_sum(b, cs)) != NULL) {
+    if (!from_rest && (why = check_sum(v->priv, b, cs)) != NULL) {
         resync(v, b, why, now);
         return;
     }
@@ -867,7 +926,7 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
             b->seq = u->seq;
             b->bridge = 0;
         }
-        if (b->cs != OKX_CS_OFF && (why = check_sum(b, u->checksum)) != NULL) {
+        if (b->cs != OKX_CS_OFF && (why = check_sum(v->priv, b, u->checksum)) != NULL) {
             resync(v, b, why, now);
             return;
         }
@@ -968,7 +1027,7 @@ static int apply_update(venue_t *v, struct okx_book *b, const char *d,
         resync(v, b, "crossed book", now);
         return 0;
     }
-    const char *why = check_sum(b, m->cs);
+    const char *why = check_sum(v->priv, b, m->cs);
     if (why != NULL) {
         resync(v, b, why, now);
         return 0;
@@ -1352,6 +1411,14 @@ static int init(venue_t *v, lq_err_t *err)
 
     if (o == NULL)
         return lq_err_set(err, "out of memory");
+    if (pthread_once(&crc_once, crc_init) != 0 || crc_selftest() != 0) {
+        free(o);
+        return lq_err_set(err, "okx: the checksum combination disagrees with zlib "
+                          "(self-test at start-up failed)");
+    }
+#ifdef OKX_CLMUL
+    o->clmul = __builtin_cpu_supports("pclmul");
+#endif
     o->nb = n;
     o->b = calloc(n ? n : 1, sizeof(*o->b));
     if (o->b == NULL) {
@@ -1371,6 +1438,20 @@ static int init(venue_t *v, lq_err_t *err)
     v->nconns = 1;
     v->priv = o;
     return 0;
+}
+
+void venue_okx_portable_crc(venue_t *v, int on)
+{
+    struct okx *o = v->priv;
+
+    if (v->cfg.id != VENUE_OKX || o == NULL)
+        return;
+    o->clmul = 0;
+#ifdef OKX_CLMUL
+    o->clmul = !on && __builtin_cpu_supports("pclmul");
+#else
+    (void)on;
+#endif
 }
 
 /* venue_add_instrument: books are indexed by mkt_instr.idx. */
