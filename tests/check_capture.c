@@ -1317,6 +1317,27 @@ END_TEST
 /* What replay_run gives its callers (liqmond, liqmonctl): -1 with err set,
  * and the kind from capture_last_error(); the frames before the damage
  * went through. */
+/* Every venue's name reads back as that venue, from a C string and from a
+ * span of a longer text; near misses do not. */
+START_TEST(venue_names_read_back)
+{
+    char buf[64];
+
+    for (int i = 0; i < VENUE_COUNT; i++) {
+        const char *n = venue_name((enum venue_id)i);
+        size_t l = strlen(n);
+        ck_assert_int_eq(venue_from_name(n), i);
+        snprintf(buf, sizeof(buf), "%sX", n);
+        ck_assert_int_eq(venue_from_span(buf, l), i);
+        ck_assert_int_eq(venue_from_span(buf, l + 1), -1);
+        ck_assert_int_eq(venue_from_span(n, l - 1), -1);
+    }
+    ck_assert_int_eq(venue_from_name(""), -1);
+    ck_assert_int_eq(venue_from_name("okx-swaP"), -1);
+    ck_assert_int_eq(venue_from_name("binance-usdM"), -1);
+}
+END_TEST
+
 START_TEST(replay_error_kinds)
 {
     size_t len, zlen;
@@ -1373,6 +1394,7 @@ Suite *capture_suite(void)
     tcase_add_test(tc, gz_trailing_garbage);
     tcase_add_test(tc, plain_cut_mid_line);
     tcase_add_test(tc, replay_error_kinds);
+    tcase_add_test(tc, venue_names_read_back);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("writer");

@@ -36,6 +36,8 @@ enum venue_id {
 const char *venue_name(enum venue_id v);
 /* Returns the id, or -1 for an unknown name. */
 int venue_from_name(const char *name);
+/* The same for the name s[0..n) (not NUL-terminated). */
+int venue_from_span(const char *s, size_t n);
 
 /* One instrument's live state.  Fields are read-only outside market.c and
  * the venue adapters. */

@@ -1046,7 +1046,6 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
         size_t len, errpos, flen = 0;
         int rc, partial, n, k, fast, vid, key[CK_N];
         char *line = next_line(r, &len, err, &rc, &partial);
-        char vname[32];
 
         if (line == NULL)
             return rc;
@@ -1087,8 +1086,8 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
             continue;
         }
         k = key[CK_VENUE];
-        if (jtok_strcpy(line, r->tok, k, vname, sizeof(vname)) != 0 ||
-            (vid = venue_from_name(vname)) < 0) {
+        if (k < 0 || r->tok[k].type != JT_STR ||
+            (vid = venue_from_span(line + r->tok[k].start, r->tok[k].len)) < 0) {
             char what[96];
             snprintf(what, sizeof(what), "venue: %s",
                      k < 0 ? "missing" : "unknown venue");

@@ -70,6 +70,7 @@ static int slots_reserve(market_t *m, size_t n)
 static const char *const venue_names[VENUE_COUNT] = {
     "binance-usdm", "bybit-linear", "okx-swap", "hyperliquid"
 };
+_Static_assert(VENUE_COUNT == 4, "venue_from_span's lengths follow venue_names");
 
 const char *venue_name(enum venue_id v)
 {
@@ -78,8 +79,17 @@ const char *venue_name(enum venue_id v)
 
 int venue_from_name(const char *name)
 {
+    return venue_from_span(name, strlen(name));
+}
+
+int venue_from_span(const char *s, size_t n)
+{
+    /* Lengths first: every capture line names a venue, and this is
+     * cheaper than a strcmp per venue. */
+    static const uint8_t len[VENUE_COUNT] = { 12, 12, 8, 11 };
+
     for (int i = 0; i < VENUE_COUNT; i++)
-        if (strcmp(name, venue_names[i]) == 0)
+        if (n == len[i] && memcmp(s, venue_names[i], n) == 0)
             return i;
     return -1;
 }
