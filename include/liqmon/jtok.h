@@ -142,6 +142,19 @@ static inline int jtok_double(const char *s, const struct jtok *t, int i, double
         return -1;
     return jtok_parse_double(s + t[i].start, t[i].len, out);
 }
+/* 1 when p[0..4) are hex digits, the four of a \u escape (the caller
+ * checked that they exist).  jtok and capture.c's unescapers both check
+ * escapes with it. */
+static inline int jtok_hex4_ok(const char *p)
+{
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return 1;
+}
+
 /* Length of the JSON number (RFC 8259 grammar) starting at p, before
  * end; 0 when none starts there.  For readers that scan a known shape
  * without tokenizing (capture.c's fast path). */

@@ -524,21 +524,6 @@ static unsigned hex4(const char *p)
     return v;
 }
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* 1 when p[0..4) are hex digits (the bytes exist: the caller checked). */
-static int hex4_ok(const char *p)
-{
-    return hexdig(p[0]) >= 0 && hexdig(p[1]) >= 0 && hexdig(p[2]) >= 0 &&
-           hexdig(p[3]) >= 0;
-}
-
 /* Write what the escape at q (the byte after its backslash, checked to be
  * a JSON escape) stands for at *o; return the byte after it, or NULL
  * when a high surrogate is followed by an escape that is not one.  A
@@ -556,7 +541,7 @@ static const char *decode_escape(const char *q, const char *end, char **o)
         unsigned cp = hex4(q + 1);
         q += 5;
         if (cp >= 0xD800 && cp < 0xDC00 && end - q >= 6 && q[0] == '\\' && q[1] == 'u') {
-            if (!hex4_ok(q + 2))
+            if (!jtok_hex4_ok(q + 2))
                 return NULL;
             unsigned lo = hex4(q + 2);
             if (lo >= 0xDC00 && lo < 0xE000) {
@@ -669,7 +654,7 @@ static inline const char *escape_ok(const char *q, const char *end)
     case 'r': case 't':
         return q + 1;
     case 'u':
-        return end - q >= 5 && hex4_ok(q + 1) ? q + 5 : NULL;
+        return end - q >= 5 && jtok_hex4_ok(q + 1) ? q + 5 : NULL;
     }
     return NULL;
 }

@@ -27,14 +27,6 @@ static const unsigned char str_plain[256] = {
 #undef R4
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* The first byte of q[0..end) that is not an ASCII digit (end if none).
  * Eight bytes at a time: timestamps and update ids run 13-19 digits, and
  * a depth frame holds several.  Per byte, a = b ^ '0' is below 10 exactly
@@ -176,8 +168,7 @@ scan_string(const char *q, const char *end, uint8_t *escaped, const char **at)
         case 'r': case 't':
             break;
         case 'u':
-            if (end - q < 5 || hexval(q[1]) < 0 || hexval(q[2]) < 0 ||
-                hexval(q[3]) < 0 || hexval(q[4]) < 0) {
+            if (end - q < 5 || !jtok_hex4_ok(q + 1)) {
                 *at = q;
                 return NULL;
             }
