@@ -675,6 +675,21 @@ static const char *scan_str(const char *q, const char *end, uint8_t *escaped)
     }
 }
 
+#if defined(__SSE2__)
+/* The bytes of the block x equal to c, and those below 0x20, as bit masks
+ * (bit i: byte i). */
+static inline unsigned mask_eq(__m128i x, char c)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+
+static inline unsigned mask_ctl(__m128i x)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+}
+#endif
+
 #ifdef CAPTURE_PSHUFB
 /* Store the bytes of x[0..lim) that drop does not mark, in order, at o
  * (16 bytes are written); return o past them.  drop has no bit at or
@@ -724,14 +739,8 @@ unescape_body(const char *q, const char *end, char *out, size_t *olen,
         if (pshufb) {
             while (end - q >= 16) {
                 const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-                unsigned bs = (unsigned)_mm_movemask_epi8(
-                    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
-                unsigned qt = (unsigned)_mm_movemask_epi8(
-                    _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-                unsigned sl = (unsigned)_mm_movemask_epi8(
-                    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
-                unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                    _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+                unsigned bs = mask_eq(x, '\\'), qt = mask_eq(x, '"');
+                unsigned sl = mask_eq(x, '/'), ctl = mask_ctl(x);
                 /* (qt | sl) >> 1 never marks byte 15: a backslash there
                  * is hard. */
                 unsigned hard = ctl | (qt & ~(bs << 1)) | (bs & ~((qt | sl) >> 1));
@@ -756,12 +765,7 @@ unescape_body(const char *q, const char *end, char *out, size_t *olen,
          * from its first special byte. */
         while (end - q >= 32) {
             const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-            unsigned bs = (unsigned)_mm_movemask_epi8(
-                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
-            unsigned qt = (unsigned)_mm_movemask_epi8(
-                _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-            unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+            unsigned bs = mask_eq(x, '\\'), qt = mask_eq(x, '"'), ctl = mask_ctl(x);
             unsigned sp = bs | qt | ctl;
 
             if (sp == 0) {
@@ -777,8 +781,7 @@ unescape_body(const char *q, const char *end, char *out, size_t *olen,
             unsigned lim = (bs & 0x8000u) ? 15 : 16, keep = (1u << lim) - 1;
             bs &= keep;
             if ((ctl & keep) == 0 && (qt & keep & ~(bs << 1)) == 0) {
-                unsigned sl = (unsigned)_mm_movemask_epi8(
-                    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+                unsigned sl = mask_eq(x, '/');
                 if (((bs << 1) & ~(qt | sl)) == 0) {
                     unsigned pos = 0;
 
