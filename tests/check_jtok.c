@@ -1400,6 +1400,57 @@ START_TEST(double_values)
 }
 END_TEST
 
+/* jtok_double and jtok_dec take short texts ("41006.8") in one SWAR step
+ * when the token lies 8 bytes or more into its text: on every text of up
+ * to 8 bytes from a digit-heavy alphabet (dots, signs, exponents, spaces,
+ * letters), as a string and, where JSON allows, as a bare number, at
+ * every offset, they agree with jtok_parse_double and dec_parse on the
+ * same text, which do not take that step: the same verdict, the same
+ * value to the bit. */
+START_TEST(short_numbers)
+{
+    static const char alpha[] = "0123456789012345678901234567890123456789..-eE+ x";
+    struct trng r;
+    char txt[16], doc[64];
+    long shorts = 0;
+
+    trng_init(&r, "jtok-short-numbers");
+    for (int it = 0; it < 300000; it++) {
+        size_t l = 1 + trng_below(&r, 8), pad = trng_below(&r, 12);
+        for (size_t k = 0; k < l; k++)
+            txt[k] = alpha[trng_below(&r, sizeof(alpha) - 1)];
+        txt[l] = '\0';
+        for (int as_num = 0; as_num < 2; as_num++) {
+            size_t o = 0;
+            doc[o++] = '[';
+            for (size_t k = 0; k < pad; k++)
+                doc[o++] = ' ';
+            o += (size_t)snprintf(doc + o, sizeof(doc) - o, as_num ? "%s]" : "\"%s\"]", txt);
+            if (jtok_parse(doc, o, TOK, MAXTOK, NULL) != 2)
+                continue;                       /* not a JSON number */
+            double d1 = 0, d2 = 0;
+            dec_t q1 = 0, q2 = 0;
+            int r1 = jtok_double(doc, TOK, 1, &d1);
+            /* the token's own text: a bare number's span leaves out
+             * whitespace around it */
+            const char *tt = doc + TOK[1].start;
+            int r2 = jtok_parse_double(tt, TOK[1].len, &d2);
+            int s1 = jtok_dec(doc, TOK, 1, &q1);
+            int s2 = dec_parse(tt, TOK[1].len, &q2) == DEC_OK ? 0 : -1;
+            shorts += TOK[1].start + TOK[1].len >= 8;
+            TCHECK(r1 == r2 && (r1 != 0 || memcmp(&d1, &d2, sizeof(d1)) == 0),
+                   "seed %" PRIu64 ": jtok_double(\"%s\" at %u): %d %.17g, "
+                   "jtok_parse_double: %d %.17g", test_seed(), txt, TOK[1].start,
+                   r1, d1, r2, d2);
+            TCHECK(s1 == s2 && (s1 != 0 || q1 == q2),
+                   "seed %" PRIu64 ": jtok_dec(\"%s\" at %u): %d, dec_parse: %d (or "
+                   "the values differ)", test_seed(), txt, TOK[1].start, s1, s2);
+        }
+    }
+    ck_assert_int_gt(shorts, 100000);          /* the short step was taken */
+}
+END_TEST
+
 START_TEST(double_random)
 {
     struct trng r;
@@ -1608,6 +1659,7 @@ Suite *jtok_suite(void)
     tcase_add_test(tc, i64_random);
     tcase_add_test(tc, dec_random);
     tcase_add_test(tc, double_random);
+    tcase_add_test(tc, short_numbers);
     suite_add_tcase(s, tc);
     return s;
 }
