@@ -9,6 +9,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "liqmon/jtok.h"
 
@@ -128,8 +131,26 @@ static inline __attribute__((always_inline)) const char *
 scan_string(const char *q, const char *end, uint8_t *escaped, const char **at)
 {
     for (;;) {
-        /* Up to the first byte that needs a look: eight at a time while
-         * eight remain, then one at a time. */
+        /* Up to the first byte that needs a look: sixteen at a time while
+         * sixteen remain (SSE2, every x86-64), eight at a time while eight
+         * remain, then one at a time.  Most strings of a frame are a price
+         * or a size, shorter than sixteen: one step, whatever their
+         * length, so the loop's exit does not depend on it. */
+#if defined(__SSE2__)
+        while (end - q >= 16) {
+            const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+            const __m128i sp = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+            unsigned m = (unsigned)_mm_movemask_epi8(sp);
+            if (m != 0) {
+                q += __builtin_ctz(m);
+                goto look;
+            }
+            q += 16;
+        }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         for (;;) {
             uint64_t x, m;
@@ -149,6 +170,9 @@ scan_string(const char *q, const char *end, uint8_t *escaped, const char **at)
 #else
         while (q < end && str_plain[(unsigned char)*q])
             q++;
+#endif
+#if defined(__SSE2__)
+look:
 #endif
         if (q >= end)
             break;
