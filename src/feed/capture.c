@@ -624,10 +624,36 @@ static inline uint64_t swar_special(uint64_t x)
     return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high;
 }
 
+#if defined(__SSE2__)
+/* The bytes of the block x equal to c, and those below 0x20, as bit masks
+ * (bit i: byte i). */
+static inline unsigned mask_eq(__m128i x, char c)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+
+static inline unsigned mask_ctl(__m128i x)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+}
+#endif
+
 /* Up to the first byte of q[0..end) that is '"', '\\' or a control
  * character (end if none). */
 static inline const char *skip_plain(const char *q, const char *end)
 {
+#if defined(__SSE2__)
+    /* Sixteen at a time first: a line's keys and short values (venue
+     * names of 8 to 12 bytes) end in one step whatever their length. */
+    while (end - q >= 16) {
+        const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+        unsigned m = mask_eq(x, '"') | mask_eq(x, '\\') | mask_ctl(x);
+        if (m != 0)
+            return q + __builtin_ctz(m);
+        q += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (end - q >= 8) {
         uint64_t x, m;
@@ -675,20 +701,6 @@ static const char *scan_str(const char *q, const char *end, uint8_t *escaped)
     }
 }
 
-#if defined(__SSE2__)
-/* The bytes of the block x equal to c, and those below 0x20, as bit masks
- * (bit i: byte i). */
-static inline unsigned mask_eq(__m128i x, char c)
-{
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
-}
-
-static inline unsigned mask_ctl(__m128i x)
-{
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-        _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
-}
-#endif
 
 #ifdef CAPTURE_PSHUFB
 /* Store the bytes of x[0..lim) that drop does not mark, in order, at o
