@@ -684,6 +684,8 @@ static int top_refill(struct okx_shadow *sh, const book_t *book, enum book_side 
     struct book_level lv[OKX_TOP_CAP];
     size_t n = book_copy_levels(book, side, lv, OKX_TOP_CAP);
 
+    /* The book gives its levels best first, i.e. in rank order: each is
+     * appended, no search and no move. */
     top_clear(&sh->top);
     for (size_t i = 0; i < n; i++) {
         const struct okx_sent *e = sh_find(sh, px_key(lv[i].price));
@@ -692,8 +694,11 @@ static int top_refill(struct okx_shadow *sh, const book_t *book, enum book_side 
             sh->top.whole = 0;
             return -1;
         }
-        top_put(&sh->top, sh->sign * lv[i].price, e->crc, e->len);
+        sh->top.e[i].rk = sh->sign * lv[i].price;
+        sh->top.e[i].crc = e->crc;
+        sh->top.e[i].len = e->len;
     }
+    sh->top.n = (uint8_t)n;
     sh->top.whole = n < OKX_TOP_CAP;
     return 0;
 }
