@@ -184,9 +184,15 @@ static void bench_depth_diff(int per_side)
     }
     double dt = now_s() - t0;
     struct mkt_instr *in = market_find(m, VENUE_BINANCE, "BTCUSDT");
+    /* issue 3's target is for the 2-level diff; the 10-level one is a
+     * figure (bench_mix holds the 5-level target) */
     printf("depth diff parse+apply  %6.0f ns/frame  (%2d levels, %4.0f ns/level; "
-           "target <= 500 ns; book %s, %llu rejected)\n", dt / n * 1e9, 2 * per_side,
-           dt / n * 1e9 / (2 * per_side), in && in->book_valid ? "valid" : "INVALID",
+           "%s; book %s, %llu rejected)\n", dt / n * 1e9, 2 * per_side,
+           dt / n * 1e9 / (2 * per_side),
+           per_side == 1 ? (dt / n * 1e9 <= 500 ? "target <= 500 ns: ok"
+                                                 : "target <= 500 ns: MISS")
+                         : "no target at this size",
+           in && in->book_valid ? "valid" : "INVALID",
            (unsigned long long)venue_get_stats(v[VENUE_BINANCE])->rejected);
     free(frames);
     replay_destroy_venues(v);
