@@ -446,6 +446,7 @@ START_TEST(roundtrip_random)
     char *own[N][3];
     struct readall ra;
     size_t len;
+    static const char venue_like[] = "\"\"\"/{}[]:,.0123456789abe";
 
     trng_init(&r, "capture-roundtrip");
     for (size_t i = 0; i < N; i++) {
@@ -459,7 +460,7 @@ START_TEST(roundtrip_random)
             d[k] = kind == 0 ? (char)trng_below(&r, 256)            /* any byte */
                  : kind == 1 ? "\"\\\n\r\t\x01{}:,abc"[trng_below(&r, 13)]
                  : kind == 2 ? (char)(0x20 + trng_below(&r, 0x5f))
-                             : "\"\"\"/{}[]:,.0123456789abe"[trng_below(&r, 27)];
+                             : venue_like[trng_below(&r, sizeof(venue_like) - 1)];
         own[i][0] = d;
         for (int s = 1; s <= 2; s++) {
             own[i][s] = NULL;
