@@ -162,11 +162,15 @@ static inline int jtok__short_decimal(const char *p, size_t len, uint64_t *m, in
     uint64_t x, keep, a, dots;
 
     /* (GCC cannot see the caller's guarantee in every inlined copy) */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
     memcpy(&x, p + len - 8, 8);
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
     keep = ~0ull << (8 * pad);                 /* pad <= 7 */
     x = (x & keep) | (zeros & ~keep);
     /* exact per byte: the high bit of a byte of dots is set iff it is '.' */
