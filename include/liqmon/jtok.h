@@ -142,14 +142,32 @@ static inline int jtok_hex4_ok(const char *p)
     return 1;
 }
 
+/* The value of the eight digit characters in x (the first in its low
+ * byte, as memcpy from the text puts it on a little-endian machine), or
+ * -1 when one is not a digit (Lemire's SWAR conversion: pairs, then
+ * quads, then the eight). */
+static inline int64_t jtok__digits8(uint64_t x)
+{
+    const uint64_t zeros = 0x3030303030303030ull;
+
+    if ((x & 0xF0F0F0F0F0F0F0F0ull) != zeros ||
+        ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != zeros)
+        return -1;
+    x -= zeros;
+    x = x * 10 + (x >> 8);
+    x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+    return (int64_t)(uint32_t)x;
+}
+
 /* A short plain decimal, the shape of most prices and sizes a venue sends
  * ("41006.8", "0.25", "12"): 1 to 8 bytes, digits and at most one '.'
  * with digits on both sides.  Its digits as m (< 10^8) and its count of
  * decimals fd, or -1 for any other text (the general parsers then
  * decide).  One word, no loop: the eight bytes ending at p + len are
  * loaded, the bytes before the number taken as '0', the '.' squeezed
- * out, all eight checked to be digits and converted together (as
- * digits8 in jtok.c).  The loops it replaces ended at a different byte
+ * out, all eight checked to be digits and converted together
+ * (jtok__digits8).  The loops it replaces ended at a different byte
  * for every number, a branch no predictor learns; every level of every
  * depth frame reads two numbers.  The caller guarantees that the eight
  * bytes ending at p + len are readable (the token starts >= 8 - len
@@ -185,14 +203,10 @@ static inline int jtok__short_decimal(const char *p, size_t len, uint64_t *m, in
         x = ((x & lowm) << 8) | (x & (~0ull << (8 * (d + 1)))) | 0x30;
         *fd = (int)(7 - d);
     }
-    if ((x & 0xF0F0F0F0F0F0F0F0ull) != zeros ||
-        ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != zeros)
+    int64_t v = jtok__digits8(x);
+    if (v < 0)
         return -1;
-    x -= zeros;
-    x = x * 10 + (x >> 8);
-    x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-         (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
-    *m = (uint32_t)x;
+    *m = (uint64_t)v;
     return 0;
 }
 

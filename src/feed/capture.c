@@ -44,6 +44,7 @@
 #include "liqmon/capture.h"
 #include "liqmon/jtok.h"
 #include "liqmon/log.h"
+#include "liqmon/strscan.h"
 
 #define READ_CHUNK (1u << 20)
 #define MAX_LINE ((size_t)256 << 20)
@@ -614,60 +615,6 @@ static int key_id(const char *k, size_t n)
     return -1;
 }
 
-/* The bytes of x that are '"', '\\' or below 0x20, as high bits; the
- * lowest mark is exact (jtok.c: swar_special). */
-static inline uint64_t swar_special(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-
-    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high;
-}
-
-#if defined(__SSE2__)
-/* The bytes of the block x equal to c, and those below 0x20, as bit masks
- * (bit i: byte i). */
-static inline unsigned mask_eq(__m128i x, char c)
-{
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
-}
-
-static inline unsigned mask_ctl(__m128i x)
-{
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-        _mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
-}
-#endif
-
-/* Up to the first byte of q[0..end) that is '"', '\\' or a control
- * character (end if none). */
-static inline const char *skip_plain(const char *q, const char *end)
-{
-#if defined(__SSE2__)
-    /* Sixteen at a time first: a line's keys and short values (venue
-     * names of 8 to 12 bytes) end in one step whatever their length. */
-    while (end - q >= 16) {
-        const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-        unsigned m = mask_eq(x, '"') | mask_eq(x, '\\') | mask_ctl(x);
-        if (m != 0)
-            return q + __builtin_ctz(m);
-        q += 16;
-    }
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (end - q >= 8) {
-        uint64_t x, m;
-        memcpy(&x, q, 8);
-        m = swar_special(x);
-        if (m != 0)
-            return q + (__builtin_ctzll(m) >> 3);
-        q += 8;
-    }
-#endif
-    while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-        q++;
-    return q;
-}
 
 /* Check one escape at q (on the byte after the backslash) as jtok does:
  * the byte after it, or NULL when it is not a JSON escape. */
@@ -690,7 +637,7 @@ static inline const char *escape_ok(const char *q, const char *end)
 static const char *scan_str(const char *q, const char *end, uint8_t *escaped)
 {
     for (;;) {
-        q = skip_plain(q, end);
+        q = strscan_plain(q, end);
         if (q >= end || (unsigned char)*q < 0x20)
             return NULL;
         if (*q == '"')
@@ -700,7 +647,6 @@ static const char *scan_str(const char *q, const char *end, uint8_t *escaped)
             return NULL;
     }
 }
-
 
 #ifdef CAPTURE_PSHUFB
 /* Store the bytes of x[0..lim) that drop does not mark, in order, at o
@@ -751,8 +697,8 @@ unescape_body(const char *q, const char *end, char *out, size_t *olen,
         if (pshufb) {
             while (end - q >= 16) {
                 const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-                unsigned bs = mask_eq(x, '\\'), qt = mask_eq(x, '"');
-                unsigned sl = mask_eq(x, '/'), ctl = mask_ctl(x);
+                unsigned bs = strscan_eq16(x, '\\'), qt = strscan_eq16(x, '"');
+                unsigned sl = strscan_eq16(x, '/'), ctl = strscan_ctl16(x);
                 /* (qt | sl) >> 1 never marks byte 15: a backslash there
                  * is hard. */
                 unsigned hard = ctl | (qt & ~(bs << 1)) | (bs & ~((qt | sl) >> 1));
@@ -777,7 +723,7 @@ unescape_body(const char *q, const char *end, char *out, size_t *olen,
          * from its first special byte. */
         while (end - q >= 32) {
             const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-            unsigned bs = mask_eq(x, '\\'), qt = mask_eq(x, '"'), ctl = mask_ctl(x);
+            unsigned bs = strscan_eq16(x, '\\'), qt = strscan_eq16(x, '"'), ctl = strscan_ctl16(x);
             unsigned sp = bs | qt | ctl;
 
             if (sp == 0) {
@@ -793,7 +739,7 @@ unescape_body(const char *q, const char *end, char *out, size_t *olen,
             unsigned lim = (bs & 0x8000u) ? 15 : 16, keep = (1u << lim) - 1;
             bs &= keep;
             if ((ctl & keep) == 0 && (qt & keep & ~(bs << 1)) == 0) {
-                unsigned sl = mask_eq(x, '/');
+                unsigned sl = strscan_eq16(x, '/');
                 if (((bs << 1) & ~(qt | sl)) == 0) {
                     unsigned pos = 0;
 
@@ -831,7 +777,7 @@ unescape_body(const char *q, const char *end, char *out, size_t *olen,
             }
             memcpy(&x, q, 8);
             memcpy(o, &x, 8);
-            m = swar_special(x);
+            m = strscan_special8(x);
             if (m != 0) {
                 size_t k = (size_t)(__builtin_ctzll(m) >> 3);
                 q += k;
@@ -933,7 +879,7 @@ static int fast_line(capture_reader_t *r, const char *line, size_t len,
         if (n + 2 > max || p >= end || *p != '"')
             return -1;
         ks = ++p;
-        p = skip_plain(p, end);
+        p = strscan_plain(p, end);
         if (p >= end || *p != '"')
             return -1;            /* an escape (or worse) in a key */
         put_tok(t, n, JT_STR, 0, (size_t)(ks - line), (size_t)(p - ks));

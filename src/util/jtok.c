@@ -9,26 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "liqmon/jtok.h"
-
-/* Bytes that can stand in a string as they are: not '"', not '\\', not a
- * control character. */
-static const unsigned char str_plain[256] = {
-#define R4(x) x, x, x, x
-#define R16(x) R4(x), R4(x), R4(x), R4(x)
-    R16(0), R16(0),                         /* 0x00-0x1f */
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x20-0x2f: '"' */
-    R16(1), R16(1),                         /* 0x30-0x4f */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,   /* 0x50-0x5f: '\\' */
-    R16(1), R16(1),                         /* 0x60-0x7f */
-    R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1)
-#undef R16
-#undef R4
-};
+#include "liqmon/strscan.h"
 
 /* The first byte of q[0..end) that is not an ASCII digit (end if none).
  * Eight bytes at a time: timestamps and update ids run 13-19 digits, and
@@ -112,18 +94,6 @@ static size_t scan_number(const char *p, const char *end)
             (p)++;                                                          \
     } while (0)
 
-/* The bytes of the 8-byte word x that are '"', '\\' or below 0x20, as
- * their high bits (the classic has-zero / has-less tests).  A borrow can
- * only mark a byte above a true hit, so the lowest mark is exact: on a
- * little-endian machine ctz / 8 is the index of the first such byte. */
-static inline uint64_t swar_special(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-
-    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high;
-}
-
 /* The closing quote of the string whose body starts at q, or NULL with
  * *at on the offending byte (end when the text ran out).  Sets *escaped
  * when the body holds a backslash escape. */
@@ -131,49 +101,7 @@ static inline __attribute__((always_inline)) const char *
 scan_string(const char *q, const char *end, uint8_t *escaped, const char **at)
 {
     for (;;) {
-        /* Up to the first byte that needs a look: sixteen at a time while
-         * sixteen remain (SSE2, every x86-64), eight at a time while eight
-         * remain, then one at a time.  Most strings of a frame are a price
-         * or a size, shorter than sixteen: one step, whatever their
-         * length, so the loop's exit does not depend on it. */
-#if defined(__SSE2__)
-        while (end - q >= 16) {
-            const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-            const __m128i sp = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
-            unsigned m = (unsigned)_mm_movemask_epi8(sp);
-            if (m != 0) {
-                q += __builtin_ctz(m);
-                goto look;
-            }
-            q += 16;
-        }
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        for (;;) {
-            uint64_t x, m;
-            if (end - q < 8) {
-                while (q < end && str_plain[(unsigned char)*q])
-                    q++;
-                break;
-            }
-            memcpy(&x, q, 8);
-            m = swar_special(x);
-            if (m != 0) {
-                q += __builtin_ctzll(m) >> 3;
-                break;
-            }
-            q += 8;
-        }
-#else
-        while (q < end && str_plain[(unsigned char)*q])
-            q++;
-#endif
-#if defined(__SSE2__)
-look:
-#endif
+        q = strscan_plain(q, end);     /* up to the first byte that needs a look */
         if (q >= end)
             break;
         if (*q == '"')
@@ -473,22 +401,14 @@ slow:
     return parse_double_slow(p, len, out);
 }
 
-/* The value of eight digit characters at p, or -1 when one is not a
- * digit (Lemire's SWAR conversion: pairs, then quads, then the eight).
+/* The value of eight digit characters at p, or -1 (jtok__digits8).
  * Timestamps and update ids are 13-19 digits, and every frame has a few. */
 static int64_t digits8(const char *p)
 {
     uint64_t x;
 
     memcpy(&x, p, 8);
-    if ((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull ||
-        ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull)
-        return -1;
-    x -= 0x3030303030303030ull;
-    x = x * 10 + (x >> 8);
-    x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-         (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
-    return (int64_t)(uint32_t)x;
+    return jtok__digits8(x);
 }
 
 int jtok_i64(const char *s, const struct jtok *t, int i, int64_t *out)
