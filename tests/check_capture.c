@@ -703,9 +703,11 @@ START_TEST(bad_lines)
         { "{\"ts\":1,\"venue\":\"okx-swap\",\"src\":\"ws\",\"frame\":\"one\"}", NULL },
         { "not json", "not JSON (at byte 1)" },
         { "{\"ts\":2,\"venue\":\"okx-swap\",\"src\":\"ws\",\"frame\":\"two\"", "not JSON (at byte 52)" },
-        { "{\"ts\":3,\"venue\":\"ftx\",\"src\":\"ws\",\"frame\":\"x\"}", "venue: unknown venue" },
-        { "{\"ts\":4,\"venue\":\"Binance-usdm\",\"src\":\"ws\",\"frame\":\"x\"}", "venue: unknown venue" },
-        { "{\"ts\":5,\"venue\":7,\"src\":\"ws\",\"frame\":\"x\"}", "venue: unknown venue" },
+        { "{\"ts\":3,\"venue\":\"ftx\",\"src\":\"ws\",\"frame\":\"x\"}",
+          "venue: unknown venue 'ftx' (expected binance-usdm, bybit-linear, okx-swap or hyperliquid)" },
+        { "{\"ts\":4,\"venue\":\"Binance-usdm\",\"src\":\"ws\",\"frame\":\"x\"}",
+          "venue: unknown venue 'Binance-usdm' (expected binance-usdm, bybit-linear, okx-swap or hyperliquid)" },
+        { "{\"ts\":5,\"venue\":7,\"src\":\"ws\",\"frame\":\"x\"}", "venue: not a string" },
         { "{\"ts\":6,\"src\":\"ws\",\"frame\":\"x\"}", "venue: missing" },
         { "{\"venue\":\"okx-swap\",\"src\":\"ws\",\"frame\":\"x\"}", "ts: missing or not an integer" },
         { "{\"ts\":1.5,\"venue\":\"okx-swap\",\"src\":\"ws\",\"frame\":\"x\"}", "ts: missing or not an integer" },
@@ -1315,9 +1317,6 @@ START_TEST(plain_cut_mid_line)
 }
 END_TEST
 
-/* What replay_run gives its callers (liqmond, liqmonctl): -1 with err set,
- * and the kind from capture_last_error(); the frames before the damage
- * went through. */
 /* Every venue's name reads back as that venue, from a C string and from a
  * span of a longer text; near misses do not. */
 START_TEST(venue_names_read_back)
@@ -1339,6 +1338,9 @@ START_TEST(venue_names_read_back)
 }
 END_TEST
 
+/* What replay_run gives its callers (liqmond, liqmonctl): -1 with err set,
+ * and the kind from capture_last_error(); the frames before the damage
+ * went through. */
 START_TEST(replay_error_kinds)
 {
     size_t len, zlen;

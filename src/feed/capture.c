@@ -177,10 +177,7 @@ capture_reader_t *capture_open(const char *path, lq_err_t *err)
     }
     if (S_ISREG(st.st_mode))
         r->size = (uint64_t)st.st_size;
-#ifdef CAPTURE_PSHUFB
-    if (__builtin_cpu_supports("ssse3") && pthread_once(&pack_once, pack_init) == 0)
-        r->pshufb = 1;
-#endif
+    capture_set_portable(r, 0);       /* the CPU's fast paths, if it has them */
     last_error = CAPTURE_OK;
     return r;
 nomem:
@@ -1034,9 +1031,16 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
         k = key[CK_VENUE];
         if (k < 0 || r->tok[k].type != JT_STR ||
             (vid = venue_from_span(line + r->tok[k].start, r->tok[k].len)) < 0) {
-            char what[96];
-            snprintf(what, sizeof(what), "venue: %s",
-                     k < 0 ? "missing" : "unknown venue");
+            char what[160];
+            if (k < 0)
+                snprintf(what, sizeof(what), "venue: missing");
+            else if (r->tok[k].type != JT_STR)
+                snprintf(what, sizeof(what), "venue: not a string");
+            else        /* as config.c names one */
+                snprintf(what, sizeof(what), "venue: unknown venue '%.*s' (expected "
+                         "binance-usdm, bybit-linear, okx-swap or hyperliquid)",
+                         (int)(r->tok[k].len < 40 ? r->tok[k].len : 40),
+                         line + r->tok[k].start);
             report_bad(r, on_bad, arg, what);
             continue;
         }

@@ -67,14 +67,19 @@ static int slots_reserve(market_t *m, size_t n)
     return 0;
 }
 
-static const char *const venue_names[VENUE_COUNT] = {
-    "binance-usdm", "bybit-linear", "okx-swap", "hyperliquid"
+/* Each name with its length (venue_from_span compares lengths first). */
+#define VN(s) { s, sizeof(s) - 1 }
+static const struct {
+    const char *s;
+    size_t n;
+} venue_names[VENUE_COUNT] = {
+    VN("binance-usdm"), VN("bybit-linear"), VN("okx-swap"), VN("hyperliquid")
 };
-_Static_assert(VENUE_COUNT == 4, "venue_from_span's lengths follow venue_names");
+#undef VN
 
 const char *venue_name(enum venue_id v)
 {
-    return (unsigned)v < VENUE_COUNT ? venue_names[v] : "unknown";
+    return (unsigned)v < VENUE_COUNT ? venue_names[v].s : "unknown";
 }
 
 int venue_from_name(const char *name)
@@ -86,10 +91,8 @@ int venue_from_span(const char *s, size_t n)
 {
     /* Lengths first: every capture line names a venue, and this is
      * cheaper than a strcmp per venue. */
-    static const uint8_t len[VENUE_COUNT] = { 12, 12, 8, 11 };
-
     for (int i = 0; i < VENUE_COUNT; i++)
-        if (n == len[i] && memcmp(s, venue_names[i], n) == 0)
+        if (n == venue_names[i].n && memcmp(s, venue_names[i].s, n) == 0)
             return i;
     return -1;
 }
