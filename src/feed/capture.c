@@ -1031,16 +1031,21 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
         k = key[CK_VENUE];
         if (k < 0 || r->tok[k].type != JT_STR ||
             (vid = venue_from_span(line + r->tok[k].start, r->tok[k].len)) < 0) {
-            char what[160];
-            if (k < 0)
+            char what[256];
+            if (k < 0) {
                 snprintf(what, sizeof(what), "venue: missing");
-            else if (r->tok[k].type != JT_STR)
+            } else if (r->tok[k].type != JT_STR) {
                 snprintf(what, sizeof(what), "venue: not a string");
-            else        /* as config.c names one */
-                snprintf(what, sizeof(what), "venue: unknown venue '%.*s' (expected "
-                         "binance-usdm, bybit-linear, okx-swap or hyperliquid)",
-                         (int)(r->tok[k].len < 40 ? r->tok[k].len : 40),
-                         line + r->tok[k].start);
+            } else {    /* named as config.c names one; its first 40
+                         * bytes, made printable (4 chars a byte at most) */
+                char name[4 * 40 + 1];
+                size_t nl = r->tok[k].len < 40 ? r->tok[k].len : 40;
+                memcpy(name, line + r->tok[k].start, nl);
+                name[nl] = '\0';
+                lq_err_sanitize(name, sizeof(name));
+                snprintf(what, sizeof(what), "venue: unknown venue '%s' (expected "
+                         "binance-usdm, bybit-linear, okx-swap or hyperliquid)", name);
+            }
             report_bad(r, on_bad, arg, what);
             continue;
         }
