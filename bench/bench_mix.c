@@ -51,6 +51,8 @@
 #define DEF_DIFFS 600000
 #define FIXED_DIFFS 150000   /* per fixed-level run; --fixed-frames N (profiling) */
 static size_t fixed_diffs = FIXED_DIFFS;
+static int fixed_pick = -1;   /* --fixed-run K: only run K of the fixed part (profiling) */
+static int fixed_repeat = 1;  /* --fixed-repeat R: each fixed run R times (profiling) */
 #define NPOS_SIDE 100000
 
 static double cpu_s(void)
@@ -357,16 +359,31 @@ static int run_figures(size_t ndiffs)
      * the text shadow and computing CRCs */
     for (int lv = 5; lv <= 10 && RUN("fixed"); lv += 5) {
         for (int v = 0; v <= MIX_NVEN; v++) {
+            if (fixed_pick >= 0 && fixed_pick != (lv / 5 - 1) * (MIX_NVEN + 1) + v)
+                continue;
             int ven = v < MIX_NVEN ? v : VENUE_OKX, cs0 = v == MIX_NVEN;
             struct mix *mf = mix_create2(100 + (uint64_t)lv * 10 + (uint64_t)v,
                                          fixed_diffs, 1u << ven, lv, cs0);
-            uint64_t nf, nl;
-            double wall;
+            uint64_t nf = 0, nl = 0;
             char name[32];
-            if (mf == NULL || rig_open(&g, 0) != 0 || rig_add_all(&g, 1u << ven) != 0)
+            double dt = 0, wall = 0;
+            if (mf == NULL)
                 return 1;
             snprintf(name, sizeof(name), "%s%s", vshort(ven), cs0 ? " cs=0" : "");
-            double dt = time_venue(&g, mf, ven, &nf, &nl, &wall);
+            /* --fixed-repeat R (profiling): the same stream R times, each
+             * on fresh books; the figures are their sums */
+            for (int r = 0; r < fixed_repeat; r++) {
+                uint64_t f1, l1;
+                double w1;
+                if (r > 0)
+                    rig_close(&g);
+                if (rig_open(&g, 0) != 0 || rig_add_all(&g, 1u << ven) != 0)
+                    return 1;
+                dt += time_venue(&g, mf, ven, &f1, &l1, &w1);
+                nf += f1;
+                nl += l1;
+                wall += w1;
+            }
             double ns = dt / (double)nf * 1e9;
             if (lv == 5)
                 printf("parse+apply %-11s %2d lv %6.0f ns/frame %5.0f ns/level  "
@@ -634,12 +651,17 @@ int main(int argc, char **argv)
             books = argv[++i];
         else if (strcmp(a, "--fixed-frames") == 0 && next)
             fixed_diffs = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(a, "--fixed-run") == 0 && next)
+            fixed_pick = atoi(argv[++i]);
+        else if (strcmp(a, "--fixed-repeat") == 0 && next && atoi(next) > 0)
+            fixed_repeat = atoi(argv[++i]);
         else if (strcmp(a, "--only") == 0 && next)
             only = argv[++i];
         else if (strcmp(a, "--top") == 0 && next)
             top = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: bench_mix [--frames N] [--fixed-frames N] [--only venues|fixed|replay|pipeline]\n"
+            fprintf(stderr, "usage: bench_mix [--frames N] [--fixed-frames N] [--fixed-run K] [--fixed-repeat R]\n"
+                    "                 [--only venues|fixed|replay|pipeline]\n"
                     "       bench_mix --write-capture FILE [--frames N] [--seed S]\n"
                     "       bench_mix --peer-bench CAPTURE [--books-out FILE] [--top N]\n");
             return 64;

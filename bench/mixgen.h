@@ -23,10 +23,14 @@
  *
  * Each diff carries 1..10 levels (weighted to small: 1-3 in about 70% of
  * frames), near the top of the book: updates of one of the top levels,
- * inserts in a gap within 30 ticks of the best price (sometimes improving
- * it), deletes of one of the top levels (sometimes the best); window
- * fix-ups at the far end count as levels too.  A price appears at most
- * once per message, as the venues aggregate.
+ * inserts in a free tick within 30 ticks of the best price or inside a
+ * spread wider than a tick, deletes of one of the top levels (sometimes
+ * the best); window fix-ups at the far end count as levels too.  Inserts
+ * and deletes are drawn by how far the 25th best level is, so the books
+ * keep the shape of a liquid market for as long as a run lasts: a spread
+ * of a tick or a few, the 25 best levels within some 40 ticks (median),
+ * every side at its full depth.  A price appears at most once per
+ * message, as the venues aggregate.
  *
  * The model is an array of quantities per price tick (integers in the
  * venue's quantity precision), so the expected book is known exactly;
@@ -374,6 +378,16 @@ static int mix_draw(struct mix_book *b, int budget, struct mix_chg *c)
 
         if (win && op >= 50 && budget - n < 2)
             op = 0;                        /* no room for a window fix-up */
+        if (op >= 50) {
+            /* insert or delete, by how far the 25th best level is: the
+             * top stays dense (the 25 best within some 40 ticks), as on
+             * a real book.  Drawn evenly, deletes outran the inserts
+             * that found a gap, and the 25 best spread over thousands
+             * of ticks. */
+            int best = side == BOOK_BID ? b->bb : b->ba, far = mix_nth(b, side, 24);
+            int span = far < 0 ? MIX_W : far > best ? far - best : best - far;
+            op = (int)(mix_rnd() % 100) < (span > 40 ? 75 : 25) ? 50 : 75;
+        }
         if (op < 50) {                     /* update */
             i = mix_nth(b, side, k);
             if (i < 0 || mix_touched(c, n, i))
@@ -384,7 +398,28 @@ static int mix_draw(struct mix_book *b, int budget, struct mix_chg *c)
             mix_set(b, side, i, q);
             c[n++] = (struct mix_chg){ side, i, q };
         } else if (op < 75) {              /* insert near the top */
-            int off = (int)(mix_rnd() % 31);
+            int off, gap = b->ba - b->bb - 1;
+            if (gap > 0 && mix_rnd() % 2 == 0) {
+                /* a spread wider than a tick is filled at once, as
+                 * market makers do: without this, deletes of the best
+                 * widened it for ever (thousands of ticks after a few
+                 * ten thousand diffs; the far side then ran off the
+                 * model and the books drained to a few levels) */
+                off = -(int)(mix_rnd() % (uint64_t)gap);
+            } else {
+                /* a free tick among the 30 behind the best: drawn from
+                 * the free ones, so that an insert is never lost to an
+                 * occupied tick (lost inserts let deletes outrun them) */
+                int fr[30], nfr = 0;
+                for (int d = 1; d <= 30; d++) {
+                    int j = side == BOOK_BID ? b->bb - d : b->ba + d;
+                    if (j > 0 && j < MIX_W - 1 && b->q[j] == 0 && !mix_touched(c, n, j))
+                        fr[nfr++] = d;
+                }
+                if (nfr == 0)
+                    continue;
+                off = 1 + fr[mix_rnd() % (uint64_t)nfr];
+            }
             i = side == BOOK_BID ? b->bb + 1 - off : b->ba - 1 + off;
             if (i <= 0 || i >= MIX_W - 1 || b->q[i] != 0 || i <= b->wb - 0 ||
                 i >= b->wa || mix_touched(c, n, i) ||
