@@ -175,16 +175,27 @@ static int ask_below(double v, const double thr[3], double margin, int current)
 
 /* ---- pending records of one evaluation -------------------------------- */
 
+/* A record of the running evaluation.  Its texts are offsets into the
+ * alerts' text arena (struct alerts: text), which add_record appends to
+ * and flush empties: in a move that writes thousands of records a second,
+ * five mallocs and frees per record (its texts and a 4 KiB details
+ * buffer) kept malloc consolidating and searching its bins for a third of
+ * the rules' time. */
+#define PEND_NONE ((size_t)-1)
+/* Past these, flush lets the arena and the queue go: a full scan (the
+ * first evaluation) queues one record per position near its price, a
+ * hundred thousand at 1e5 positions, and the evaluations after it a few. */
+#define PEND_TEXT_KEEP (1u << 20)
+#define PEND_KEEP 4096
 struct pending {
     enum alert_kind kind;
     int severity;
     int resolved;
-    char *subject;              /* owned */
     const char *venue;          /* static strings */
     const char *instrument;     /* borrowed from the market, or NULL */
-    char *message;              /* owned */
-    char *details;              /* owned */
-    char *kind_name;            /* owned, for extra kinds; NULL otherwise */
+    size_t subject, message, details;
+    size_t kind_name;           /* for extra kinds; PEND_NONE otherwise */
+    const char *subj;           /* subject's text, set by flush to sort */
 };
 
 /* ---- per-subject state ------------------------------------------------ */
@@ -292,6 +303,10 @@ struct alerts {
     uint64_t epoch;
     struct pending *pend;
     size_t npend, cappend;
+    char *text;                 /* the pending records' texts (owned) */
+    size_t ntext, captext;
+    char *dbuf;                 /* a details writer's buffer, between */
+    size_t dcap;                /* records (details_begin, add_record) */
     struct alert_stats st;
     int full_scan;              /* alerts_debug_full_scan */
     struct aadl *adl;           /* venue_adl_warning subjects */
@@ -338,18 +353,30 @@ static int64_t clock_at(alerts_t *a, int64_t t)
     return a->clock;
 }
 
-static char *xstrdup(const char *s)
+/* Append s and its NUL to the text arena: its offset, or PEND_NONE (no
+ * memory). */
+static size_t text_put(alerts_t *a, const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
+    size_t n = strlen(s) + 1, at = a->ntext;
 
-    if (p)
-        memcpy(p, s, n);
-    return p;
+    if (a->ntext + n > a->captext) {
+        size_t cap = a->captext ? a->captext : 4096;
+        while (cap < a->ntext + n)
+            cap *= 2;
+        char *nt = realloc(a->text, cap);
+        if (nt == NULL)
+            return PEND_NONE;
+        a->text = nt;
+        a->captext = cap;
+    }
+    memcpy(a->text + at, s, n);
+    a->ntext += n;
+    return at;
 }
 
 /* Queue one record of the running evaluation.  details: the writer with
- * one open object (closed here).  On out of memory the record is lost and
+ * one open object (closed here; its buffer is kept for the next record's
+ * details, see details_begin).  On out of memory the record is lost and
  * counted as such in the log, never half-written. */
 static void add_record(alerts_t *a, enum alert_kind kind, const char *kind_name,
                        const char *subject, enum venue_id venue,
@@ -357,6 +384,7 @@ static void add_record(alerts_t *a, enum alert_kind kind, const char *kind_name,
                        const char *message, struct jsonw *details)
 {
     struct pending *p;
+    size_t mark = a->ntext;
 
     jw_obj_end(details);
     if (a->npend == a->cappend) {
@@ -374,25 +402,28 @@ static void add_record(alerts_t *a, enum alert_kind kind, const char *kind_name,
     p->resolved = resolved;
     p->venue = venue_name(venue);
     p->instrument = instrument;
-    p->subject = xstrdup(subject);
-    p->message = xstrdup(message);
-    p->details = jw_failed(details) ? NULL : xstrdup(details->buf);
-    p->kind_name = kind_name ? xstrdup(kind_name) : NULL;
-    if (p->subject == NULL || p->message == NULL || p->details == NULL ||
-        (kind_name && p->kind_name == NULL)) {
-        free(p->subject);
-        free(p->message);
-        free(p->details);
-        free(p->kind_name);
+    p->subject = text_put(a, subject);
+    p->message = text_put(a, message);
+    p->details = jw_failed(details) ? PEND_NONE : text_put(a, details->buf);
+    p->kind_name = kind_name ? text_put(a, kind_name) : PEND_NONE;
+    if (p->subject == PEND_NONE || p->message == PEND_NONE ||
+        p->details == PEND_NONE || (kind_name && p->kind_name == PEND_NONE)) {
+        a->ntext = mark;
         goto nomem;
     }
     a->npend++;
-    jw_fini(details);
-    return;
+    goto out;
 nomem:
-    jw_fini(details);
     fprintf(stderr, "alerts: out of memory: a %s record for %s was lost\n",
             kind_name ? kind_name : alert_kind_name(kind), subject);
+out:
+    /* the buffer goes back for the next record's details */
+    if (!jw_failed(details) && a->dbuf == NULL) {
+        a->dbuf = details->buf;
+        a->dcap = details->cap;
+        details->buf = NULL;
+    }
+    jw_fini(details);
 }
 
 static int pending_cmp(const void *x, const void *y)
@@ -401,12 +432,14 @@ static int pending_cmp(const void *x, const void *y)
 
     if (p->kind != q->kind)
         return p->kind < q->kind ? -1 : 1;
-    return strcmp(p->subject, q->subject);
+    return strcmp(p->subj, q->subj);
 }
 
 /* End of an evaluation: sort (kind, subject), number, write. */
 static void flush(alerts_t *a, int64_t t)
 {
+    for (size_t i = 0; i < a->npend; i++)
+        a->pend[i].subj = a->text + a->pend[i].subject;
     if (a->npend > 1)
         qsort(a->pend, a->npend, sizeof(*a->pend), pending_cmp);
     for (size_t i = 0; i < a->npend; i++) {
@@ -416,14 +449,15 @@ static void flush(alerts_t *a, int64_t t)
         r.id = ++a->next_id;
         r.ts = t;
         r.kind = p->kind;
-        r.kind_name = p->kind_name ? p->kind_name : alert_kind_name(p->kind);
-        r.subject = p->subject;
+        r.kind_name = p->kind_name != PEND_NONE ? a->text + p->kind_name
+                                                : alert_kind_name(p->kind);
+        r.subject = p->subj;
         r.venue = p->venue;
         r.instrument = p->instrument;
         r.severity = (enum alert_level)p->severity;
         r.resolved = p->resolved;
-        r.message = p->message;
-        r.details = p->details;
+        r.message = a->text + p->message;
+        r.details = a->text + p->details;
         a->st.records++;
         if (p->kind < ALERT_KIND_COUNT) {
             if (p->resolved)
@@ -433,12 +467,19 @@ static void flush(alerts_t *a, int64_t t)
         }
         if (a->sink)
             a->sink(a->arg, &r);
-        free(p->subject);
-        free(p->message);
-        free(p->details);
-        free(p->kind_name);
     }
     a->npend = 0;
+    a->ntext = 0;
+    if (a->captext > PEND_TEXT_KEEP) {
+        free(a->text);
+        a->text = NULL;
+        a->captext = 0;
+    }
+    if (a->cappend > PEND_KEEP) {
+        free(a->pend);
+        a->pend = NULL;
+        a->cappend = 0;
+    }
 }
 
 /* The record for a change from `before` to m->level. */
@@ -453,9 +494,19 @@ static void level_record(alerts_t *a, enum alert_kind kind, const char *subject,
                resolved ? before : m->level, resolved, message, details);
 }
 
-static void details_begin(struct jsonw *w, int level_asked)
+/* A details writer, on the buffer the last record's details left
+ * (add_record gives it back): no allocation per record once it has grown
+ * to the largest details written. */
+static void details_begin(alerts_t *a, struct jsonw *w, int level_asked)
 {
     jw_init(w);
+    if (a->dbuf != NULL) {
+        w->buf = a->dbuf;
+        w->cap = a->dcap;
+        w->buf[0] = '\0';
+        a->dbuf = NULL;
+        a->dcap = 0;
+    }
     jw_obj_begin(w);
     jw_key(w, "asked");
     jw_str(w, alert_level_name((enum alert_level)level_asked));
@@ -607,10 +658,10 @@ static double pos_d(const struct pos_view *v, double ref)
     return v->side == POS_LONG ? (ref - v->lp) / ref : (v->lp - ref) / ref;
 }
 
-static void pos_details(struct jsonw *w, int asked, const struct pos_view *v,
+static void pos_details(alerts_t *a, struct jsonw *w, int asked, const struct pos_view *v,
                         double ref, double d)
 {
-    details_begin(w, asked);
+    details_begin(a, w, asked);
     jw_key(w, "d");
     jw_double(w, d);
     jw_key(w, "ref");
@@ -685,7 +736,7 @@ static void eval_position(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
                      qty, pct, lpt, reft,
                      alert_level_name((enum alert_level)p->m.level), thr);
         }
-        pos_details(&w, asked, v, ref, d);
+        pos_details(a, &w, asked, v, ref, d);
         jw_key(&w, "threshold");
         jw_double(&w, p->m.level == ALERT_CRITICAL ? c->crit :
                       p->m.level == ALERT_WARNING ? c->warn : c->warn + c->margin);
@@ -735,7 +786,7 @@ static void eval_liquidated(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
                      "its liquidation price %s); %s resolved", ai->in->key,
                      v.side == POS_LONG ? "long" : "short", v.id, reft, lpt,
                      alert_level_name((enum alert_level)before));
-            pos_details(&w, ALERT_NONE, &v, ref, d);
+            pos_details(a, &w, ALERT_NONE, &v, ref, d);
             level_record(a, ALERT_POSITION_NEAR, v.id, ai->in->venue, ai->in->key,
                          before, &p->m, msg, &w);
         }
@@ -751,7 +802,7 @@ static void eval_liquidated(alerts_t *a, struct ainstr *ai, const pindex_t *ix,
              "liquidation prints" : printed_recently(pr, t) ? "the venue printed "
              "a liquidation of that side in the 5 s before" : "no venue print of "
              "that side in the 5 s before");
-    pos_details(&w, ALERT_CRITICAL, &v, ref, d);
+    pos_details(a, &w, ALERT_CRITICAL, &v, ref, d);
     jw_key(&w, "venue_printed");
     if (ai->in->venue == VENUE_HYPERLIQUID)
         jw_null(&w);
@@ -1066,7 +1117,7 @@ static void eval_cascade(alerts_t *a, struct ainstr *ai, int64_t t)
                      cascade_dir_name((enum cascade_dir)side), c->warn_shock * 100,
                      thr, alert_level_name((enum alert_level)before));
         }
-        details_begin(&w, asked);
+        details_begin(a, &w, asked);
         jw_key(&w, "side");
         jw_str(&w, cascade_dir_name((enum cascade_dir)side));
         jw_key(&w, "s_star");
@@ -1147,7 +1198,7 @@ static void eval_book(alerts_t *a, struct ainstr *ai, int64_t t)
                  in->invalid_reason[0] ? in->invalid_reason : "no snapshot yet",
                  (double)c->invalid_after / 1e9,
                  (double)c->invalid_critical_after / 1e9);
-    details_begin(&w, asked);
+    details_begin(a, &w, asked);
     jw_key(&w, "book_valid");
     jw_bool(&w, in->book_valid);
     jw_key(&w, "invalid_for_s");
@@ -1256,7 +1307,7 @@ static void eval_cluster(alerts_t *a, struct ainstr *ai, int64_t t)
                      ? alert_level_name((enum alert_level)before) : "");
         if (pr->m.level == ALERT_NONE)
             strncat(msg, " resolved", sizeof(msg) - strlen(msg) - 1);
-        details_begin(&w, asked);
+        details_begin(a, &w, asked);
         jw_key(&w, "notional");
         jw_double(&w, sum);
         jw_key(&w, "prints");
@@ -1316,7 +1367,7 @@ static void eval_conn(alerts_t *a, struct aconn *cn, int64_t t)
                  cn->subject, cn->stale ? "stale" : "disconnected",
                  (double)(t - cn->since) / 1e9, cn->reason[0] ? ": " : "",
                  cn->reason, (double)c->down_critical_after / 1e9);
-    details_begin(&w, asked);
+    details_begin(a, &w, asked);
     jw_key(&w, "state");
     jw_str(&w, !cn->down ? "connected" : cn->stale ? "stale" : "disconnected");
     jw_key(&w, "down_for_s");
@@ -1438,7 +1489,7 @@ static void eval_adl(alerts_t *a, struct aadl *x, int64_t t)
         snprintf(msg, sizeof(msg), "%s insurance fund (%s): %s (%s); balance %s %s, %s%s",
                  x->subject, x->ccy, x->level == ADL_ACTIVE || below ? "ADL active"
                  : "ADL warning", x->state, bal, x->ccy, thr, rat);
-    details_begin(&w, asked);
+    details_begin(a, &w, asked);
     jw_key(&w, "scope");
     jw_str(&w, x->subject + strlen(venue_name(x->venue)) + 1);
     jw_key(&w, "ccy");
@@ -1609,7 +1660,7 @@ void alerts_position_changed(alerts_t *a, const struct mkt_instr *in, uint32_t h
         p->m.level = ALERT_NONE;
         snprintf(msg, sizeof(msg), "%s position %s: changed or removed; %s resolved",
                  in->key, subject, alert_level_name((enum alert_level)before));
-        details_begin(&w, ALERT_NONE);
+        details_begin(a, &w, ALERT_NONE);
         jw_key(&w, "reason");
         jw_str(&w, "position changed or removed");
         level_record(a, ALERT_POSITION_NEAR, subject, in->venue, in->key, before,
@@ -1638,7 +1689,7 @@ static void pos_resolve_reload(alerts_t *a, struct ainstr *ai, struct pstate *p,
     p->m.level = ALERT_NONE;
     snprintf(msg, sizeof(msg), "%s position %s: %s; %s resolved", ai->in->key, subject,
              why, alert_level_name((enum alert_level)before));
-    details_begin(&w, ALERT_NONE);
+    details_begin(a, &w, ALERT_NONE);
     jw_key(&w, "reason");
     jw_str(&w, "positions reloaded");
     level_record(a, ALERT_POSITION_NEAR, subject, ai->in->venue, ai->in->key, before,
@@ -1782,6 +1833,8 @@ void alerts_destroy(alerts_t *a)
     }
     free(a->ai);
     free(a->pend);
+    free(a->text);
+    free(a->dbuf);
     free(a->adl);
     free(a);
 }
@@ -1813,7 +1866,7 @@ int alerts_sync(alerts_t *a, int64_t t, lq_err_t *err)
             snprintf(subject, sizeof(subject), "%s%s", ai->in->key, sfx[k]);
             snprintf(msg, sizeof(msg), "%s removed from the config; %s resolved",
                      subject, alert_level_name((enum alert_level)before));
-            details_begin(&w, ALERT_NONE);
+            details_begin(a, &w, ALERT_NONE);
             jw_key(&w, "reason");
             jw_str(&w, "instrument removed by a reload");
             level_record(a, kinds[k], subject, ai->in->venue, ai->in->key, before,
