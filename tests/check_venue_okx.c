@@ -776,9 +776,9 @@ END_TEST
 
 /* A side of the model: price ticks (integers) and sizes, best first.  The
  * test builds OKX's checksum text itself from the model's strings and
- * takes zlib's crc32 of it, so the adapter's cache of the top levels is
- * checked against a second implementation on every frame.  Synthetic
- * frames (UNI-USD-SWAP, ctVal 1). */
+ * takes zlib's crc32 of it, so the adapter's shadow of every level's
+ * piece is checked against a second implementation on every frame.
+ * Synthetic frames (UNI-USD-SWAP, ctVal 1). */
 struct mside {
     int n;
     int px[400];        /* ticks of 0.001 */
@@ -860,11 +860,12 @@ static int m_rnd(int n)
     return (int)(m_rs % (uint64_t)n);
 }
 
-/* Books that grow to ~120 levels a side and shrink back, with runs of
- * deletions at the top (the cache falls under 25 and is refilled
- * from the book), inserts at every depth (beyond the cache, into it when
- * it is full, and when it holds the whole side): 4,000 frames, each with
- * its checksum validated, then one frame one off, which must fail. */
+/* Books that grow past 256 levels a side (the shadow's array outgrows its
+ * first 512 entries, whose half it keeps free) and shrink back under 25,
+ * with runs of deletions at the top, levels added and deleted at the far
+ * end and inserts at every depth (inside and beyond the best 32, where
+ * the shadow's search starts): 4,000 frames, each with its checksum
+ * validated, then one frame one off, which must fail. */
 static void checksum_model(int portable)
 {
     static struct mside b, a;
@@ -889,13 +890,13 @@ static void checksum_model(int portable)
     ck_assert_int_eq(feed(frame, T0), 0);
     ck_assert(in->book_valid);
 
-    int refills = 0, full = 0;
+    int maxn = 0, minn_after = 1000, far = 0;
     for (int f = 0; f < 4000; f++) {
         /* phases of 400 frames: grow, shrink, hover (deletions at the top
          * and new levels below every other, keeping a side near the
          * cache's 48 levels, where levels leave it at the bottom) */
         int phase = f / 400 % 3, grow = phase == 0, drain = phase == 2;
-        int nb = 0, na = 0, n = 1 + m_rnd(6);
+        int nb = 0, na = 0, n = 1 + m_rnd(grow ? 12 : 6);
         for (int j = 0; j < n; j++) {
             int side = m_rnd(2);
             struct mside *s = side ? &a : &b;
@@ -911,7 +912,7 @@ static void checksum_model(int portable)
             } else if (!grow && s->n > 0 && r < 45) {   /* delete at the top */
                 t = s->px[m_rnd(s->n < 4 ? s->n : 4)];
                 sz = 0;
-            } else if (s->n > 0 && r < 70) {            /* change an existing one */
+            } else if (s->n > 0 && r < (grow ? 10 : 70)) { /* change an existing one */
                 t = s->px[m_rnd(s->n)];
                 sz = grow || m_rnd(3) ? 1 + m_rnd(500) : 0;
             } else {                                    /* a new level, any depth */
@@ -922,7 +923,11 @@ static void checksum_model(int portable)
                 if (side && b.n && t <= b.px[0])
                     t = b.px[0] + 1;
                 sz = 1 + m_rnd(500);
+                if (s->n >= 390)
+                    continue;                            /* the model's limit */
             }
+            if (s->n > 40 && (side ? t > s->px[s->n - 8] : t < s->px[s->n - 8]))
+                far++;                                   /* near the worst */
             /* one change per price per frame, as OKX sends */
             int dup = 0;
             for (int q = 0; q < (side ? na : nb); q++)
@@ -938,10 +943,12 @@ static void checksum_model(int portable)
             }
             m_set(s, !side, t, sz);
         }
-        if (b.n < 25 && b.n > 0)
-            refills++;
-        if (b.n > 48 || a.n > 48)
-            full++;
+        if (b.n > maxn)
+            maxn = b.n;
+        if (a.n > maxn)
+            maxn = a.n;
+        if (maxn > 256 && b.n < minn_after)
+            minn_after = b.n;
         k = (size_t)sprintf(frame, "%s\"update\",\"data\":[{\"asks\":", hdr);
         k += m_levels(frame + k, at, as, na);
         k += (size_t)sprintf(frame + k, ",\"bids\":");
@@ -951,9 +958,10 @@ static void checksum_model(int portable)
         ck_assert_msg(in->book_valid, "frame %d: %s (bids %d, asks %d)", f,
                       in->invalid_reason, b.n, a.n);
     }
-    /* the walk went where the cache's edges are */
-    ck_assert_int_gt(refills, 50);
-    ck_assert_int_gt(full, 500);
+    /* the walk went where the shadow's edges are */
+    ck_assert_int_gt(maxn, 256);
+    ck_assert_int_lt(minn_after, 25);
+    ck_assert_int_gt(far, 200);
     ck_assert_uint_eq(in->book_resyncs, 0);
     ck_assert_int_eq((int)book_level_count(in->book, BOOK_BID), b.n);
     ck_assert_int_eq((int)book_level_count(in->book, BOOK_ASK), a.n);
@@ -965,6 +973,56 @@ static void checksum_model(int portable)
     ck_assert(!in->book_valid);
     ck_assert_str_eq(in->invalid_reason, "checksum mismatch");
 }
+
+/* A snapshot whose asks come in no order, with a price twice (the last
+ * one counts, as in the book): the shadow takes it level by level instead
+ * of reversing a best-first list, and its checksum and the next one hold. */
+START_TEST(t_checksum_snapshot_any_order)
+{
+    static struct mside b, a;
+    static char frame[16384];
+    struct mkt_instr *in = I("UNI-USD-SWAP");
+    const char *hdr = "{\"arg\":{\"channel\":\"books\",\"instId\":\"UNI-USD-SWAP\"},\"action\":";
+    int at[40], as[40], n = 0;
+
+    memset(&b, 0, sizeof(b));
+    memset(&a, 0, sizeof(a));
+    venue_on_open(V, 0, T0);
+    for (int i = 0; i < 30; i++) {
+        m_set(&b, 1, 5000 - 2 * i, 1 + i);
+        m_set(&a, 0, 5002 + 3 * i, 2 + i);
+    }
+    /* the five best in order, the third with a size a later copy
+     * replaces, then all of them shuffled (a fixed permutation) */
+    for (int i = 0; i < 5; i++) {
+        at[n] = a.px[i];
+        as[n++] = i == 2 ? 999 : a.sz[i];
+    }
+    for (int i = 0; i < a.n; i++) {
+        int j = (i * 7) % a.n;           /* 7 is prime to 30 */
+        at[n] = a.px[j];
+        as[n++] = a.sz[j];
+    }
+    size_t k = (size_t)sprintf(frame, "%s\"snapshot\",\"data\":[{\"asks\":", hdr);
+    k += m_levels(frame + k, at, as, n);
+    k += (size_t)sprintf(frame + k, ",\"bids\":");
+    k += m_levels(frame + k, b.px, b.sz, b.n);
+    sprintf(frame + k, ",\"ts\":\"1\",\"checksum\":%d}]}", m_checksum(&b, &a));
+    ck_assert_int_eq(feed(frame, T0), 0);
+    ck_assert_msg(in->book_valid, "%s", in->invalid_reason);
+    ck_assert_int_eq((int)book_level_count(in->book, BOOK_ASK), 30);
+
+    /* an update at the top of each side */
+    m_set(&a, 0, a.px[0], 0);
+    m_set(&b, 1, 5001, 77);
+    k = (size_t)sprintf(frame, "%s\"update\",\"data\":[{\"asks\":[[\"5.002\",\"0\",\"0\",\"0\"]],"
+                        "\"bids\":[[\"5.001\",\"77\",\"0\",\"1\"]],\"ts\":\"2\",\"checksum\":%d}]}",
+                        hdr, m_checksum(&b, &a));
+    ck_assert_int_eq(feed(frame, T0 + 1), 0);
+    ck_assert_msg(in->book_valid, "%s", in->invalid_reason);
+    ck_assert_uint_eq(in->book_resyncs, 0);
+}
+END_TEST
 
 START_TEST(t_checksum_model)
 {
@@ -995,6 +1053,7 @@ Suite *venue_okx_suite(void)
     tcase_add_test(tc, t_checksum_real_btc_future);
     tcase_add_test(tc, t_checksum_real_bad);
     tcase_add_test(tc, t_checksum_docs_worked_example);
+    tcase_add_test(tc, t_checksum_snapshot_any_order);
     tcase_add_test(tc, t_checksum_model);
     tcase_add_test(tc, t_checksum_model_portable);
     tcase_add_test(tc, t_rest_seed_without_seq);

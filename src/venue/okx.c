@@ -50,7 +50,7 @@
  * (a side that runs out simply stops contributing).  The book stores
  * doubles and base-unit decimals, from which the strings cannot be
  * rebuilt for sure ("8477" vs "8477.0", contracts vs base), so each book
- * keeps a shadow of the strings of every level, keyed by price
+ * keeps a shadow of every level's strings, as their CRC, in rank order
  * (struct okx_shadow).  The shadow is kept only while checksums matter:
  * the first frame after a seed with checksum 0 drops it (production),
  * a non-zero one turns validation on (older captures, other
@@ -109,49 +109,31 @@
 enum okx_state { OKX_WAIT_SNAP = 0, OKX_SEEDING, OKX_LIVE };
 enum okx_cs { OKX_CS_UNKNOWN = 0, OKX_CS_ON, OKX_CS_OFF };
 
-/* One level's checksum piece, keyed by the price's bits: not its text
- * but the CRC of it as it stands in the checksum's text after the
- * separator before it, ":px:sz" (crc_piece), and that text's length.  A
- * checksum is then computed from 50 of these without its text ever being
- * built (see book_checksum). */
-struct okx_sent {
-    uint64_t key;
+/* One level's checksum piece: not its text but the CRC of it as it
+ * stands in the checksum's text after the separator before it, ":px:sz"
+ * (crc_piece), and that text's length; rk is the level's rank, -price
+ * for bids and price for asks (smaller is better).  A checksum is
+ * computed from 50 of these without its text ever being built (see
+ * book_checksum). */
+struct okx_piece {
+    double rk;
     uint32_t crc;
-    uint8_t used, len;
+    uint8_t len;
 };
 
-/* The best levels of one side in price order, with their pieces: what a
- * checksum reads.  Without it, each checksummed frame walked the book
- * tree for 2 x 25 levels and looked each one up in the shadow's hash, a
- * third of the frame's cost.
- *
- * Invariant (kept by sh_put, sh_del and sh_clear, the only writers of the
- * shadow, which call top_put, top_del and top_clear): the cache holds
- * exactly the shadow's levels ranked at or before its last one, rk[n - 1]
- * (rank: -price for bids, price for asks; ascending is best first); when
- * `whole` is set it holds every level of the side.  A level ranked after
- * rk[n - 1] is left out when `whole` is clear, which keeps the invariant.
- * When deletions leave fewer than OKX_CS_LEVELS levels and `whole` is
- * clear, the cache may be missing levels the checksum needs:
- * top_refill rebuilds it from the book and the shadow. */
-#define OKX_TOP_CAP 48
-struct okx_top {
-    struct {
-        double rk;
-        uint32_t crc;              /* the level's piece (struct okx_sent) */
-        uint8_t len;
-    } e[OKX_TOP_CAP];
-    uint8_t n, whole;
-};
-
-/* Open addressing, linear probing, backward-shift deletion; cap is a
- * power of two and at most half full.  `top` is the ordered cache of the
- * best levels (struct okx_top); `sign` is -1 for bids, +1 for asks. */
+/* The pieces of every level of one side, e[0..n), from the worst rank to
+ * the best: a checksum reads the last OKX_CS_LEVELS.  Ranks are distinct
+ * (sh_put keeps them so).  The entries sit inside buf with room on both
+ * sides, and a change moves the entries on its shorter side: the few
+ * better ones for a change near the top, where nearly all are, the few
+ * worse ones at the far end, where a 400-level window trims and refills.
+ * One array serves the lookups and the checksums: it replaced a hash of
+ * the pieces by price beside a best-first cache of the top 48, which every
+ * change updated twice and deletions had to refill from the book. */
 struct okx_shadow {
-    struct okx_sent *e;
-    size_t cap, n;
-    double sign;
-    struct okx_top top;
+    struct okx_piece *buf, *e;     /* buf: owned, cap entries */
+    size_t n, cap;
+    double sign;                   /* -1 for bids, +1 for asks */
 };
 
 /* A buffered level: base-unit qty plus the original text. */
@@ -317,12 +299,12 @@ static inline __attribute__((always_inline)) uint64_t clmul(uint32_t a, uint32_t
     return clmul_portable(a, b);
 }
 
-/* zlib's crc32 of the checksum text of the two caches' best
- * OKX_CS_LEVELS levels (bids t[0], asks t[1]), interleaved.  The pieces
- * are taken last first, bid and ask of rank 24 down to rank 0, as the
- * offsets a(i) grow from the end. */
+/* zlib's crc32 of the checksum text of the two sides' best OKX_CS_LEVELS
+ * levels (bids t[0], asks t[1]), interleaved.  The pieces are taken last
+ * first, bid and ask of rank 24 down to rank 0, as the offsets a(i) grow
+ * from the end; rank i of a side is its entry n - 1 - i. */
 static inline __attribute__((always_inline)) uint32_t
-crc_tops_body(const struct okx_top *const t[2], int hw)
+crc_tops_body(const struct okx_shadow *const t[2], int hw)
 {
     uint64_t acc = 0;
     size_t after = 0;
@@ -331,8 +313,9 @@ crc_tops_body(const struct okx_top *const t[2], int hw)
         for (int s = 1; s >= 0; s--) {
             if (i >= t[s]->n)
                 continue;
-            acc ^= clmul(t[s]->e[i].crc, crc_k[after], hw);
-            after += t[s]->e[i].len;
+            const struct okx_piece *e = &t[s]->e[t[s]->n - 1 - i];
+            acc ^= clmul(e->crc, crc_k[after], hw);
+            after += e->len;
         }
     }
     if (after == 0)
@@ -342,20 +325,20 @@ crc_tops_body(const struct okx_top *const t[2], int hw)
     return ~crc_reduce(acc);
 }
 
-static uint32_t crc_tops_portable(const struct okx_top *const t[2])
+static uint32_t crc_tops_portable(const struct okx_shadow *const t[2])
 {
     return crc_tops_body(t, 0);
 }
 
 #ifdef OKX_CLMUL
 __attribute__((target("pclmul,sse2")))
-static uint32_t crc_tops_hw(const struct okx_top *const t[2])
+static uint32_t crc_tops_hw(const struct okx_shadow *const t[2])
 {
     return crc_tops_body(t, 1);
 }
 #endif
 
-static uint32_t crc_tops(int hw, const struct okx_top *const t[2])
+static uint32_t crc_tops(int hw, const struct okx_shadow *const t[2])
 {
 #ifdef OKX_CLMUL
     if (hw)
@@ -373,12 +356,15 @@ static int crc_selftest(void)
 {
     static const char *const px[] = { "8476.98", "415", "0.00001234", "1e-5", "", "3" };
     static const char *const sz[] = { "1", "0.4", "12345.678", "", "7", "" };
-    struct okx_top top[2];
-    const struct okx_top *t[2] = { &top[0], &top[1] };
+    struct okx_piece pc[2][3];
+    struct okx_shadow sh[2];
+    const struct okx_shadow *t[2] = { &sh[0], &sh[1] };
     char text[256];
     size_t o = 0;
 
-    memset(top, 0, sizeof(top));
+    memset(sh, 0, sizeof(sh));
+    sh[0].e = pc[0];
+    sh[1].e = pc[1];
     for (int i = 0; i <= 6; i++) {
         uint32_t want = (uint32_t)crc32(0L, (const Bytef *)text, (uInt)o);
         if (crc_tops(0, t) != want)
@@ -389,11 +375,13 @@ static int crc_selftest(void)
 #endif
         if (i == 6)
             break;
-        /* the next piece: a bid, then an ask, of the next rank */
-        struct okx_top *side = &top[i % 2];
+        /* the next piece: a bid, then an ask, of the next rank, which is
+         * worse: it goes first, before the side's better levels */
+        struct okx_shadow *side = &sh[i % 2];
         o += (size_t)sprintf(text + o, "%s%s:%s", i ? ":" : "", px[i], sz[i]);
-        side->e[side->n].crc = crc_piece(px[i], strlen(px[i]), sz[i], strlen(sz[i]));
-        side->e[side->n].len = (uint8_t)(2 + strlen(px[i]) + strlen(sz[i]));
+        memmove(&side->e[1], &side->e[0], side->n * sizeof(side->e[0]));
+        side->e[0].crc = crc_piece(px[i], strlen(px[i]), sz[i], strlen(sz[i]));
+        side->e[0].len = (uint8_t)(2 + strlen(px[i]) + strlen(sz[i]));
         side->n++;
     }
     return 0;
@@ -408,131 +396,94 @@ static void crc_setup(void)
 
 /* ---- the string shadow ------------------------------------------------- */
 
-static uint64_t px_key(double px)
+/* The number of entries ranked worse than rk, i.e. where rk is or would
+ * go.  Nearly every change is among the best OKX_SH_HOT levels, the last
+ * entries, which stay in the L1 cache: the search starts there, and takes
+ * the whole array only for a level ranked below them.  Branch-free
+ * halving (the compare picks the half with a conditional move): the
+ * ranks a frame touches come in no order a predictor could learn. */
+#define OKX_SH_HOT 32
+static size_t sh_pos(const struct okx_shadow *sh, double rk)
 {
-    uint64_t k;
+    size_t base = 0, len = sh->n;
 
-    px += 0.0;                     /* -0.0 -> 0.0 */
-    memcpy(&k, &px, sizeof(k));
-    return k;
-}
-
-/* Fibonacci hashing: the TOP bits of key * 2^64/phi, which depend on
- * every bit of the key.  The low bits of the product depend only on the
- * key's low bits, and the double of a round price (90000, 2450.5) has a
- * mantissa of trailing zeros: slots taken from there fell into a few
- * clusters, and a checksum's 50 lookups probed a dozen slots each. */
-static size_t slot_in(uint64_t key, size_t cap)
-{
-    uint64_t h = key * 0x9E3779B97F4A7C15ULL;
-    return (size_t)(h >> (64 - __builtin_ctzll((unsigned long long)cap)));
-}
-
-static size_t sh_slot(const struct okx_shadow *sh, uint64_t key)
-{
-    return slot_in(key, sh->cap);
-}
-
-/* Empty the cache; it then holds every level of an empty side. */
-static void top_clear(struct okx_top *t)
-{
-    t->n = 0;
-    t->whole = 1;
-}
-
-/* First position whose rank is >= rk.  Branch-free (the compare picks
- * the half with a conditional move): ranks of the levels a frame touches
- * come in no order a predictor could learn (measured: about 20 ns off a
- * 5-level checksummed diff against the branching search). */
-static size_t top_pos(const struct okx_top *t, double rk)
-{
-    size_t base = 0, len = t->n;
-
+    if (len > OKX_SH_HOT && sh->e[len - OKX_SH_HOT].rk > rk) {
+        base = len - OKX_SH_HOT;
+        len = OKX_SH_HOT;
+    }
     if (len == 0)
         return 0;
     while (len > 1) {
         size_t half = len / 2;
-        base = t->e[base + half].rk < rk ? base + half : base;
+        base = sh->e[base + half].rk > rk ? base + half : base;
         len -= half;
     }
-    return base + (t->e[base].rk < rk);
-}
-
-static void top_put(struct okx_top *t, double rk, uint32_t crc, uint8_t len)
-{
-    size_t i = top_pos(t, rk);
-
-    if (i < t->n && t->e[i].rk == rk) {
-        t->e[i].crc = crc;
-        t->e[i].len = len;
-        return;
-    }
-    if (i == t->n && !t->whole)
-        return;                    /* ranked after the cached range */
-    if (i == OKX_TOP_CAP) {
-        t->whole = 0;              /* full, and this one is the worst */
-        return;
-    }
-    if (t->n == OKX_TOP_CAP) {     /* full: the worst leaves the cache */
-        t->n--;
-        t->whole = 0;
-    }
-    memmove(&t->e[i + 1], &t->e[i], (t->n - i) * sizeof(t->e[0]));
-    t->e[i].rk = rk;
-    t->e[i].crc = crc;
-    t->e[i].len = len;
-    t->n++;
-}
-
-static void top_del(struct okx_top *t, double rk)
-{
-    size_t i = top_pos(t, rk);
-
-    if (i == t->n || t->e[i].rk != rk)
-        return;
-    t->n--;
-    memmove(&t->e[i], &t->e[i + 1], (t->n - i) * sizeof(t->e[0]));
+    return base + (sh->e[base].rk > rk);
 }
 
 static void sh_clear(struct okx_shadow *sh)
 {
-    free(sh->e);
-    sh->e = NULL;
-    sh->cap = sh->n = 0;
-    top_clear(&sh->top);
+    free(sh->buf);
+    sh->buf = sh->e = NULL;
+    sh->n = sh->cap = 0;
 }
 
-static struct okx_sent *sh_find(const struct okx_shadow *sh, uint64_t key)
+/* Room on both sides of the entries again: in place when the buffer is
+ * at most half full, else in one twice the size; the entries go to its
+ * middle.  0, or -1 (no memory; nothing changed). */
+static int sh_relayout(struct okx_shadow *sh)
 {
-    if (sh->cap == 0)
-        return NULL;
-    for (size_t i = sh_slot(sh, key);; i = (i + 1) & (sh->cap - 1)) {
-        if (!sh->e[i].used)
-            return NULL;
-        if (sh->e[i].key == key)
-            return &sh->e[i];
-    }
-}
+    size_t ncap = sh->cap ? sh->cap : 512;
+    struct okx_piece *nb = sh->buf;
 
-static int sh_grow(struct okx_shadow *sh)
-{
-    size_t ncap = sh->cap ? sh->cap * 2 : 1024;
-    struct okx_sent *ne = calloc(ncap, sizeof(*ne));
-
-    if (ne == NULL)
-        return -1;
-    for (size_t i = 0; i < sh->cap; i++) {
-        if (!sh->e[i].used)
-            continue;
-        size_t j = slot_in(sh->e[i].key, ncap);
-        while (ne[j].used)
-            j = (j + 1) & (ncap - 1);
-        ne[j] = sh->e[i];
+    if (nb == NULL || sh->n + 2 > ncap / 2) {
+        if (nb != NULL)
+            ncap *= 2;
+        nb = malloc(ncap * sizeof(*nb));
+        if (nb == NULL)
+            return -1;
     }
-    free(sh->e);
-    sh->e = ne;          /* n is unchanged; the top cache holds no pointers */
+    struct okx_piece *ne = nb + (ncap - sh->n) / 2;
+    if (sh->n > 0)
+        memmove(ne, sh->e, sh->n * sizeof(*ne));
+    if (nb != sh->buf)
+        free(sh->buf);
+    sh->buf = nb;
+    sh->e = ne;
     sh->cap = ncap;
     return 0;
+}
+
+/* A new entry at position i (0 <= i <= n): its slot, or NULL (no
+ * memory).  The entries on the shorter side of i move. */
+static struct okx_piece *sh_open(struct okx_shadow *sh, size_t i)
+{
+    int down = i < sh->n - i;      /* move the i entries before it down */
+    size_t front = sh->buf ? (size_t)(sh->e - sh->buf) : 0;
+    size_t back = sh->cap - front - sh->n;
+
+    if ((down ? front : back) == 0 && sh_relayout(sh) != 0)
+        return NULL;
+    if (down) {
+        memmove(sh->e - 1, sh->e, i * sizeof(*sh->e));
+        sh->e--;
+    } else {
+        memmove(sh->e + i + 1, sh->e + i, (sh->n - i) * sizeof(*sh->e));
+    }
+    sh->n++;
+    return &sh->e[i];
+}
+
+/* Remove the entry at position i; the entries on its shorter side move. */
+static void sh_close(struct okx_shadow *sh, size_t i)
+{
+    if (i < sh->n - 1 - i) {
+        memmove(sh->e + 1, sh->e, i * sizeof(*sh->e));
+        sh->e++;
+    } else {
+        memmove(sh->e + i, sh->e + i + 1, (sh->n - 1 - i) * sizeof(*sh->e));
+    }
+    sh->n--;
 }
 
 /* Set a level's piece from its text; 0, or -1 (no memory, text too
@@ -540,53 +491,32 @@ static int sh_grow(struct okx_shadow *sh)
 static int sh_put(struct okx_shadow *sh, double price, const char *px,
                   size_t pl, const char *sz, size_t sl)
 {
-    uint64_t key = px_key(price);
+    double rk = sh->sign * price;
+    size_t i;
+    struct okx_piece *e;
 
     if (pl >= OKX_STR_MAX || sl >= OKX_STR_MAX)
         return -1;
-    struct okx_sent *e = sh_find(sh, key);
-    if (e == NULL) {
-        if ((sh->n + 1) * 2 > sh->cap && sh_grow(sh) != 0)
-            return -1;
-        size_t i = sh_slot(sh, key);
-        while (sh->e[i].used)
-            i = (i + 1) & (sh->cap - 1);
+    i = sh_pos(sh, rk);
+    if (i < sh->n && sh->e[i].rk == rk) {
         e = &sh->e[i];
-        e->used = 1;
-        e->key = key;
-        sh->n++;
+    } else {
+        if ((e = sh_open(sh, i)) == NULL)
+            return -1;
+        e->rk = rk;
     }
     e->crc = crc_piece(px, pl, sz, sl);
     e->len = (uint8_t)(pl + sl + 2);
-    top_put(&sh->top, sh->sign * price, e->crc, e->len);
     return 0;
 }
 
 static void sh_del(struct okx_shadow *sh, double price)
 {
-    uint64_t key = px_key(price);
-    struct okx_sent *e = sh_find(sh, key);
+    double rk = sh->sign * price;
+    size_t i = sh_pos(sh, rk);
 
-    if (e == NULL)
-        return;
-    top_del(&sh->top, sh->sign * price);
-    size_t mask = sh->cap - 1, i = (size_t)(e - sh->e), j = i;
-    e->used = 0;
-    sh->n--;
-    /* Backward shift: move later entries of the cluster into the hole
-     * when their home slot is not in (hole, j]. */
-    for (;;) {
-        j = (j + 1) & mask;
-        if (!sh->e[j].used)
-            return;
-        size_t home = sh_slot(sh, sh->e[j].key);
-        int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (between)
-            continue;
-        sh->e[i] = sh->e[j];
-        sh->e[j].used = 0;
-        i = j;
-    }
+    if (i < sh->n && sh->e[i].rk == rk)
+        sh_close(sh, i);
 }
 
 /* An empty shadow for each side of a book (new, or a slot reused). */
@@ -687,39 +617,50 @@ static void shadow_tokens(struct okx_book *b, const char *d, const struct jtok *
     }
 }
 
-/* Rebuild a side's cache from the book's best levels and the shadow's
- * text.  0, or -1 when a level has no text (the cache is left empty and
- * not whole, so the next checksum tries again). */
-static int top_refill(struct okx_shadow *sh, const book_t *book, enum book_side side)
+/* A snapshot's levels into an empty shadow.  OKX lists them best first
+ * (asks ascending, bids descending): appended in that order and reversed
+ * at the end, that is O(n), where sh_put on each would move the whole
+ * array for every level.  Any other order, or a price twice, goes through
+ * shadow_tokens, which keeps the last of a price as the book does. */
+static void shadow_load(struct okx_book *b, const char *d, const struct jtok *t,
+                        int arr, int side, const struct book_level *lv)
 {
-    struct book_level lv[OKX_TOP_CAP];
-    size_t n = book_copy_levels(book, side, lv, OKX_TOP_CAP);
+    struct okx_shadow *sh = &b->sh[side];
+    size_t k = 0;
 
-    /* The book gives its levels best first, i.e. in rank order: each is
-     * appended, no search and no move. */
-    top_clear(&sh->top);
-    for (size_t i = 0; i < n; i++) {
-        const struct okx_sent *e = sh_find(sh, px_key(lv[i].price));
-        if (e == NULL) {
-            top_clear(&sh->top);
-            sh->top.whole = 0;
-            return -1;
+    for (int e = jtok_first(t, arr); e >= 0 && k < t[arr].size; e = jtok_next(t, e), k++) {
+        int p = e + 1, s = (int)t[p].end;
+        double rk = sh->sign * lv[k].price;
+        if (lv[k].qty == 0)
+            continue;
+        if (sh->n > 0 && !(sh->e[sh->n - 1].rk < rk)) {
+            sh->n = 0;             /* not best first: one at a time */
+            shadow_tokens(b, d, t, arr, side, lv);
+            return;
         }
-        sh->top.e[i].rk = sh->sign * lv[i].price;
-        sh->top.e[i].crc = e->crc;
-        sh->top.e[i].len = e->len;
+        struct okx_piece *pc;
+        if (t[p].len >= OKX_STR_MAX || t[s].len >= OKX_STR_MAX ||
+            (pc = sh_open(sh, sh->n)) == NULL) {
+            b->cs = OKX_CS_OFF;    /* cannot keep the text: stop validating */
+            return;
+        }
+        pc->rk = rk;
+        pc->crc = crc_piece(d + t[p].start, t[p].len, d + t[s].start, t[s].len);
+        pc->len = (uint8_t)(t[p].len + t[s].len + 2);
     }
-    sh->top.n = (uint8_t)n;
-    sh->top.whole = n < OKX_TOP_CAP;
-    return 0;
+    for (size_t i = 0, j = sh->n; i + 1 < j; i++, j--) {
+        struct okx_piece x = sh->e[i];
+        sh->e[i] = sh->e[j - 1];
+        sh->e[j - 1] = x;
+    }
 }
 
-/* The caches' checksummed levels are the book's, price for price: -1 if
- * not.  The caches follow the shadow and the shadow follows the frames'
- * text, while the book follows the frames' parsed levels; a checksum
- * that matches proves the shadow right, and this proves the book right.
- * It walks the book tree, which the caches exist to avoid, so it runs on
- * one checksummed frame in OKX_TOP_VERIFY. */
+/* The shadow holds the book's levels, price for price: -1 if not (the
+ * count of each side, and the checksummed levels).  The shadow follows
+ * the frames' text, the book the frames' parsed levels; a checksum that
+ * matches proves the shadow right, and this proves the book right.  It
+ * walks the book tree, so it runs on one checksummed frame in
+ * OKX_TOP_VERIFY. */
 #define OKX_TOP_VERIFY 16
 static int top_verify(const struct okx_book *b)
 {
@@ -727,33 +668,25 @@ static int top_verify(const struct okx_book *b)
 
     for (int s = 0; s < 2; s++) {
         const struct okx_shadow *sh = &b->sh[s];
-        size_t n = book_copy_levels(b->in->book, (enum book_side)s, lv, OKX_CS_LEVELS);
-        size_t want = sh->top.n < OKX_CS_LEVELS ? sh->top.n : OKX_CS_LEVELS;
-        if (n != want)
+        if (book_level_count(b->in->book, (enum book_side)s) != sh->n)
             return -1;
+        size_t n = book_copy_levels(b->in->book, (enum book_side)s, lv, OKX_CS_LEVELS);
         for (size_t i = 0; i < n; i++)
-            if (sh->sign * lv[i].price != sh->top.e[i].rk)
+            if (sh->sign * lv[i].price != sh->e[sh->n - 1 - i].rk)
                 return -1;
     }
     return 0;
 }
 
-/* Signed CRC32 of the book's top 25 levels per side, from the caches.
- * Returns NULL and *out, or why it cannot: a level's text is missing, or
- * the caches disagree with the book (a resync's reason). */
+/* Signed CRC32 of the book's top 25 levels per side, from the shadow.
+ * Returns NULL and *out, or why it cannot: the shadow disagrees with the
+ * book (a resync's reason). */
 static const char *book_checksum(const struct okx *o, struct okx_book *b, int32_t *out)
 {
-    const struct okx_top *t[2];
+    const struct okx_shadow *t[2] = { &b->sh[0], &b->sh[1] };
 
-    for (int s = 0; s < 2; s++) {
-        struct okx_shadow *sh = &b->sh[s];
-        if (!sh->top.whole && sh->top.n < OKX_CS_LEVELS &&
-            top_refill(sh, b->in->book, (enum book_side)s) != 0)
-            return "checksum: a top level's text is missing";
-        t[s] = &sh->top;
-    }
     if (++b->cs_frames % OKX_TOP_VERIFY == 0 && top_verify(b) != 0)
-        return "checksum: the book's top levels differ from their text";
+        return "checksum: the book's levels differ from their text";
     *out = (int32_t)crc_tops(o->clmul, t);
     return NULL;
 }
@@ -918,8 +851,8 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
     b->cs = OKX_CS_UNKNOWN;
     sh_clear(&b->sh[0]);
     sh_clear(&b->sh[1]);
-    shadow_tokens(b, d, v->tok, arr[0], 0, v->lv[0]);
-    shadow_tokens(b, d, v->tok, arr[1], 1, v->lv[1]);
+    shadow_load(b, d, v->tok, arr[0], 0, v->lv[0]);
+    shadow_load(b, d, v->tok, arr[1], 1, v->lv[1]);
     const char *why;
     if (!from_rest && (why = check_sum(v->priv, b, cs)) != NULL) {
         resync(v, b, why, now);
