@@ -658,8 +658,8 @@ static double pos_d(const struct pos_view *v, double ref)
     return v->side == POS_LONG ? (ref - v->lp) / ref : (v->lp - ref) / ref;
 }
 
-static void pos_details(alerts_t *a, struct jsonw *w, int asked, const struct pos_view *v,
-                        double ref, double d)
+static void pos_details(alerts_t *a, struct jsonw *w, int asked,
+                        const struct pos_view *v, double ref, double d)
 {
     details_begin(a, w, asked);
     jw_key(w, "d");
