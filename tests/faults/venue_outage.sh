@@ -13,11 +13,14 @@
 #    - no ladder from a stale book: no stored snapshot has ladder_valid = 1
 #      with book_valid = 0, and every snapshot taken while the venue was
 #      down says book_valid = 0 (store).
-# 2. liqmon-venue stopped with SIGSTOP for 6 s (stale_after 3 s), then
+# 2. liqmon-venue stopped with SIGSTOP for 8 s (stale_after 3 s), then
 #    SIGCONT: the same through staleness: "stale" in the log, feed_down
 #    fired and resolved, books valid again, the same snapshot rule (from
 #    stale_after + 1/4 of it, the staleness check's period, + 0.35 s after
-#    the stop: no snapshot valid).
+#    the stop: no snapshot valid).  The window after that is almost 4 s:
+#    with snapshot_interval 1 s on the daemon's 1 s tick, a tick that
+#    comes a hair before a snapshot is due leaves 2 s between two, and a
+#    6 s stop once left a window with none.
 . tests/scripts/lib/live.sh
 live_init venue_outage
 cont_venue() { [ -n "$vpid" ] && kill -CONT "$vpid" 2>/dev/null; }
@@ -113,7 +116,7 @@ a0=$(lines "$tmp/a.jsonl")
 e0=$(lines "$tmp/d.err")
 t_down=$(now_ns)
 kill -STOP "$vpid"
-sleep 6                                    # stale_after 3 s
+sleep 8                                    # stale_after 3 s
 t_up=$(now_ns)
 kill -CONT "$vpid"
 kill -0 "$dpid" 2>/dev/null && ok "daemon up through the stall" || bad "daemon died in the stall"
