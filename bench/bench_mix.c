@@ -51,7 +51,9 @@
 #define DEF_DIFFS 600000
 #define FIXED_DIFFS 150000   /* per fixed-level run; --fixed-frames N (profiling) */
 static size_t fixed_diffs = FIXED_DIFFS;
-static int fixed_pick = -1;   /* --fixed-run K: only run K of the fixed part (profiling) */
+/* --fixed-run K: only run K of the fixed part (profiling): binance,
+ * bybit, okx, okx cs=0 at 5 levels (0-3), then at 10 (4-7) */
+static int fixed_pick = -1;
 static int fixed_repeat = 1;  /* --fixed-repeat R: each fixed run R times (profiling) */
 #define NPOS_SIDE 100000
 
@@ -651,8 +653,9 @@ int main(int argc, char **argv)
             books = argv[++i];
         else if (strcmp(a, "--fixed-frames") == 0 && next)
             fixed_diffs = strtoull(argv[++i], NULL, 10);
-        else if (strcmp(a, "--fixed-run") == 0 && next)
-            fixed_pick = atoi(argv[++i]);
+        else if (strcmp(a, "--fixed-run") == 0 && next && atoi(next) >= 0 &&
+                 atoi(next) < 2 * (MIX_NVEN + 1))
+            fixed_pick = atoi(argv[++i]);     /* 5 levels: 0-3, 10 levels: 4-7 */
         else if (strcmp(a, "--fixed-repeat") == 0 && next && atoi(next) > 0)
             fixed_repeat = atoi(argv[++i]);
         else if (strcmp(a, "--only") == 0 && next)

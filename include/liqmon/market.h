@@ -38,6 +38,10 @@ const char *venue_name(enum venue_id v);
 int venue_from_name(const char *name);
 /* The same for the name s[0..n) (not NUL-terminated). */
 int venue_from_span(const char *s, size_t n);
+/* Every venue's name, for a message that names what a bad value could
+ * have been: "binance-usdm, bybit-linear, okx-swap or hyperliquid" into
+ * out (truncated to size). */
+void venue_names_join(char *out, size_t size);
 
 /* One instrument's live state.  Fields are read-only outside market.c and
  * the venue adapters. */

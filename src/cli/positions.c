@@ -154,9 +154,10 @@ static void why_unwatched(const struct check *ck, const char *venue,
 
     out[0] = '\0';
     if (v < 0) {
+        char all[128];
+        venue_names_join(all, sizeof(all));
         snprintf(out, size, "%s:%s is not watched by %s (no venue '%s'; "
-                 "liqmond knows binance-usdm, bybit-linear, okx-swap, "
-                 "hyperliquid)", venue, symbol, ck->cfg_path, venue);
+                 "liqmond knows %s)", venue, symbol, ck->cfg_path, venue, all);
         return;
     }
     cv = &ck->cfg->venues[v];

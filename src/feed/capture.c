@@ -612,7 +612,6 @@ static int key_id(const char *k, size_t n)
     return -1;
 }
 
-
 /* Check one escape at q (on the byte after the backslash) as jtok does:
  * the byte after it, or NULL when it is not a JSON escape. */
 static inline const char *escape_ok(const char *q, const char *end)
@@ -1031,20 +1030,21 @@ int capture_next(capture_reader_t *r, struct capture_frame *f,
         k = key[CK_VENUE];
         if (k < 0 || r->tok[k].type != JT_STR ||
             (vid = venue_from_span(line + r->tok[k].start, r->tok[k].len)) < 0) {
-            char what[256];
+            char what[336];      /* the longest message below fits */
             if (k < 0) {
                 snprintf(what, sizeof(what), "venue: missing");
             } else if (r->tok[k].type != JT_STR) {
                 snprintf(what, sizeof(what), "venue: not a string");
             } else {    /* named as config.c names one; its first 40
                          * bytes, made printable (4 chars a byte at most) */
-                char name[4 * 40 + 1];
+                char name[4 * 40 + 1], all[128];
                 size_t nl = r->tok[k].len < 40 ? r->tok[k].len : 40;
                 memcpy(name, line + r->tok[k].start, nl);
                 name[nl] = '\0';
                 lq_err_sanitize(name, sizeof(name));
-                snprintf(what, sizeof(what), "venue: unknown venue '%s' (expected "
-                         "binance-usdm, bybit-linear, okx-swap or hyperliquid)", name);
+                venue_names_join(all, sizeof(all));
+                snprintf(what, sizeof(what), "venue: unknown venue '%s' (expected %s)",
+                         name, all);
             }
             report_bad(r, on_bad, arg, what);
             continue;

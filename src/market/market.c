@@ -87,6 +87,22 @@ int venue_from_name(const char *name)
     return venue_from_span(name, strlen(name));
 }
 
+void venue_names_join(char *out, size_t size)
+{
+    size_t o = 0;
+
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    for (int i = 0; i < VENUE_COUNT && o < size; i++) {
+        const char *sep = i == 0 ? "" : i == VENUE_COUNT - 1 ? " or " : ", ";
+        int n = snprintf(out + o, size - o, "%s%s", sep, venue_names[i].s);
+        if (n < 0)
+            return;
+        o += (size_t)n;
+    }
+}
+
 int venue_from_span(const char *s, size_t n)
 {
     /* Lengths first: every capture line names a venue, and this is

@@ -646,8 +646,9 @@ int config_load_all(const char *path, struct liqmon_config *cf,
                 char *vn = trim(name + 5);
                 int v = venue_from_name(vn);
                 if (v < 0) {
-                    problem(&c, c.line, "unknown venue '%s' (expected binance-usdm, "
-                            "bybit-linear, okx-swap or hyperliquid)", vn);
+                    char all[128];
+                    venue_names_join(all, sizeof(all));
+                    problem(&c, c.line, "unknown venue '%s' (expected %s)", vn, all);
                     continue;
                 }
                 snprintf(sect, sizeof(sect), "venue %s", vn);

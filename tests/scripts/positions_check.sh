@@ -219,7 +219,7 @@ cat > "$tmp/want" <<EOF
 $P:3: venue, symbol: binance-usdm:ETHUSDT is not watched by $tmp/w.conf ([venue binance-usdm] symbols: BTCUSDT)
 $P:4: venue, symbol: okx-swap:BTCUSDT is not watched by $tmp/w.conf ([venue okx-swap] symbols: BTC-USDT-SWAP)
 $P:5: venue, symbol: bybit-linear:BTCUSDT is not watched by $tmp/w.conf (no [venue bybit-linear] section)
-$P:6: venue, symbol: kraken:BTCUSDT is not watched by $tmp/w.conf (no venue 'kraken'; liqmond knows binance-usdm, bybit-linear, okx-swap, hyperliquid)
+$P:6: venue, symbol: kraken:BTCUSDT is not watched by $tmp/w.conf (no venue 'kraken'; liqmond knows binance-usdm, bybit-linear, okx-swap or hyperliquid)
 $P:8: venue, symbol: binance-usdm:ETHUSDT is not watched by $tmp/w.conf ([venue binance-usdm] symbols: BTCUSDT)
 EOF
 if [ $rc -eq 65 ] && cmp -s "$tmp/err" "$tmp/want" &&
