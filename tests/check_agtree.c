@@ -599,8 +599,8 @@ END_TEST
 START_TEST(bad_keys)
 {
     agt_t *t = agt_create();
-    struct agt_entry e[3] = {{1.0, 0, 100, 1.0}, {2.0, 0, 100, 2.0},
-                             {3.0, 0, 100, 3.0}};
+    struct agt_entry e[3] = {{1.0, 0, 100, 1.0, 0}, {2.0, 0, 100, 2.0, 0},
+                             {3.0, 0, 100, 3.0, 0}};
 
     ck_assert_int_eq(agt_insert(t, NAN, 0, 100, 1.0), AGT_EINVAL);
     ck_assert_int_eq(agt_insert(t, INFINITY, 0, 100, 1.0), AGT_EINVAL);
@@ -830,6 +830,93 @@ START_TEST(batch_equals_singles)
 }
 END_TEST
 
+/* An aux tree keeps each entry's word with it through every way the tree
+ * moves entries: in-leaf shifts, splits, lending to siblings, merges and
+ * borrowing on removal, bulk loads.  The batches are those of
+ * batch_equals_singles (runs of nearby keys, a third removals), the word
+ * is drawn fresh for every change, agt_upsert sets 0, and the reference
+ * is one slot per key of the grid. */
+START_TEST(aux_follows_entries)
+{
+    enum { OFF = 200, SLOTS = 8400 };
+    struct trng rng;
+    agt_t *c = agt_create_aux(), *plain = agt_create();
+    struct agt_set set[96];
+    static uint64_t want[SLOTS];
+    static unsigned char there[SLOTS];
+    struct agt_entry *e = malloc(20000 * sizeof(*e)), *bulk = malloc(20000 * sizeof(*bulk));
+    uint64_t *aux = malloc(20000 * sizeof(*aux));
+
+    TCHECK(e != NULL && bulk != NULL && aux != NULL, "out of memory");
+    memset(want, 0, sizeof(want));
+    memset(there, 0, sizeof(there));
+    g_seed = test_seed();
+    trng_init(&rng, "agtree.aux");
+    for (int round = 0; round < 3000; round++) {
+        int m = 1 + (int)trng_below(&rng, 90), dir = trng_below(&rng, 2) ? 1 : -1;
+        double k0 = (double)trng_below(&rng, 4000) * 0.5;
+        for (int j = 0; j < m; j++) {
+            set[j].key = trng_below(&rng, 8) == 0 ? (double)trng_below(&rng, 4000) * 0.5
+                                                  : k0 + dir * 0.5 * j;
+            set[j].tie = 0;
+            set[j].w = trng_below(&rng, 3) == 0 ? 0 : (dec_t)(1 + trng_below(&rng, 9999)) * 1000;
+            set[j].n = set[j].key * (double)set[j].w * 1e-8;
+            set[j].aux = trng_next(&rng) | 1;
+            size_t s = (size_t)((long)(set[j].key * 2) + OFF);
+            there[s] = set[j].w != 0;
+            want[s] = set[j].w != 0 ? set[j].aux : 0;
+        }
+        TCHECK_INT(agt_set_batch(c, set, (size_t)m), AGT_OK);
+        TCHECK_INT(agt_set_batch(plain, set, (size_t)m), AGT_OK);
+        if (round % 50 == 25) {
+            /* agt_upsert keeps no word: 0 */
+            double k = (double)trng_below(&rng, 4000) * 0.5;
+            TCHECK_INT(agt_upsert(c, k, 0, 5000, k * 5e-5), AGT_OK);
+            there[(size_t)((long)(k * 2) + OFF)] = 1;
+            want[(size_t)((long)(k * 2) + OFF)] = 0;
+        }
+        if (round == 1500) {
+            /* a bulk load of the content as it stands, words included */
+            size_t n = agt_copy_desc(c, INFINITY, UINT32_MAX, e, 20000);
+            for (size_t i = 0; i < n; i++)
+                bulk[i] = e[n - 1 - i];
+            TCHECK_INT(agt_bulk_load(c, bulk, n), AGT_OK);
+        }
+        if (round % 100 != 99)
+            continue;
+        TCHECK_INT(agt_check(c), 0);
+        size_t n = agt_copy_desc(c, INFINITY, UINT32_MAX, e, 20000);
+        size_t na = agt_aux_desc(c, aux, 20000), live = 0;
+        for (size_t s = 0; s < SLOTS; s++)
+            live += there[s];
+        TCHECK(n == live && na == n, "seed %" PRIu64 ": %zu entries, %zu words, want %zu",
+               g_seed, n, na, live);
+        for (size_t i = 0; i < n; i++) {
+            size_t s = (size_t)((long)(e[i].key * 2) + OFF);
+            struct agt_entry f;
+            TCHECK(e[i].aux == want[s] && aux[i] == want[s],
+                   "seed %" PRIu64 ": key %g has word %" PRIx64 " / %" PRIx64 ", want %" PRIx64,
+                   g_seed, e[i].key, e[i].aux, aux[i], want[s]);
+            TCHECK_INT(agt_find(c, e[i].key, 0, &f), AGT_OK);
+            TCHECK(f.aux == want[s], "seed %" PRIu64 ": agt_find word", g_seed);
+        }
+        /* the best few, as an OKX checksum reads them */
+        TCHECK(agt_aux_desc(c, aux, 25) == (n < 25 ? n : 25), "seed %" PRIu64 ": top 25", g_seed);
+        for (size_t i = 0; i < 25 && i < n; i++)
+            TCHECK(aux[i] == e[i].aux, "seed %" PRIu64 ": top word %zu", g_seed, i);
+        /* a tree made by agt_create keeps none */
+        TCHECK(agt_aux_desc(plain, aux, 20000) == 0, "seed %" PRIu64 ": plain tree words", g_seed);
+        TCHECK(agt_copy_desc(plain, INFINITY, UINT32_MAX, e, 1) == 1 && e[0].aux == 0,
+               "seed %" PRIu64 ": plain tree entry word", g_seed);
+    }
+    free(e);
+    free(bulk);
+    free(aux);
+    agt_destroy(c);
+    agt_destroy(plain);
+}
+END_TEST
+
 static int count_visit(const struct agt_entry *e, void *arg)
 {
     (void)e;
@@ -883,6 +970,7 @@ Suite *agtree_suite(void)
     tcase_add_test(tc, random_ops_small);
     tcase_add_test(tc, bulk_then_churn);
     tcase_add_test(tc, batch_equals_singles);
+    tcase_add_test(tc, aux_follows_entries);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -544,6 +544,45 @@ START_TEST(crossed_rule)
 }
 END_TEST
 
+/* A level's aux word comes back with the level, best first on each side
+ * (asks ascending, bids descending), is replaced with it, leaves with it,
+ * and is 0 when a setter without words set the level. */
+START_TEST(aux_words)
+{
+    book_t *b = book_create();
+    const dec_t one = (dec_t)DEC_SCALE;
+    struct book_level bids[] = { { 99, one }, { 97, one }, { 98, one } };
+    struct book_level asks[] = { { 102, one }, { 101, one }, { 103, 0 } };
+    uint64_t bw[] = { 990, 970, 980 }, aw[] = { 1020, 1010, 1030 }, out[8];
+
+    ck_assert_int_eq(book_apply_snapshot_aux(b, bids, bw, 3, asks, aw, 3, NULL), BOOK_OK);
+    ck_assert_uint_eq(book_top_aux(b, BOOK_BID, out, 8), 3);
+    ck_assert(out[0] == 990 && out[1] == 980 && out[2] == 970);
+    ck_assert_uint_eq(book_top_aux(b, BOOK_ASK, out, 8), 2);   /* 103 had qty 0 */
+    ck_assert(out[0] == 1010 && out[1] == 1020);
+    ck_assert_uint_eq(book_top_aux(b, BOOK_BID, out, 1), 1);
+    ck_assert(out[0] == 990);
+
+    /* a diff: 98 changes word, 97 goes, 100 comes in at the top */
+    struct book_level d[] = { { 100, one }, { 98, 2 * one }, { 97, 0 } };
+    uint64_t dw[] = { 1000, 981, 0 };
+    ck_assert_int_eq(book_set_levels_aux(b, BOOK_BID, d, dw, 3), BOOK_OK);
+    ck_assert_uint_eq(book_top_aux(b, BOOK_BID, out, 8), 3);
+    ck_assert(out[0] == 1000 && out[1] == 990 && out[2] == 981);
+
+    /* setters without words store 0 */
+    ck_assert_int_eq(book_set_level(b, BOOK_BID, 99, 3 * one), BOOK_OK);
+    ck_assert_int_eq(book_set_levels(b, BOOK_ASK, d, 0), BOOK_OK);
+    ck_assert_uint_eq(book_top_aux(b, BOOK_BID, out, 8), 3);
+    ck_assert(out[0] == 1000 && out[1] == 0 && out[2] == 981);
+    ck_assert_int_eq(book_apply_snapshot(b, bids, 3, asks, 3, NULL), BOOK_OK);
+    ck_assert_uint_eq(book_top_aux(b, BOOK_ASK, out, 8), 2);
+    ck_assert(out[0] == 0 && out[1] == 0);
+    ck_assert_int_eq(book_check(b), 0);
+    book_destroy(b);
+}
+END_TEST
+
 START_TEST(bad_levels)
 {
     book_t *b = book_create();
@@ -692,6 +731,7 @@ Suite *book_suite(void)
     tcase_add_test(tc, crossed_rule);
     tcase_add_test(tc, market_lookup);
     tcase_add_test(tc, bad_levels);
+    tcase_add_test(tc, aux_words);
     tcase_add_test(tc, ladder_example);
     suite_add_tcase(s, tc);
 

@@ -57,6 +57,7 @@ struct agt_entry {
     uint32_t tie;
     dec_t w;
     double n;
+    uint64_t aux;   /* the entry's word in an aux tree, else 0 */
 };
 
 typedef struct agt agt_t;
@@ -70,6 +71,13 @@ enum {
 };
 
 agt_t *agt_create(void);
+/* A tree whose entries each carry one more 64-bit word, aux, that is the
+ * caller's: set by agt_set_batch and agt_bulk_load (agt_insert and
+ * agt_upsert set 0; agt_update keeps it), returned in agt_entry and, in
+ * order, by agt_aux_desc.  It costs 8 bytes an entry, which is why it is
+ * not in every tree: an order book keeps a venue's checksum piece there
+ * (venue/okx.c), the position index has no use for it. */
+agt_t *agt_create_aux(void);
 void agt_destroy(agt_t *t);          /* NULL is fine */
 void agt_clear(agt_t *t);            /* remove every entry, keep the tree */
 
@@ -85,6 +93,7 @@ struct agt_set {
     uint32_t tie;
     dec_t w;
     double n;
+    uint64_t aux;   /* kept only in an aux tree */
 };
 /* Apply n changes in order, each as agt_upsert or agt_remove (removing an
  * absent entry is not an error) would, leaving the very same tree.
@@ -112,6 +121,11 @@ void agt_total(const agt_t *t, struct agt_sum *s);
 void agt_sum_ge(const agt_t *t, double k, struct agt_sum *s);
 /* Sums over entries with lo <= key <= hi. */
 void agt_sum_range(const agt_t *t, double lo, double hi, struct agt_sum *s);
+
+/* The aux words of the max largest entries, largest first, into out;
+ * returns how many (0 for a tree that is not an aux tree).  It walks the
+ * leaves from the last, without a descent. */
+size_t agt_aux_desc(const agt_t *t, uint64_t *out, size_t max);
 
 /* Walking entries from the largest (key, tie) down, find the first one at
  * which the running sum of w (that entry included) is >= target.  On

@@ -53,6 +53,27 @@ int book_apply_snapshot(book_t *b, const struct book_level *bids, size_t nb,
                         const struct book_level *asks, size_t na,
                         lq_err_t *err);
 
+/*
+ * A level's aux word: 64 bits a venue adapter keeps with a level, set with
+ * it (the _aux variants below; every other setter stores 0) and read back
+ * best first by book_top_aux.  OKX keeps there the CRC and length of the
+ * level's text, so that its checksum of the top 25 levels reads them in
+ * the book's own order: the book itself is what the checksum proves, with
+ * no second ordered copy of the levels to keep in step.  aux arrays run
+ * parallel to the levels; NULL means all 0.
+ */
+int book_apply_snapshot_aux(book_t *b, const struct book_level *bids,
+                            const uint64_t *bid_aux, size_t nb,
+                            const struct book_level *asks,
+                            const uint64_t *ask_aux, size_t na, lq_err_t *err);
+int book_set_levels_aux(book_t *b, enum book_side side,
+                        const struct book_level *lv, const uint64_t *aux,
+                        size_t n);
+/* The aux words of a side's best max levels, best first; returns how many
+ * (the side's level count when it has fewer). */
+size_t book_top_aux(const book_t *b, enum book_side side, uint64_t *out,
+                    size_t max);
+
 /* Set one level's qty (0 removes it; removing an absent level is a no-op).
  * Returns BOOK_OK, BOOK_CROSSED or a negative code. */
 int book_set_level(book_t *b, enum book_side side, double price, dec_t qty);

@@ -112,6 +112,16 @@ int market_apply_snapshot(struct mkt_instr *in, const struct book_level *bids,
 int market_apply_delta(struct mkt_instr *in, const struct book_level *bids,
                        size_t nb, const struct book_level *asks, size_t na,
                        uint64_t seq);
+/* The same with each level's aux word (book.h; NULL: 0). */
+int market_apply_snapshot_aux(struct mkt_instr *in,
+                              const struct book_level *bids,
+                              const uint64_t *bid_aux, size_t nb,
+                              const struct book_level *asks,
+                              const uint64_t *ask_aux, size_t na, uint64_t seq);
+int market_apply_delta_aux(struct mkt_instr *in, const struct book_level *bids,
+                           const uint64_t *bid_aux, size_t nb,
+                           const struct book_level *asks,
+                           const uint64_t *ask_aux, size_t na, uint64_t seq);
 /* One level (tests, tools); same rules as a one-level delta, seq kept. */
 int market_apply_level(struct mkt_instr *in, enum book_side side,
                        double price, dec_t qty);

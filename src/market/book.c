@@ -31,8 +31,8 @@ book_t *book_create(void)
 
     if (b == NULL)
         goto fail;
-    b->side[BOOK_BID] = agt_create();
-    b->side[BOOK_ASK] = agt_create();
+    b->side[BOOK_BID] = agt_create_aux();
+    b->side[BOOK_ASK] = agt_create_aux();
     if (b->side[BOOK_BID] == NULL || b->side[BOOK_ASK] == NULL)
         goto fail;
     return b;
@@ -72,7 +72,8 @@ static int valid_price(double p)
 }
 
 /* One level, no crossing check (callers judge crossing once per batch). */
-static int set_level(book_t *b, enum book_side side, double price, dec_t qty)
+static int set_level(book_t *b, enum book_side side, double price, dec_t qty,
+                     uint64_t aux)
 {
     agt_t *t = b->side[side];
     double k = key_of(side, price);
@@ -86,7 +87,12 @@ static int set_level(book_t *b, enum book_side side, double price, dec_t qty)
         agt_remove(t, k, 0, NULL);
         return BOOK_OK;
     }
-    rc = agt_upsert(t, k, 0, qty, price * dec_to_double(qty));
+    if (aux != 0) {
+        struct agt_set one = { k, 0, qty, price * dec_to_double(qty), aux };
+        rc = agt_set_batch(t, &one, 1);
+    } else {
+        rc = agt_upsert(t, k, 0, qty, price * dec_to_double(qty));
+    }
     if (rc != AGT_OK)
         return rc == AGT_ENOMEM ? BOOK_ENOMEM : BOOK_EINVAL;
     return BOOK_OK;
@@ -94,7 +100,7 @@ static int set_level(book_t *b, enum book_side side, double price, dec_t qty)
 
 int book_set_level(book_t *b, enum book_side side, double price, dec_t qty)
 {
-    int rc = set_level(b, side, price, qty);
+    int rc = set_level(b, side, price, qty, 0);
 
     if (rc != BOOK_OK)
         return rc;
@@ -108,6 +114,13 @@ int book_set_level(book_t *b, enum book_side side, double price, dec_t qty)
  * turn: levels before a bad one are applied, the bad one stops it. */
 int book_set_levels(book_t *b, enum book_side side,
                     const struct book_level *lv, size_t n)
+{
+    return book_set_levels_aux(b, side, lv, NULL, n);
+}
+
+int book_set_levels_aux(book_t *b, enum book_side side,
+                        const struct book_level *lv, const uint64_t *aux,
+                        size_t n)
 {
     struct agt_set set[64];
     size_t i = 0;
@@ -124,6 +137,7 @@ int book_set_levels(book_t *b, enum book_side side,
             set[m].tie = 0;
             set[m].w = lv[i].qty;     /* 0: remove (absent: a no-op) */
             set[m].n = lv[i].qty == 0 ? 0 : lv[i].price * dec_to_double(lv[i].qty);
+            set[m].aux = aux != NULL ? aux[i] : 0;
         }
         rc = agt_set_batch(b->side[side], set, m);
         if (rc != AGT_OK)
@@ -135,7 +149,8 @@ int book_set_levels(book_t *b, enum book_side side,
 }
 
 static int load_side(book_t *b, enum book_side side,
-                     const struct book_level *lv, size_t n, lq_err_t *err)
+                     const struct book_level *lv, const uint64_t *aux,
+                     size_t n, lq_err_t *err)
 {
     static const char *const names[] = { "bids", "asks" };
 
@@ -144,7 +159,7 @@ static int load_side(book_t *b, enum book_side side,
         if (!valid_price(lv[i].price) || lv[i].qty < 0)
             return lq_err_set(err, "%s[%zu]: price must be > 0 and qty >= 0",
                               names[side], i), BOOK_EINVAL;
-        rc = set_level(b, side, lv[i].price, lv[i].qty);
+        rc = set_level(b, side, lv[i].price, lv[i].qty, aux ? aux[i] : 0);
         if (rc < 0)
             return lq_err_set(err, "%s[%zu]: out of memory", names[side], i), rc;
     }
@@ -155,12 +170,20 @@ int book_apply_snapshot(book_t *b, const struct book_level *bids, size_t nb,
                         const struct book_level *asks, size_t na,
                         lq_err_t *err)
 {
+    return book_apply_snapshot_aux(b, bids, NULL, nb, asks, NULL, na, err);
+}
+
+int book_apply_snapshot_aux(book_t *b, const struct book_level *bids,
+                            const uint64_t *bid_aux, size_t nb,
+                            const struct book_level *asks,
+                            const uint64_t *ask_aux, size_t na, lq_err_t *err)
+{
     int rc;
 
     book_clear(b);
-    rc = load_side(b, BOOK_BID, bids, nb, err);
+    rc = load_side(b, BOOK_BID, bids, bid_aux, nb, err);
     if (rc == BOOK_OK)
-        rc = load_side(b, BOOK_ASK, asks, na, err);
+        rc = load_side(b, BOOK_ASK, asks, ask_aux, na, err);
     if (rc < 0) {
         book_clear(b);
         return rc;
@@ -177,6 +200,12 @@ int book_best(const book_t *b, enum book_side side, struct book_level *out)
     out->price = price_of(e.key);
     out->qty = e.w;
     return 0;
+}
+
+size_t book_top_aux(const book_t *b, enum book_side side, uint64_t *out,
+                    size_t max)
+{
+    return agt_aux_desc(b->side[side], out, max);
 }
 
 size_t book_level_count(const book_t *b, enum book_side side)

@@ -231,7 +231,17 @@ int market_apply_snapshot(struct mkt_instr *in, const struct book_level *bids,
                           size_t nb, const struct book_level *asks,
                           size_t na, uint64_t seq)
 {
-    int rc = book_apply_snapshot(in->book, bids, nb, asks, na, NULL);
+    return market_apply_snapshot_aux(in, bids, NULL, nb, asks, NULL, na, seq);
+}
+
+int market_apply_snapshot_aux(struct mkt_instr *in,
+                              const struct book_level *bids,
+                              const uint64_t *bid_aux, size_t nb,
+                              const struct book_level *asks,
+                              const uint64_t *ask_aux, size_t na, uint64_t seq)
+{
+    int rc = book_apply_snapshot_aux(in->book, bids, bid_aux, nb, asks,
+                                     ask_aux, na, NULL);
 
     in->book_seq = seq;
     in->book_updates++;
@@ -246,15 +256,23 @@ int market_apply_delta(struct mkt_instr *in, const struct book_level *bids,
                        size_t nb, const struct book_level *asks, size_t na,
                        uint64_t seq)
 {
+    return market_apply_delta_aux(in, bids, NULL, nb, asks, NULL, na, seq);
+}
+
+int market_apply_delta_aux(struct mkt_instr *in, const struct book_level *bids,
+                           const uint64_t *bid_aux, size_t nb,
+                           const struct book_level *asks,
+                           const uint64_t *ask_aux, size_t na, uint64_t seq)
+{
     int rc;
 
     /* Counted first, even if a level fails: the engine compares this
      * counter to know whether the book may have changed. */
     in->book_updates++;
     in->book_seq = seq;
-    if ((rc = book_set_levels(in->book, BOOK_BID, bids, nb)) < 0)
+    if ((rc = book_set_levels_aux(in->book, BOOK_BID, bids, bid_aux, nb)) < 0)
         return rc;
-    return book_set_levels(in->book, BOOK_ASK, asks, na);
+    return book_set_levels_aux(in->book, BOOK_ASK, asks, ask_aux, na);
 }
 
 int market_apply_level(struct mkt_instr *in, enum book_side side,

@@ -30,8 +30,13 @@
 struct hdr {
     uint16_t n;
     uint8_t leaf;
+    uint8_t aux;            /* a leaf of a tree made by agt_create_aux */
 };
 
+/* A leaf of an aux tree is allocated with aux[AGT_B] at its end (see
+ * leaf_bytes), and its entries move with it in leaf_shift / leaf_copy;
+ * other trees' leaves end at next, which keeps the position index's
+ * memory per position where it was. */
 struct leaf {
     struct hdr h;
     dec_t w[AGT_B];
@@ -39,6 +44,7 @@ struct leaf {
     double nn[AGT_B];
     uint32_t tie[AGT_B];
     struct leaf *prev, *next;
+    uint64_t aux[];
 };
 
 struct inner {
@@ -55,6 +61,8 @@ struct agt {
     struct hdr *root;       /* never NULL: an empty tree is an empty leaf */
     size_t count;
     size_t bytes;
+    size_t leaf_bytes;      /* every leaf's allocation (aux or not) */
+    int aux;                /* made by agt_create_aux */
     struct leaf *first, *last;
     /* A new value at every change of shape (insert, remove, clear), drawn
      * from one process-wide sequence (new_gen): a cursor (agt_cursor) is
@@ -81,10 +89,11 @@ static inline int cmp(double k1, uint32_t t1, double k2, uint32_t t2)
 
 static struct leaf *leaf_new(agt_t *t)
 {
-    struct leaf *l = calloc(1, sizeof(*l));
+    struct leaf *l = calloc(1, t->leaf_bytes);
     if (l) {
         l->h.leaf = 1;
-        t->bytes += sizeof(*l);
+        l->h.aux = (uint8_t)t->aux;
+        t->bytes += t->leaf_bytes;
     }
     return l;
 }
@@ -107,7 +116,7 @@ static void node_free(agt_t *t, struct hdr *h)
             node_free(t, in->child[i]);
         t->bytes -= sizeof(struct inner);
     } else {
-        t->bytes -= sizeof(struct leaf);
+        t->bytes -= t->leaf_bytes;
     }
     free(h);
 }
@@ -129,10 +138,11 @@ static int reserve(agt_t *t)
         t->spare[t->nspare++] = in;
     }
     if (t->spare_leaf == NULL) {
-        t->spare_leaf = calloc(1, sizeof(*t->spare_leaf));
+        t->spare_leaf = calloc(1, t->leaf_bytes);
         if (t->spare_leaf == NULL)
             return AGT_ENOMEM;
         t->spare_leaf->h.leaf = 1;
+        t->spare_leaf->h.aux = (uint8_t)t->aux;
     }
     return AGT_OK;
 }
@@ -142,7 +152,7 @@ static struct leaf *take_leaf(agt_t *t)
     struct leaf *l = t->spare_leaf;
 
     t->spare_leaf = NULL;
-    t->bytes += sizeof(*l);
+    t->bytes += t->leaf_bytes;
     return l;
 }
 
@@ -238,6 +248,8 @@ static void leaf_shift(struct leaf *l, int from, int to, int count)
     memmove(&l->key[to], &l->key[from], (size_t)count * sizeof(l->key[0]));
     memmove(&l->nn[to], &l->nn[from], (size_t)count * sizeof(l->nn[0]));
     memmove(&l->tie[to], &l->tie[from], (size_t)count * sizeof(l->tie[0]));
+    if (l->h.aux)
+        memmove(&l->aux[to], &l->aux[from], (size_t)count * sizeof(l->aux[0]));
 }
 
 static void leaf_copy(struct leaf *dst, int to, const struct leaf *src,
@@ -247,6 +259,8 @@ static void leaf_copy(struct leaf *dst, int to, const struct leaf *src,
     memcpy(&dst->key[to], &src->key[from], (size_t)count * sizeof(dst->key[0]));
     memcpy(&dst->nn[to], &src->nn[from], (size_t)count * sizeof(dst->nn[0]));
     memcpy(&dst->tie[to], &src->tie[from], (size_t)count * sizeof(dst->tie[0]));
+    if (dst->h.aux)
+        memcpy(&dst->aux[to], &src->aux[from], (size_t)count * sizeof(dst->aux[0]));
 }
 
 static void inner_shift(struct inner *in, int from, int to, int count)
@@ -279,13 +293,15 @@ static uint64_t new_gen(void)
     return __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
 }
 
-agt_t *agt_create(void)
+static agt_t *create(int aux)
 {
     agt_t *t = calloc(1, sizeof(*t));
     struct leaf *l = NULL;
 
     if (t == NULL)
         goto fail;
+    t->aux = aux;
+    t->leaf_bytes = sizeof(struct leaf) + (aux ? AGT_B * sizeof(uint64_t) : 0);
     l = leaf_new(t);
     if (l == NULL)
         goto fail;
@@ -296,6 +312,16 @@ agt_t *agt_create(void)
 fail:
     free(t);
     return NULL;
+}
+
+agt_t *agt_create(void)
+{
+    return create(0);
+}
+
+agt_t *agt_create_aux(void)
+{
+    return create(1);
 }
 
 void agt_destroy(agt_t *t)
@@ -315,7 +341,7 @@ void agt_destroy(agt_t *t)
  * when both fail is there no way to keep the tree valid. */
 static void empty_root(agt_t *t)
 {
-    struct leaf *l = calloc(1, sizeof(*l));
+    struct leaf *l = calloc(1, t->leaf_bytes);
 
     if (l == NULL && t->spare_leaf != NULL) {
         l = t->spare_leaf;
@@ -324,7 +350,8 @@ static void empty_root(agt_t *t)
     if (l == NULL)
         abort();
     l->h.leaf = 1;
-    t->bytes += sizeof(*l);
+    l->h.aux = (uint8_t)t->aux;
+    t->bytes += t->leaf_bytes;
     t->root = &l->h;
     t->first = t->last = l;
 }
@@ -345,7 +372,7 @@ size_t agt_count(const agt_t *t) { return t->count; }
 size_t agt_memory(const agt_t *t)
 {
     return t->bytes + sizeof(*t) + (size_t)t->nspare * sizeof(struct inner) +
-           (t->spare_leaf ? sizeof(struct leaf) : 0);
+           (t->spare_leaf ? t->leaf_bytes : 0);
 }
 
 void agt_total(const agt_t *t, struct agt_sum *s)
@@ -384,7 +411,8 @@ struct split {
 /* Insert, or with upsert set, overwrite an existing entry (returning 1
  * instead of AGT_OK so the caller knows the count did not change). */
 static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
-                   double n, int upsert, dec_t *dw, struct split *sp)
+                   double n, uint64_t aux, int upsert, dec_t *dw,
+                   struct split *sp)
 {
     sp->right = NULL;
     if (h->leaf) {
@@ -397,6 +425,8 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
             *dw = w - l->w[pos];
             l->w[pos] = w;
             l->nn[pos] = n;
+            if (l->h.aux)
+                l->aux[pos] = aux;
             return 1;
         }
         if (l->h.n == AGT_B) {
@@ -423,6 +453,8 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
         l->tie[pos] = tie;
         l->w[pos] = w;
         l->nn[pos] = n;
+        if (l->h.aux)
+            l->aux[pos] = aux;
         l->h.n++;
         return AGT_OK;
     }
@@ -456,7 +488,7 @@ static int ins_rec(agt_t *t, struct hdr *h, double k, uint32_t tie, dec_t w,
             i = inner_pick(in, k, tie);
         }
     }
-    int rc = ins_rec(t, in->child[i], k, tie, w, n, upsert, dw, &csp);
+    int rc = ins_rec(t, in->child[i], k, tie, w, n, aux, upsert, dw, &csp);
 
     if (rc == 1) {
         /* Overwritten in place: only the weight moved (as in agt_update). */
@@ -574,7 +606,7 @@ static void path_sums(const struct agt_path *p, int64_t dcount, dec_t dw)
  * l is full (the recursive path then lends or splits), or l is full and
  * the recursive path would lend from it before looking inside. */
 static int leaf_upsert(agt_t *t, const struct agt_path *p, struct leaf *l,
-                       double k, uint32_t tie, dec_t w, double n,
+                       double k, uint32_t tie, dec_t w, double n, uint64_t aux,
                        int *dcount, dec_t *dw)
 {
     int pos = leaf_lower(l, k, tie);
@@ -594,6 +626,8 @@ static int leaf_upsert(agt_t *t, const struct agt_path *p, struct leaf *l,
         *dw = w - l->w[pos];
         l->w[pos] = w;
         l->nn[pos] = n;
+        if (l->h.aux)
+            l->aux[pos] = aux;
         return AGT_OK;
     }
     if (l->h.n == AGT_B)
@@ -604,6 +638,8 @@ static int leaf_upsert(agt_t *t, const struct agt_path *p, struct leaf *l,
     l->tie[pos] = tie;
     l->w[pos] = w;
     l->nn[pos] = n;
+    if (l->h.aux)
+        l->aux[pos] = aux;
     l->h.n++;
     t->count++;
     if (pos == 0)
@@ -639,7 +675,7 @@ static int leaf_remove(agt_t *t, const struct agt_path *p, struct leaf *l,
 }
 
 static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
-                      int upsert)
+                      uint64_t aux, int upsert)
 {
     t->gen = new_gen();   /* even a failed insert may have reserved nodes */
     struct split sp;
@@ -650,7 +686,7 @@ static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
         return AGT_EINVAL;
     if ((rc = reserve(t)) != AGT_OK)
         return rc;
-    rc = ins_rec(t, t->root, k, tie, w, n, upsert, &dw, &sp);
+    rc = ins_rec(t, t->root, k, tie, w, n, aux, upsert, &dw, &sp);
     if (rc == 1)
         return AGT_OK;            /* overwritten in place */
     if (rc != AGT_OK)
@@ -670,7 +706,7 @@ static int insert_top(agt_t *t, double k, uint32_t tie, dec_t w, double n,
 
 int agt_insert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
 {
-    return insert_top(t, k, tie, w, n, 0);
+    return insert_top(t, k, tie, w, n, 0, 0);
 }
 
 int agt_upsert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
@@ -682,12 +718,12 @@ int agt_upsert(agt_t *t, double k, uint32_t tie, dec_t w, double n)
 
     if (isfinite(k)) {
         l = descend(t, k, tie, &p);
-        if (leaf_upsert(t, &p, l, k, tie, w, n, &dcount, &dw) == AGT_OK) {
+        if (leaf_upsert(t, &p, l, k, tie, w, n, 0, &dcount, &dw) == AGT_OK) {
             path_sums(&p, dcount, dw);
             return AGT_OK;
         }
     }
-    return insert_top(t, k, tie, w, n, 1);
+    return insert_top(t, k, tie, w, n, 0, 1);
 }
 
 /* One leaf's path repair is pending while consecutive changes fall in
@@ -718,7 +754,7 @@ int agt_set_batch(agt_t *t, const struct agt_set *s, size_t n)
         }
         rc = c->w == 0 ? leaf_remove(t, &q, l, c->key, c->tie, NULL, &dw)
                        : leaf_upsert(t, &q, l, c->key, c->tie, c->w, c->n,
-                                     &dcount, &dw);
+                                     c->aux, &dcount, &dw);
         if (rc == AGT_ENOENT)
             continue;
         if (rc == AGT_OK) {
@@ -738,7 +774,7 @@ general:
             pend = NULL;
         }
         rc = c->w == 0 ? agt_remove(t, c->key, c->tie, NULL)
-                       : insert_top(t, c->key, c->tie, c->w, c->n, 1);
+                       : insert_top(t, c->key, c->tie, c->w, c->n, c->aux, 1);
         if (rc == AGT_ENOENT)
             continue;
         if (rc != AGT_OK)
@@ -771,7 +807,7 @@ static void fix_underflow(agt_t *t, struct inner *in, int i)
                 lb->next->prev = la;
             else
                 t->last = la;
-            t->bytes -= sizeof(*lb);
+            t->bytes -= t->leaf_bytes;
             free(lb);
         } else {
             struct inner *ia = (struct inner *)a, *ib = (struct inner *)b;
@@ -827,10 +863,7 @@ static int rem_rec(agt_t *t, struct hdr *h, double k, uint32_t tie,
         if (pos >= l->h.n || cmp(l->key[pos], l->tie[pos], k, tie) != 0)
             return AGT_ENOENT;
         if (old) {
-            old->key = l->key[pos];
-            old->tie = l->tie[pos];
-            old->w = l->w[pos];
-            old->n = l->nn[pos];
+            leaf_entry(l, pos, old);
         }
         leaf_shift(l, pos + 1, pos, l->h.n - pos - 1);
         l->h.n--;
@@ -920,12 +953,8 @@ int agt_find(const agt_t *t, double k, uint32_t tie, struct agt_entry *e)
     int pos = leaf_lower(l, k, tie);
     if (pos >= l->h.n || cmp(l->key[pos], l->tie[pos], k, tie) != 0)
         return AGT_ENOENT;
-    if (e) {
-        e->key = l->key[pos];
-        e->tie = l->tie[pos];
-        e->w = l->w[pos];
-        e->n = l->nn[pos];
-    }
+    if (e)
+        leaf_entry(l, pos, e);
     return AGT_OK;
 }
 
@@ -950,6 +979,8 @@ int agt_bulk_load(agt_t *t, const struct agt_entry *e, size_t n)
             l->tie[i] = e[i].tie;
             l->w[i] = e[i].w;
             l->nn[i] = e[i].n;
+            if (l->h.aux)
+                l->aux[i] = e[i].aux;
         }
         l->h.n = (uint16_t)n;
         t->count = n;
@@ -962,7 +993,7 @@ int agt_bulk_load(agt_t *t, const struct agt_entry *e, size_t n)
     if (level == NULL)
         goto fail;
     free(t->root);
-    t->bytes -= sizeof(struct leaf);
+    t->bytes -= t->leaf_bytes;
     t->root = NULL;
     struct leaf *prev = NULL;
     for (i = 0, pos = 0; i < nl; i++) {
@@ -975,6 +1006,8 @@ int agt_bulk_load(agt_t *t, const struct agt_entry *e, size_t n)
             l->tie[j] = e[pos].tie;
             l->w[j] = e[pos].w;
             l->nn[j] = e[pos].n;
+            if (l->h.aux)
+                l->aux[j] = e[pos].aux;
         }
         l->h.n = (uint16_t)cnt;
         l->prev = prev;
@@ -1128,6 +1161,7 @@ static void leaf_entry(const struct leaf *l, int i, struct agt_entry *e)
     e->tie = l->tie[i];
     e->w = l->w[i];
     e->n = l->nn[i];
+    e->aux = l->h.aux ? l->aux[i] : 0;
 }
 
 int agt_select_desc(const agt_t *t, dec_t target, struct agt_entry *e,
@@ -1268,6 +1302,22 @@ size_t agt_copy_desc(const agt_t *t, double k, uint32_t tie,
         l = l->prev;
         if (l)
             pos = l->h.n;
+    }
+    return n;
+}
+
+size_t agt_aux_desc(const agt_t *t, uint64_t *out, size_t max)
+{
+    size_t n = 0;
+
+    if (!t->aux)
+        return 0;
+    for (const struct leaf *l = t->last; l != NULL && n < max; l = l->prev) {
+        size_t k = l->h.n < max - n ? l->h.n : max - n;
+        const uint64_t *a = l->aux + l->h.n - 1;   /* the leaf's largest */
+        for (size_t j = 0; j < k; j++)
+            out[n + j] = a[-(ptrdiff_t)j];
+        n += k;
     }
     return n;
 }
