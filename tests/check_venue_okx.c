@@ -776,8 +776,9 @@ END_TEST
 
 /* A side of the model: price ticks (integers) and sizes, best first.  The
  * test builds OKX's checksum text itself from the model's strings and
- * takes zlib's crc32 of it, so the adapter's shadow of every level's
- * piece is checked against a second implementation on every frame.
+ * takes zlib's crc32 of it, so the pieces the adapter keeps in the book
+ * (one per level, in its aux word) are checked against a second
+ * implementation on every frame.
  * Synthetic frames (UNI-USD-SWAP, ctVal 1). */
 struct mside {
     int n;
@@ -860,12 +861,12 @@ static int m_rnd(int n)
     return (int)(m_rs % (uint64_t)n);
 }
 
-/* Books that grow past 256 levels a side (the shadow's array outgrows its
- * first 512 entries, whose half it keeps free) and shrink back under 25,
- * with runs of deletions at the top, levels added and deleted at the far
- * end and inserts at every depth (inside and beyond the best 32, where
- * the shadow's search starts): 4,000 frames, each with its checksum
- * validated, then one frame one off, which must fail. */
+/* Books that grow past 256 levels a side (many leaves of the book's tree,
+ * so pieces move with splits, merges and lending) and shrink back under
+ * 25, with runs of deletions at the top, levels added and deleted at the
+ * far end and inserts at every depth (within the best 25 and beyond, so
+ * levels move into the checksum from below): 4,000 frames, each with its
+ * checksum validated, then one frame one off, which must fail. */
 static void checksum_model(int portable)
 {
     static struct mside b, a;
@@ -958,7 +959,7 @@ static void checksum_model(int portable)
         ck_assert_msg(in->book_valid, "frame %d: %s (bids %d, asks %d)", f,
                       in->invalid_reason, b.n, a.n);
     }
-    /* the walk went where the shadow's edges are */
+    /* the walk went deep, and back under 25 */
     ck_assert_int_gt(maxn, 256);
     ck_assert_int_lt(minn_after, 25);
     ck_assert_int_gt(far, 200);
@@ -975,8 +976,7 @@ static void checksum_model(int portable)
 }
 
 /* A snapshot whose asks come in no order, with a price twice (the last
- * one counts, as in the book): the shadow takes it level by level instead
- * of reversing a best-first list, and its checksum and the next one hold. */
+ * one counts, with its text): its checksum and the next one hold. */
 START_TEST(t_checksum_snapshot_any_order)
 {
     static struct mside b, a;
@@ -1024,6 +1024,84 @@ START_TEST(t_checksum_snapshot_any_order)
 }
 END_TEST
 
+/* Checksummed updates that arrive before any snapshot are buffered, the
+ * book is seeded from REST (no checksum there), and the buffer is replayed
+ * onto it: each buffered update's checksum is then validated, so the
+ * levels the replay sets must carry their text's piece as a frame's do.
+ * The updates change the best levels of both sides. */
+START_TEST(t_checksum_rest_seed_buffered)
+{
+    static struct mside b, a;
+    static char frame[16384], body[16384];
+    struct mkt_instr *in = I("UNI-USD-SWAP");
+    const char *hdr = "{\"arg\":{\"channel\":\"books\",\"instId\":\"UNI-USD-SWAP\"},\"action\":";
+    const char *url = "/api/v5/market/books?instId=UNI-USD-SWAP&sz=400";
+    int bt[2], bs[2], at[2], as[2];
+
+    memset(&b, 0, sizeof(b));
+    memset(&a, 0, sizeof(a));
+    venue_on_open(V, 0, T0);
+    for (int i = 0; i < 30; i++) {
+        m_set(&b, 1, 5000 - 2 * i, 1 + i);
+        m_set(&a, 0, 5002 + 3 * i, 2 + i);
+    }
+    /* update 1, at ts 100: a new best bid, the best ask's size */
+    bt[0] = 5001; bs[0] = 40; at[0] = 5002; as[0] = 9;
+    m_set(&b, 1, bt[0], bs[0]);
+    m_set(&a, 0, at[0], as[0]);
+    size_t k = (size_t)sprintf(frame, "%s\"update\",\"data\":[{\"asks\":", hdr);
+    k += m_levels(frame + k, at, as, 1);
+    k += (size_t)sprintf(frame + k, ",\"bids\":");
+    k += m_levels(frame + k, bt, bs, 1);
+    sprintf(frame + k, ",\"ts\":\"100\",\"checksum\":%d}]}", m_checksum(&b, &a));
+    ck_assert_int_eq(feed(frame, T0 + 1), 0);
+    ck_assert_int_eq(in->book_valid, 0);
+
+    /* the REST answer, taken after update 1 (ts 150) */
+    k = (size_t)sprintf(body, "{\"code\":\"0\",\"msg\":\"\",\"data\":[{\"asks\":");
+    k += m_levels(body + k, a.px, a.sz, a.n);
+    k += (size_t)sprintf(body + k, ",\"bids\":");
+    k += m_levels(body + k, b.px, b.sz, b.n);
+    sprintf(body + k, ",\"ts\":\"150\"}]}");
+
+    /* update 2, at ts 200, before the answer comes: a new best ask, the
+     * best bid goes */
+    at[0] = 5001; as[0] = 3; at[1] = 5005; as[1] = 0;
+    bt[0] = 5001; bs[0] = 0;
+    m_set(&a, 0, at[0], as[0]);
+    m_set(&a, 0, at[1], as[1]);
+    m_set(&b, 1, bt[0], bs[0]);
+    k = (size_t)sprintf(frame, "%s\"update\",\"data\":[{\"asks\":", hdr);
+    k += m_levels(frame + k, at, as, 2);
+    k += (size_t)sprintf(frame + k, ",\"bids\":");
+    k += m_levels(frame + k, bt, bs, 1);
+    sprintf(frame + k, ",\"ts\":\"200\",\"checksum\":%d}]}", m_checksum(&b, &a));
+    ck_assert_int_eq(feed(frame, T0 + 2), 0);
+    ck_assert_int_eq(in->book_valid, 0);
+
+    ck_assert_int_eq(feed_rest(url, body, T0 + 3), 0);
+    ck_assert_msg(in->book_valid, "%s", in->invalid_reason);
+    ck_assert_uint_eq(in->book_resyncs, 0);
+    ck_assert(book_qty_at(in->book, BOOK_ASK, 5.001) == 3 * (dec_t)DEC_SCALE);
+    ck_assert(book_qty_at(in->book, BOOK_BID, 5.001) == 0);
+
+    /* validation is on: the next frame's checksum holds, one off fails */
+    bt[0] = 5000;
+    bs[0] = 11;
+    m_set(&b, 1, bt[0], bs[0]);
+    k = (size_t)sprintf(frame, "%s\"update\",\"data\":[{\"asks\":[],\"bids\":", hdr);
+    k += m_levels(frame + k, bt, bs, 1);
+    sprintf(frame + k, ",\"ts\":\"300\",\"checksum\":%d}]}", m_checksum(&b, &a));
+    ck_assert_int_eq(feed(frame, T0 + 4), 0);
+    ck_assert_msg(in->book_valid, "%s", in->invalid_reason);
+    sprintf(frame, "%s\"update\",\"data\":[{\"asks\":[],\"bids\":[],"
+            "\"ts\":\"400\",\"checksum\":%d}]}", hdr, m_checksum(&b, &a) + 1);
+    feed(frame, T0 + 5);
+    ck_assert(!in->book_valid);
+    ck_assert_str_eq(in->invalid_reason, "checksum mismatch");
+}
+END_TEST
+
 START_TEST(t_checksum_model)
 {
     checksum_model(0);
@@ -1054,6 +1132,7 @@ Suite *venue_okx_suite(void)
     tcase_add_test(tc, t_checksum_real_bad);
     tcase_add_test(tc, t_checksum_docs_worked_example);
     tcase_add_test(tc, t_checksum_snapshot_any_order);
+    tcase_add_test(tc, t_checksum_rest_seed_buffered);
     tcase_add_test(tc, t_checksum_model);
     tcase_add_test(tc, t_checksum_model_portable);
     tcase_add_test(tc, t_rest_seed_without_seq);

@@ -49,12 +49,13 @@
  * levels of each side, interleaved, with the venue's ORIGINAL strings
  * (a side that runs out simply stops contributing).  The book stores
  * doubles and base-unit decimals, from which the strings cannot be
- * rebuilt for sure ("8477" vs "8477.0", contracts vs base), so each book
- * keeps a shadow of every level's strings, as their CRC, in rank order
- * (struct okx_shadow).  The shadow is kept only while checksums matter:
- * the first frame after a seed with checksum 0 drops it (production),
- * a non-zero one turns validation on (older captures, other
- * environments).
+ * rebuilt for sure ("8477" vs "8477.0", contracts vs base), so each
+ * level keeps its strings in the book itself, as their CRC and length in
+ * the level's aux word (book.h; piece_aux), and a checksum reads the top
+ * 25 of them in the book's own order.  The pieces are kept only while
+ * checksums matter: the first frame after a seed with checksum 0 stops
+ * them (production), a non-zero one turns validation on (older captures,
+ * other environments).
  *
  * REST seed and bridge: OKX announced that "books" stops pushing the
  * initial snapshot (production, August 2026).  Updates that arrive
@@ -109,33 +110,6 @@
 enum okx_state { OKX_WAIT_SNAP = 0, OKX_SEEDING, OKX_LIVE };
 enum okx_cs { OKX_CS_UNKNOWN = 0, OKX_CS_ON, OKX_CS_OFF };
 
-/* One level's checksum piece: not its text but the CRC of it as it
- * stands in the checksum's text after the separator before it, ":px:sz"
- * (crc_piece), and that text's length; rk is the level's rank, -price
- * for bids and price for asks (smaller is better).  A checksum is
- * computed from 50 of these without its text ever being built (see
- * book_checksum). */
-struct okx_piece {
-    double rk;
-    uint32_t crc;
-    uint8_t len;
-};
-
-/* The pieces of every level of one side, e[0..n), from the worst rank to
- * the best: a checksum reads the last OKX_CS_LEVELS.  Ranks are distinct
- * (sh_put keeps them so).  The entries sit inside buf with room on both
- * sides, and a change moves the entries on its shorter side: the few
- * better ones for a change near the top, where nearly all are, the few
- * worse ones at the far end, where a 400-level window trims and refills.
- * One array serves the lookups and the checksums: it replaced a hash of
- * the pieces by price beside a best-first cache of the top 48, which every
- * change updated twice and deletions had to refill from the book. */
-struct okx_shadow {
-    struct okx_piece *buf, *e;     /* buf: owned, cap entries */
-    size_t n, cap;
-    double sign;                   /* -1 for bids, +1 for asks */
-};
-
 /* A buffered level: base-unit qty plus the original text. */
 struct okx_blv {
     double px;
@@ -161,8 +135,6 @@ struct okx_book {
     int64_t wait_since, rest_sent;
     int rest_tries;
     enum okx_cs cs;
-    uint32_t cs_frames;            /* checksums computed (top_verify's turn) */
-    struct okx_shadow sh[2];       /* BOOK_BID, BOOK_ASK */
     struct okx_bupd *bu;
     size_t nbu, capbu;
     struct okx_blv *bl;
@@ -172,6 +144,8 @@ struct okx_book {
 struct okx {
     struct okx_book *b;            /* indexed by mkt_instr.idx */
     size_t nb;
+    uint64_t *aux[2];              /* a frame's pieces per side (piece_aux); owned */
+    size_t auxcap[2];
     int clmul;                     /* checksums multiply with PCLMULQDQ */
     int open;
     int64_t last_rx, ping_sent;
@@ -214,6 +188,11 @@ struct okx {
 #define OKX_K_MAX (2 * OKX_CS_LEVELS * OKX_PIECE_MAX)
 
 static uint32_t crc_tab[256];        /* zlib's byte table */
+/* crc_slice[k][j]: the byte table advanced by k more zero bytes, for eight
+ * bytes a step (slicing-by-8): a piece is a chain of table lookups, one
+ * per byte, each waiting on the last, and a frame's five or ten pieces
+ * were a third of what its checksum cost. */
+static uint32_t crc_slice[8][256];
 static uint32_t crc_k[OKX_K_MAX + 1];   /* x^(8n) mod P, reflected */
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static int crc_ok;                   /* crc_setup's self-test passed */
@@ -225,6 +204,12 @@ static void crc_init(void)
         for (int b = 0; b < 8; b++)
             c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
         crc_tab[j] = c;
+    }
+    for (uint32_t j = 0; j < 256; j++) {
+        crc_slice[0][j] = crc_tab[j];
+        for (int k = 1; k < 8; k++)
+            crc_slice[k][j] = (crc_slice[k - 1][j] >> 8) ^
+                              crc_tab[crc_slice[k - 1][j] & 0xff];
     }
     crc_k[0] = 0x80000000u;          /* x^0: the top bit, reflected */
     for (size_t n = 1; n <= OKX_K_MAX; n++)
@@ -238,14 +223,46 @@ static inline uint32_t crc_bytes(uint32_t c, const char *p, size_t n)
     return c;
 }
 
+/* R(c, p[0..n)), eight bytes a step then byte by byte (little-endian
+ * loads; elsewhere every byte goes through crc_bytes). */
+static inline uint32_t crc_bytes8(uint32_t c, const unsigned char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; n >= 8; p += 8, n -= 8) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + 4, 4);
+        lo ^= c;
+        c = crc_slice[7][lo & 0xff] ^ crc_slice[6][(lo >> 8) & 0xff] ^
+            crc_slice[5][(lo >> 16) & 0xff] ^ crc_slice[4][lo >> 24] ^
+            crc_slice[3][hi & 0xff] ^ crc_slice[2][(hi >> 8) & 0xff] ^
+            crc_slice[1][(hi >> 16) & 0xff] ^ crc_slice[0][hi >> 24];
+    }
+#endif
+    return crc_bytes(c, (const char *)p, n);
+}
+
 /* L(":px:sz"): a level's piece. */
 static uint32_t crc_piece(const char *px, size_t pl, const char *sz, size_t sl)
 {
     uint32_t c = crc_tab[':'];       /* L(":") */
 
-    c = crc_bytes(c, px, pl);
+    c = crc_bytes8(c, (const unsigned char *)px, pl);
     c = (c >> 8) ^ crc_tab[(c ^ ':') & 0xff];
-    return crc_bytes(c, sz, sl);
+    return crc_bytes8(c, (const unsigned char *)sz, sl);
+}
+
+/* A price or size text whose piece a level can keep. */
+#define PIECE_FITS(pl, sl) ((pl) < OKX_STR_MAX && (sl) < OKX_STR_MAX)
+
+/* A level's piece as its aux word in the book: the CRC in the low 32 bits,
+ * the length of ":px:sz" above (never 0: a level stored with aux 0 was
+ * set while checksums were off, and fails the next checksum).  The caller
+ * checked PIECE_FITS. */
+static inline uint64_t piece_aux(const char *px, size_t pl, const char *sz,
+                                 size_t sl)
+{
+    return (uint64_t)(pl + sl + 2) << 32 | crc_piece(px, pl, sz, sl);
 }
 
 static inline uint32_t crc_reduce(uint64_t p)
@@ -299,23 +316,27 @@ static inline __attribute__((always_inline)) uint64_t clmul(uint32_t a, uint32_t
     return clmul_portable(a, b);
 }
 
+/* The best OKX_CS_LEVELS pieces of each side, best first (piece_aux). */
+struct okx_tops {
+    uint64_t pc[2][OKX_CS_LEVELS];     /* bids, asks */
+    size_t n[2];
+};
+
 /* zlib's crc32 of the checksum text of the two sides' best OKX_CS_LEVELS
- * levels (bids t[0], asks t[1]), interleaved.  The pieces are taken last
- * first, bid and ask of rank 24 down to rank 0, as the offsets a(i) grow
- * from the end; rank i of a side is its entry n - 1 - i. */
+ * levels, interleaved.  The pieces are taken last first, bid and ask of
+ * rank 24 down to rank 0, as the offsets a(i) grow from the end. */
 static inline __attribute__((always_inline)) uint32_t
-crc_tops_body(const struct okx_shadow *const t[2], int hw)
+crc_tops_body(const struct okx_tops *t, int hw)
 {
     uint64_t acc = 0;
     size_t after = 0;
 
     for (size_t i = OKX_CS_LEVELS; i-- > 0;) {
         for (int s = 1; s >= 0; s--) {
-            if (i >= t[s]->n)
+            if (i >= t->n[s])
                 continue;
-            const struct okx_piece *e = &t[s]->e[t[s]->n - 1 - i];
-            acc ^= clmul(e->crc, crc_k[after], hw);
-            after += e->len;
+            acc ^= clmul((uint32_t)t->pc[s][i], crc_k[after], hw);
+            after += (size_t)(t->pc[s][i] >> 32);
         }
     }
     if (after == 0)
@@ -325,20 +346,20 @@ crc_tops_body(const struct okx_shadow *const t[2], int hw)
     return ~crc_reduce(acc);
 }
 
-static uint32_t crc_tops_portable(const struct okx_shadow *const t[2])
+static uint32_t crc_tops_portable(const struct okx_tops *t)
 {
     return crc_tops_body(t, 0);
 }
 
 #ifdef OKX_CLMUL
 __attribute__((target("pclmul,sse2")))
-static uint32_t crc_tops_hw(const struct okx_shadow *const t[2])
+static uint32_t crc_tops_hw(const struct okx_tops *t)
 {
     return crc_tops_body(t, 1);
 }
 #endif
 
-static uint32_t crc_tops(int hw, const struct okx_shadow *const t[2])
+static uint32_t crc_tops(int hw, const struct okx_tops *t)
 {
 #ifdef OKX_CLMUL
     if (hw)
@@ -356,33 +377,25 @@ static int crc_selftest(void)
 {
     static const char *const px[] = { "8476.98", "415", "0.00001234", "1e-5", "", "3" };
     static const char *const sz[] = { "1", "0.4", "12345.678", "", "7", "" };
-    struct okx_piece pc[2][3];
-    struct okx_shadow sh[2];
-    const struct okx_shadow *t[2] = { &sh[0], &sh[1] };
+    struct okx_tops t;
     char text[256];
     size_t o = 0;
 
-    memset(sh, 0, sizeof(sh));
-    sh[0].e = pc[0];
-    sh[1].e = pc[1];
+    memset(&t, 0, sizeof(t));
     for (int i = 0; i <= 6; i++) {
         uint32_t want = (uint32_t)crc32(0L, (const Bytef *)text, (uInt)o);
-        if (crc_tops(0, t) != want)
+        if (crc_tops(0, &t) != want)
             return -1;
 #ifdef OKX_CLMUL
-        if (__builtin_cpu_supports("pclmul") && crc_tops(1, t) != want)
+        if (__builtin_cpu_supports("pclmul") && crc_tops(1, &t) != want)
             return -1;
 #endif
         if (i == 6)
             break;
-        /* the next piece: a bid, then an ask, of the next rank, which is
-         * worse: it goes first, before the side's better levels */
-        struct okx_shadow *side = &sh[i % 2];
+        /* the next piece: a bid, then an ask, of the next rank */
+        int s = i % 2;
         o += (size_t)sprintf(text + o, "%s%s:%s", i ? ":" : "", px[i], sz[i]);
-        memmove(&side->e[1], &side->e[0], side->n * sizeof(side->e[0]));
-        side->e[0].crc = crc_piece(px[i], strlen(px[i]), sz[i], strlen(sz[i]));
-        side->e[0].len = (uint8_t)(2 + strlen(px[i]) + strlen(sz[i]));
-        side->n++;
+        t.pc[s][t.n[s]++] = piece_aux(px[i], strlen(px[i]), sz[i], strlen(sz[i]));
     }
     return 0;
 }
@@ -392,151 +405,6 @@ static void crc_setup(void)
 {
     crc_init();
     crc_ok = crc_selftest() == 0;
-}
-
-/* ---- the string shadow ------------------------------------------------- */
-
-/* The number of entries ranked worse than rk, i.e. where rk is or would
- * go.  Nearly every change is among the best levels, the last entries:
- * the search starts among the last OKX_SH_HOT, and takes the whole array
- * only for a level ranked below them (measured on bench_mix's checksummed
- * OKX stream: 32 against 16, 48, 64 and the whole array).  Branch-free
- * halving (the compare picks the half with a conditional move): the
- * ranks a frame touches come in no order a predictor could learn. */
-#define OKX_SH_HOT 32
-static size_t sh_pos(const struct okx_shadow *sh, double rk)
-{
-    size_t base = 0, len = sh->n;
-
-    if (len > OKX_SH_HOT && sh->e[len - OKX_SH_HOT].rk > rk) {
-        base = len - OKX_SH_HOT;
-        len = OKX_SH_HOT;
-    }
-    if (len == 0)
-        return 0;
-    while (len > 1) {
-        size_t half = len / 2;
-        base = sh->e[base + half].rk > rk ? base + half : base;
-        len -= half;
-    }
-    return base + (sh->e[base].rk > rk);
-}
-
-static void sh_clear(struct okx_shadow *sh)
-{
-    free(sh->buf);
-    sh->buf = sh->e = NULL;
-    sh->n = sh->cap = 0;
-}
-
-/* Room on both sides of the entries again: in place when the buffer is
- * at most half full, else in one twice the size; the entries go to its
- * middle.  0, or -1 (no memory; nothing changed). */
-static int sh_relayout(struct okx_shadow *sh)
-{
-    size_t ncap = sh->cap ? sh->cap : 512;
-    struct okx_piece *nb = sh->buf;
-
-    if (nb == NULL || sh->n + 2 > ncap / 2) {
-        if (nb != NULL)
-            ncap *= 2;
-        nb = malloc(ncap * sizeof(*nb));
-        if (nb == NULL)
-            return -1;
-    }
-    struct okx_piece *ne = nb + (ncap - sh->n) / 2;
-    if (sh->n > 0)
-        memmove(ne, sh->e, sh->n * sizeof(*ne));
-    if (nb != sh->buf)
-        free(sh->buf);
-    sh->buf = nb;
-    sh->e = ne;
-    sh->cap = ncap;
-    return 0;
-}
-
-/* A new entry at position i (0 <= i <= n): its slot, or NULL (no
- * memory).  The entries on the shorter side of i move. */
-static struct okx_piece *sh_open(struct okx_shadow *sh, size_t i)
-{
-    int down = i < sh->n - i;      /* move the i entries before it down */
-    size_t front = sh->buf ? (size_t)(sh->e - sh->buf) : 0;
-    size_t back = sh->cap - front - sh->n;
-
-    if ((down ? front : back) == 0 && sh_relayout(sh) != 0)
-        return NULL;
-    if (down) {
-        memmove(sh->e - 1, sh->e, i * sizeof(*sh->e));
-        sh->e--;
-    } else {
-        memmove(sh->e + i + 1, sh->e + i, (sh->n - i) * sizeof(*sh->e));
-    }
-    sh->n++;
-    return &sh->e[i];
-}
-
-/* Remove the entry at position i; the entries on its shorter side move. */
-static void sh_close(struct okx_shadow *sh, size_t i)
-{
-    if (i < sh->n - 1 - i) {
-        memmove(sh->e + 1, sh->e, i * sizeof(*sh->e));
-        sh->e++;
-    } else {
-        memmove(sh->e + i, sh->e + i + 1, (sh->n - 1 - i) * sizeof(*sh->e));
-    }
-    sh->n--;
-}
-
-/* A price or size text the shadow keeps (its piece's length fits). */
-#define PIECE_FITS(pl, sl) ((pl) < OKX_STR_MAX && (sl) < OKX_STR_MAX)
-
-/* Fill e's piece from the level's text (PIECE_FITS checked). */
-static void piece_fill(struct okx_piece *e, const char *px, size_t pl,
-                       const char *sz, size_t sl)
-{
-    e->crc = crc_piece(px, pl, sz, sl);
-    e->len = (uint8_t)(pl + sl + 2);
-}
-
-/* Set a level's piece from its text; 0, or -1 (no memory, text too
- * long). */
-static int sh_put(struct okx_shadow *sh, double price, const char *px,
-                  size_t pl, const char *sz, size_t sl)
-{
-    double rk = sh->sign * price;
-    size_t i;
-    struct okx_piece *e;
-
-    if (!PIECE_FITS(pl, sl))
-        return -1;
-    i = sh_pos(sh, rk);
-    if (i < sh->n && sh->e[i].rk == rk) {
-        e = &sh->e[i];
-    } else {
-        if ((e = sh_open(sh, i)) == NULL)
-            return -1;
-        e->rk = rk;
-    }
-    piece_fill(e, px, pl, sz, sl);
-    return 0;
-}
-
-static void sh_del(struct okx_shadow *sh, double price)
-{
-    double rk = sh->sign * price;
-    size_t i = sh_pos(sh, rk);
-
-    if (i < sh->n && sh->e[i].rk == rk)
-        sh_close(sh, i);
-}
-
-/* An empty shadow for each side of a book (new, or a slot reused). */
-static void shadow_init(struct okx_book *b)
-{
-    sh_clear(&b->sh[BOOK_BID]);
-    sh_clear(&b->sh[BOOK_ASK]);
-    b->sh[BOOK_BID].sign = -1;
-    b->sh[BOOK_ASK].sign = 1;
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -554,8 +422,6 @@ static void buf_clear(struct okx_book *b)
 static void cs_off(struct okx_book *b)
 {
     b->cs = OKX_CS_OFF;
-    sh_clear(&b->sh[0]);
-    sh_clear(&b->sh[1]);
 }
 
 static void send_books_sub(venue_t *v, const struct mkt_instr *in, const char *op)
@@ -612,101 +478,47 @@ static long parse_side(venue_t *v, const struct mkt_instr *in, const char *d,
     return n < 0 ? -1 : n;
 }
 
-/* Apply the text of a frame's levels to the shadow (cs not OFF). */
-static void shadow_tokens(struct okx_book *b, const char *d, const struct jtok *t,
-                          int arr, int side, const struct book_level *lv)
+/* The pieces of a side's n parsed levels (the array token arr) into
+ * o->aux[side]: 0, or -1 when a text is too long to keep or there is no
+ * memory (checksums then go off: they cannot be validated). */
+static int levels_aux(struct okx *o, const char *d, const struct jtok *t,
+                      int arr, int side, size_t n)
 {
     size_t k = 0;
 
-    for (int e = jtok_first(t, arr); e >= 0 && k < t[arr].size; e = jtok_next(t, e), k++) {
-        int p = e + 1, s = (int)t[p].end;
-        if (lv[k].qty == 0)
-            sh_del(&b->sh[side], lv[k].price);
-        else if (sh_put(&b->sh[side], lv[k].price, d + t[p].start, t[p].len,
-                        d + t[s].start, t[s].len) != 0)
-            b->cs = OKX_CS_OFF;   /* cannot keep the text: stop validating */
-    }
-}
-
-/* A snapshot's levels into an empty shadow.  OKX lists them best first
- * (asks ascending, bids descending): appended in that order and reversed
- * at the end, that is O(n), where sh_put on each would move the whole
- * array for every level.  Any other order, or a price twice, goes through
- * shadow_tokens, which keeps the last of a price as the book does. */
-static void shadow_load(struct okx_book *b, const char *d, const struct jtok *t,
-                        int arr, int side, const struct book_level *lv)
-{
-    struct okx_shadow *sh = &b->sh[side];
-    size_t k = 0;
-
-    for (int e = jtok_first(t, arr); e >= 0 && k < t[arr].size; e = jtok_next(t, e), k++) {
-        int p = e + 1, s = (int)t[p].end;
-        double rk = sh->sign * lv[k].price;
-        if (lv[k].qty == 0)
-            continue;
-        if (sh->n > 0 && !(sh->e[sh->n - 1].rk < rk)) {
-            sh->n = 0;             /* not best first: one at a time */
-            shadow_tokens(b, d, t, arr, side, lv);
-            return;
-        }
-        struct okx_piece *pc;
-        if (!PIECE_FITS(t[p].len, t[s].len) || (pc = sh_open(sh, sh->n)) == NULL) {
-            b->cs = OKX_CS_OFF;    /* cannot keep the text: stop validating */
-            return;
-        }
-        pc->rk = rk;
-        piece_fill(pc, d + t[p].start, t[p].len, d + t[s].start, t[s].len);
-    }
-    for (size_t i = 0, j = sh->n; i + 1 < j; i++, j--) {
-        struct okx_piece x = sh->e[i];
-        sh->e[i] = sh->e[j - 1];
-        sh->e[j - 1] = x;
-    }
-}
-
-/* The shadow holds the book's levels, price for price: -1 if not (the
- * count of each side, and the checksummed levels).  The shadow follows
- * the frames' text, the book the frames' parsed levels; a checksum that
- * matches proves the shadow right, and this proves the book right.  It
- * walks the book tree, so it runs on one checksummed frame in
- * OKX_TOP_VERIFY. */
-#define OKX_TOP_VERIFY 16
-static int top_verify(const struct okx_book *b)
-{
-    struct book_level lv[OKX_CS_LEVELS];
-
-    for (int s = 0; s < 2; s++) {
-        const struct okx_shadow *sh = &b->sh[s];
-        if (book_level_count(b->in->book, (enum book_side)s) != sh->n)
+    if (n > o->auxcap[side]) {
+        size_t nc = o->auxcap[side] ? o->auxcap[side] : 64;
+        while (nc < n)
+            nc *= 2;
+        uint64_t *na = realloc(o->aux[side], nc * sizeof(*na));
+        if (na == NULL)
             return -1;
-        size_t n = book_copy_levels(b->in->book, (enum book_side)s, lv, OKX_CS_LEVELS);
-        for (size_t i = 0; i < n; i++)
-            if (sh->sign * lv[i].price != sh->e[sh->n - 1 - i].rk)
-                return -1;
+        o->aux[side] = na;
+        o->auxcap[side] = nc;
+    }
+    for (int e = jtok_first(t, arr); e >= 0 && k < n; e = jtok_next(t, e), k++) {
+        int p = e + 1, z = (int)t[p].end;
+        if (!PIECE_FITS(t[p].len, t[z].len))
+            return -1;
+        o->aux[side][k] = piece_aux(d + t[p].start, t[p].len, d + t[z].start, t[z].len);
     }
     return 0;
 }
 
-/* Signed CRC32 of the book's top 25 levels per side, from the shadow.
- * Returns NULL and *out, or why it cannot: the shadow disagrees with the
- * book (a resync's reason). */
-static const char *book_checksum(const struct okx *o, struct okx_book *b, int32_t *out)
+/* Signed CRC32 of the book's top 25 levels per side, from their pieces. */
+static int32_t book_checksum(const struct okx *o, const struct okx_book *b)
 {
-    const struct okx_shadow *t[2] = { &b->sh[0], &b->sh[1] };
+    struct okx_tops t;
 
-    if (++b->cs_frames % OKX_TOP_VERIFY == 0 && top_verify(b) != 0)
-        return "checksum: the book's levels differ from their text";
-    *out = (int32_t)crc_tops(o->clmul, t);
-    return NULL;
+    for (int s = 0; s < 2; s++)
+        t.n[s] = book_top_aux(b->in->book, (enum book_side)s, t.pc[s], OKX_CS_LEVELS);
+    return (int32_t)crc_tops(o->clmul, &t);
 }
 
 /* Checksum policy after a frame was applied: NULL when fine, else the
  * reason to resync. */
 static const char *check_sum(const struct okx *o, struct okx_book *b, int32_t cs)
 {
-    int32_t mine;
-    const char *why;
-
     if (cs == 0) {
         if (b->cs == OKX_CS_UNKNOWN)
             cs_off(b);   /* production since 2026-06-23: not validated */
@@ -716,9 +528,15 @@ static const char *check_sum(const struct okx *o, struct okx_book *b, int32_t cs
         b->cs = OKX_CS_ON;
     if (b->cs != OKX_CS_ON)
         return NULL;
-    if ((why = book_checksum(o, b, &mine)) != NULL)
-        return why;
-    return mine != cs ? "checksum mismatch" : NULL;
+    return book_checksum(o, b) != cs ? "checksum mismatch" : NULL;
+}
+
+/* Whether a frame's levels need their pieces: checksums are on, or
+ * undecided and this frame's non-zero checksum turns them on (a zero one
+ * turns them off in check_sum, so its pieces would never be read). */
+static int wants_pieces(const struct okx_book *b, int32_t frame_cs)
+{
+    return b->cs == OKX_CS_ON || (b->cs == OKX_CS_UNKNOWN && frame_cs != 0);
 }
 
 /* Emit a snapshot event of the whole (final) book. */
@@ -806,15 +624,16 @@ static void replay_one(struct okx_book *b, const struct okx_bupd *u)
 {
     for (uint32_t i = 0; i < u->n; i++) {
         const struct okx_blv *l = &b->bl[u->first + i];
-        (void)book_set_level(b->in->book, (enum book_side)l->side, l->px, l->base);
-        if (b->cs == OKX_CS_OFF)
-            continue;
-        if (l->base == 0)
-            sh_del(&b->sh[l->side], l->px);
-        else if (l->plen == 0 || l->slen == 0 ||
-                 sh_put(&b->sh[l->side], l->px, l->pxs, l->plen, l->szs,
-                        l->slen) != 0)
-            b->cs = OKX_CS_OFF;
+        struct book_level lv = { l->px, l->base };
+        uint64_t aux = 0;
+        if (b->cs != OKX_CS_OFF && l->base != 0) {
+            if (l->plen == 0 || l->slen == 0)
+                cs_off(b);   /* the text was too long to keep */
+            else
+                aux = piece_aux(l->pxs, l->plen, l->szs, l->slen);
+        }
+        /* Crossings midway are expected (see the top of the file). */
+        (void)book_set_levels_aux(b->in->book, (enum book_side)l->side, &lv, &aux, 1);
     }
 }
 
@@ -846,7 +665,15 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
             first++;
     }
     int was_valid = in->book_valid;
-    int rc = market_apply_snapshot(in, v->lv[0], n[0], v->lv[1], n[1],
+    /* A REST answer carries no checksum: its pieces are kept until the
+     * buffered or next updates decide. */
+    struct okx *o = v->priv;
+    int pieces = from_rest || cs != 0, rc;
+    if (pieces && (levels_aux(o, d, v->tok, arr[0], 0, n[0]) != 0 ||
+                   levels_aux(o, d, v->tok, arr[1], 1, n[1]) != 0))
+        pieces = 0;
+    rc = market_apply_snapshot_aux(in, v->lv[0], pieces ? o->aux[0] : NULL, n[0],
+                                   v->lv[1], pieces ? o->aux[1] : NULL, n[1],
                                    has_seq ? (uint64_t)seq : 0);
     if (rc != BOOK_OK) {
         resync(v, b, rc == BOOK_CROSSED ? "crossed book in snapshot"
@@ -858,10 +685,8 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
     b->seq = seq;
     b->bridge = from_rest && has_seq;
     b->cs = OKX_CS_UNKNOWN;
-    sh_clear(&b->sh[0]);
-    sh_clear(&b->sh[1]);
-    shadow_load(b, d, v->tok, arr[0], 0, v->lv[0]);
-    shadow_load(b, d, v->tok, arr[1], 1, v->lv[1]);
+    if (!pieces)
+        cs_off(b);   /* a checksum of 0, or texts that cannot be kept */
     const char *why;
     if (!from_rest && (why = check_sum(v->priv, b, cs)) != NULL) {
         resync(v, b, why, now);
@@ -971,15 +796,19 @@ static int apply_update(venue_t *v, struct okx_book *b, const char *d,
             return 0;
         }
     }
-    int rc = market_apply_delta(in, v->lv[0], m->n[0], v->lv[1], m->n[1],
-                                m->has_seq ? (uint64_t)m->seq : in->book_seq);
+    struct okx *o = v->priv;
+    int pieces = wants_pieces(b, m->cs);
+    if (pieces && (levels_aux(o, d, v->tok, m->arr[0], 0, m->n[0]) != 0 ||
+                   levels_aux(o, d, v->tok, m->arr[1], 1, m->n[1]) != 0)) {
+        cs_off(b);   /* cannot keep the text: stop validating */
+        pieces = 0;
+    }
+    int rc = market_apply_delta_aux(in, v->lv[0], pieces ? o->aux[0] : NULL, m->n[0],
+                                    v->lv[1], pieces ? o->aux[1] : NULL, m->n[1],
+                                    m->has_seq ? (uint64_t)m->seq : in->book_seq);
     if (rc < 0) {
         resync(v, b, "bad level in update", now);
         return 0;
-    }
-    if (b->cs != OKX_CS_OFF) {
-        shadow_tokens(b, d, v->tok, m->arr[0], 0, v->lv[0]);
-        shadow_tokens(b, d, v->tok, m->arr[1], 1, v->lv[1]);
     }
     if (rc == BOOK_CROSSED) {
         resync(v, b, "crossed book", now);
@@ -1387,7 +1216,6 @@ static int init(venue_t *v, lq_err_t *err)
         struct mkt_instr *in = market_at(v->mkt, i);
         if (in->venue == VENUE_OKX && !in->retired && in->idx < n)
             o->b[in->idx].in = in;
-        shadow_init(&o->b[i]);
     }
     if (v->cfg.ping_interval_s <= 0 || v->cfg.ping_interval_s >= 30)
         v->cfg.ping_interval_s = 25;   /* OKX drops a link idle for 30 s */
@@ -1431,7 +1259,6 @@ static int add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err)
     if (o->b[in->idx].in == in)
         return 0;
     o->b[in->idx].in = in;
-    shadow_init(&o->b[in->idx]);
     /* As at creation: waiting for a snapshot since the last frame (a
      * replay's clock), which tick times. */
     reset_book(&o->b[in->idx], o->last_rx);
@@ -1461,12 +1288,12 @@ static void fini(venue_t *v)
     if (o == NULL)
         return;
     for (size_t i = 0; i < o->nb; i++) {
-        sh_clear(&o->b[i].sh[0]);
-        sh_clear(&o->b[i].sh[1]);
         free(o->b[i].bu);
         free(o->b[i].bl);
     }
     free(o->b);
+    free(o->aux[0]);
+    free(o->aux[1]);
     free(o);
 }
 
