@@ -101,6 +101,23 @@ static inline __attribute__((always_inline)) const char *
 scan_string(const char *q, const char *end, uint8_t *escaped, const char **at)
 {
     for (;;) {
+#if defined(__SSE2__)
+        /* The common case, a closing quote within the next 16 bytes, is
+         * told from the masks: reloading the byte found would put one
+         * more load on the chain that every next token waits for. */
+        if (end - q >= 16) {
+            const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+            unsigned mq = strscan_eq16(x, '"');
+            unsigned m = mq | strscan_eq16(x, '\\') | strscan_ctl16(x);
+            if (m == 0) {
+                q += 16;
+                continue;
+            }
+            q += __builtin_ctz(m);
+            if (mq & m & (0u - m))
+                return q;
+        } else
+#endif
         q = strscan_plain(q, end);     /* up to the first byte that needs a look */
         if (q >= end)
             break;
