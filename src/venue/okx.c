@@ -478,11 +478,11 @@ static long parse_side(venue_t *v, const struct mkt_instr *in, const char *d,
     return n < 0 ? -1 : n;
 }
 
-/* The pieces of a side's n parsed levels (the array token arr) into
+/* The pieces of a side's n parsed levels lv (the array token arr) into
  * o->aux[side]: 0, or -1 when a text is too long to keep or there is no
  * memory (checksums then go off: they cannot be validated). */
 static int levels_aux(struct okx *o, const char *d, const struct jtok *t,
-                      int arr, int side, size_t n)
+                      int arr, int side, const struct book_level *lv, size_t n)
 {
     size_t k = 0;
 
@@ -498,6 +498,10 @@ static int levels_aux(struct okx *o, const char *d, const struct jtok *t,
     }
     for (int e = jtok_first(t, arr); e >= 0 && k < n; e = jtok_next(t, e), k++) {
         int p = e + 1, z = (int)t[p].end;
+        if (lv[k].qty == 0) {
+            o->aux[side][k] = 0;       /* a removal: no piece to keep */
+            continue;
+        }
         if (!PIECE_FITS(t[p].len, t[z].len))
             return -1;
         o->aux[side][k] = piece_aux(d + t[p].start, t[p].len, d + t[z].start, t[z].len);
@@ -669,8 +673,8 @@ static void seed(venue_t *v, struct okx_book *b, const char *d, int arr[2],
      * buffered or next updates decide. */
     struct okx *o = v->priv;
     int pieces = from_rest || cs != 0, rc;
-    if (pieces && (levels_aux(o, d, v->tok, arr[0], 0, n[0]) != 0 ||
-                   levels_aux(o, d, v->tok, arr[1], 1, n[1]) != 0))
+    if (pieces && (levels_aux(o, d, v->tok, arr[0], 0, v->lv[0], n[0]) != 0 ||
+                   levels_aux(o, d, v->tok, arr[1], 1, v->lv[1], n[1]) != 0))
         pieces = 0;
     rc = market_apply_snapshot_aux(in, v->lv[0], pieces ? o->aux[0] : NULL, n[0],
                                    v->lv[1], pieces ? o->aux[1] : NULL, n[1],
@@ -798,8 +802,8 @@ static int apply_update(venue_t *v, struct okx_book *b, const char *d,
     }
     struct okx *o = v->priv;
     int pieces = wants_pieces(b, m->cs);
-    if (pieces && (levels_aux(o, d, v->tok, m->arr[0], 0, m->n[0]) != 0 ||
-                   levels_aux(o, d, v->tok, m->arr[1], 1, m->n[1]) != 0)) {
+    if (pieces && (levels_aux(o, d, v->tok, m->arr[0], 0, v->lv[0], m->n[0]) != 0 ||
+                   levels_aux(o, d, v->tok, m->arr[1], 1, v->lv[1], m->n[1]) != 0)) {
         cs_off(b);   /* cannot keep the text: stop validating */
         pieces = 0;
     }
