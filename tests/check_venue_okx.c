@@ -1102,6 +1102,382 @@ START_TEST(t_checksum_rest_seed_buffered)
 }
 END_TEST
 
+/* ---- books frames without the tokenizer: the same as with it ---------- */
+
+/* One adapter of a pair: its market, what it emitted, sent and asked for,
+ * folded into hashes (FNV-1a) as they come. */
+struct dside {
+    market_t *m;
+    venue_t *v;
+    uint64_t ev, io;
+    int nev;
+};
+
+static void d_fold(uint64_t *h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ b[i]) * 1099511628211ULL;
+}
+
+static void d_levels(uint64_t *h, const struct mev_level_span *s)
+{
+    d_fold(h, &s->n, sizeof(s->n));
+    for (size_t i = 0; i < s->n; i++) {
+        d_fold(h, &s->levels[i].price, sizeof(double));
+        d_fold(h, &s->levels[i].qty, sizeof(dec_t));
+    }
+}
+
+static void d_emit(void *arg, const struct mkt_event *e)
+{
+    struct dside *d = arg;
+    d->nev++;
+    d_fold(&d->ev, &e->type, sizeof(e->type));
+    d_fold(&d->ev, &e->ts, sizeof(e->ts));
+    if (e->instr)
+        d_fold(&d->ev, e->instr->spec.symbol, strlen(e->instr->spec.symbol));
+    if (e->type == MEV_BOOK_SNAPSHOT || e->type == MEV_BOOK_DELTA) {
+        d_levels(&d->ev, &e->u.book.bids);
+        d_levels(&d->ev, &e->u.book.asks);
+        d_fold(&d->ev, &e->u.book.seq, sizeof(e->u.book.seq));
+    }
+}
+
+static int d_send(void *arg, int conn, const char *text, size_t len)
+{
+    struct dside *d = arg;
+    d_fold(&d->io, &conn, sizeof(conn));
+    d_fold(&d->io, text, len);
+    return 0;
+}
+
+static int d_get(void *arg, const char *path)
+{
+    struct dside *d = arg;
+    d_fold(&d->io, path, strlen(path));
+    return 0;
+}
+
+static int d_reconn(void *arg, int conn, const char *why)
+{
+    struct dside *d = arg;
+    (void)why;
+    d_fold(&d->io, &conn, sizeof(conn));
+    return 0;
+}
+
+static const char *const d_syms[] = { "BTC-USDT-SWAP", "UNI-USD-SWAP", "BTC-USD-220527", "BTC-USDT" };
+
+static void d_open(struct dside *d, int fast)
+{
+    struct instrument spec;
+    struct venue_config cfg;
+    lq_err_t err;
+
+    memset(d, 0, sizeof(*d));
+    d->ev = d->io = 14695981039346656037ULL;
+    d->m = market_create();
+    ck_assert_ptr_nonnull(d->m);
+    ck_assert_int_eq(instrument_load_file("conf/instruments/okx-swap-BTC-USDT-SWAP.json",
+                                          &spec, &err), 0);
+    ck_assert_ptr_nonnull(market_add(d->m, VENUE_OKX, &spec, &err));
+    instrument_fini(&spec);
+    for (int i = 1; i < 4; i++) {
+        memset(&spec, 0, sizeof(spec));
+        snprintf(spec.venue, sizeof(spec.venue), "okx-swap");
+        snprintf(spec.symbol, sizeof(spec.symbol), "%s", d_syms[i]);
+        spec.tick_size = 0.1;
+        spec.lot_step = D("0.01");
+        spec.contract_value = D(i == 3 ? "0.1" : "1");
+        ck_assert_ptr_nonnull(market_add(d->m, VENUE_OKX, &spec, &err));
+    }
+    venue_config_default(VENUE_OKX, &cfg);
+    struct venue_io io = { d, d_emit, d_send, d_get, d_reconn };
+    d->v = venue_create(&cfg, d->m, &io, &err);
+    ck_assert_msg(d->v != NULL, "venue_create: %s", err.msg);
+    venue_okx_fast_books(d->v, fast);
+    venue_on_open(d->v, 0, T0);
+}
+
+static void d_close(struct dside *d)
+{
+    venue_destroy(d->v);
+    market_destroy(d->m);
+}
+
+/* Everything either adapter did or holds, compared. */
+static void d_same(const struct dside *a, const struct dside *b, const char *frame, int step)
+{
+    static struct book_level la[4096], lb[4096];
+    const struct venue_stats *sa = venue_get_stats(a->v), *sb = venue_get_stats(b->v);
+
+    ck_assert_msg(memcmp(sa, sb, sizeof(*sa)) == 0,
+                  "step %d: stats differ (rejected %llu/%llu, skipped %llu/%llu) after %.200s",
+                  step, (unsigned long long)sa->rejected, (unsigned long long)sb->rejected,
+                  (unsigned long long)sa->skipped, (unsigned long long)sb->skipped, frame);
+    ck_assert_msg(a->nev == b->nev && a->ev == b->ev && a->io == b->io,
+                  "step %d: events or requests differ (%d/%d events) after %.200s",
+                  step, a->nev, b->nev, frame);
+    for (int i = 0; i < 4; i++) {
+        const struct mkt_instr *x = market_find(a->m, VENUE_OKX, d_syms[i]);
+        const struct mkt_instr *y = market_find(b->m, VENUE_OKX, d_syms[i]);
+        ck_assert_msg(x->book_valid == y->book_valid && x->book_seq == y->book_seq &&
+                      x->book_updates == y->book_updates &&
+                      x->book_resyncs == y->book_resyncs &&
+                      strcmp(x->invalid_reason, y->invalid_reason) == 0,
+                      "step %d: %s: book state differs (%s / %s) after %.200s", step,
+                      d_syms[i], x->invalid_reason, y->invalid_reason, frame);
+        for (int s = 0; s < 2; s++) {
+            size_t na = book_copy_levels(x->book, (enum book_side)s, la, 4096);
+            size_t nb = book_copy_levels(y->book, (enum book_side)s, lb, 4096);
+            ck_assert_msg(na == nb && memcmp(la, lb, na * sizeof(la[0])) == 0,
+                          "step %d: %s: levels differ after %.200s", step, d_syms[i], frame);
+        }
+    }
+}
+
+/* A frame to both adapters, the results compared. */
+static void d_feed(struct dside *a, struct dside *b, const char *f, size_t n, int64_t now, int step)
+{
+    int ra = venue_on_frame(a->v, 0, FRAME_WS, NULL, f, n, now);
+    int rb = venue_on_frame(b->v, 0, FRAME_WS, NULL, f, n, now);
+    ck_assert_msg(ra == rb, "step %d: returned %d with the tokenizer, %d without, for %.200s",
+                  step, ra, rb, f);
+    d_same(a, b, f, step);
+}
+
+/* Synthetic books frames (UNI-USD-SWAP and BTC-USDT, as in the checksum
+ * model): a snapshot, then updates with sequence numbers and checksums,
+ * written in the usual shape and in others (spaces, keys in another
+ * order, numbers where strings are, escapes, a key twice, an extra key or
+ * element), into out; returns how many. */
+static int d_synth(char **out, int max)
+{
+    static struct mside b, a;
+    static char f[32768];
+    const char *sym[2] = { "UNI-USD-SWAP", "BTC-USDT" };
+    int n = 0, bt[8], bs[8], at[8], as[8];
+
+    for (int k = 0; k < 2 && n < max; k++) {
+        memset(&b, 0, sizeof(b));
+        memset(&a, 0, sizeof(a));
+        for (int i = 0; i < 40; i++) {
+            m_set(&b, 1, 5000 - 2 * i, 1 + i);
+            m_set(&a, 0, 5002 + 3 * i, 2 + i);
+        }
+        size_t o = (size_t)sprintf(f, "{\"arg\":{\"channel\":\"books\",\"instId\":\"%s\"},"
+                                   "\"action\":\"snapshot\",\"data\":[{\"asks\":", sym[k]);
+        o += m_levels(f + o, a.px, a.sz, a.n);
+        o += (size_t)sprintf(f + o, ",\"bids\":");
+        o += m_levels(f + o, b.px, b.sz, b.n);
+        sprintf(f + o, ",\"ts\":\"1\",\"checksum\":%d,\"prevSeqId\":-1,\"seqId\":100}]}",
+                m_checksum(&b, &a));
+        out[n++] = strdup(f);
+        for (int u = 0; u < 120 && n < max; u++) {
+            int nb = 1 + m_rnd(3), na = m_rnd(4);
+            for (int j = 0; j < nb; j++) {
+                bt[j] = 5000 - m_rnd(30) - 3 * j;
+                bs[j] = m_rnd(3) == 0 ? 0 : 1 + m_rnd(500);
+            }
+            for (int j = 0; j < na; j++) {
+                at[j] = 5002 + m_rnd(30) + 3 * j;
+                as[j] = m_rnd(3) == 0 ? 0 : 1 + m_rnd(500);
+            }
+            /* the side that goes first in the frame is applied... as the
+             * model: bids then asks, each in order */
+            for (int j = 0; j < nb; j++)
+                m_set(&b, 1, bt[j], bs[j]);
+            for (int j = 0; j < na; j++)
+                m_set(&a, 0, at[j], as[j]);
+            char lvb[2048], lva[2048];
+            m_levels(lvb, bt, bs, nb);
+            m_levels(lva, at, as, na);
+            int cs = m_checksum(&b, &a), v = u % 12;
+            long seq = 101 + u, prev = 100 + u;
+            const char *hdr = "{\"arg\":{\"channel\":\"books\",\"instId\":\"%s\"},\"action\":\"update\",\"data\":[{";
+            o = (size_t)sprintf(f, hdr, sym[k]);
+            switch (v) {
+            case 1:   /* bids first, seqId before prevSeqId */
+                sprintf(f + o, "\"bids\":%s,\"asks\":%s,\"ts\":\"%d\",\"checksum\":%d,"
+                        "\"seqId\":%ld,\"prevSeqId\":%ld}]}", lvb, lva, 2 + u, cs, seq, prev);
+                break;
+            case 2:   /* spaces */
+                sprintf(f + o, "\"asks\": %s, \"bids\":%s,\"ts\":\"%d\",\"checksum\":%d,"
+                        "\"prevSeqId\":%ld,\"seqId\":%ld} ]}", lva, lvb, 2 + u, cs, prev, seq);
+                break;
+            case 3:   /* ts and the ids as numbers, checksum as a string */
+                sprintf(f + o, "\"asks\":%s,\"bids\":%s,\"ts\":%d,\"checksum\":\"%d\","
+                        "\"prevSeqId\":\"%ld\",\"seqId\":\"%ld\"}]}", lva, lvb, 2 + u, cs, prev, seq);
+                break;
+            case 4:   /* an extra key */
+                sprintf(f + o, "\"asks\":%s,\"bids\":%s,\"ts\":\"%d\",\"checksum\":%d,"
+                        "\"prevSeqId\":%ld,\"seqId\":%ld,\"x\":[1]}]}", lva, lvb, 2 + u, cs, prev, seq);
+                break;
+            case 5:   /* ts twice: the first one counts */
+                sprintf(f + o, "\"asks\":%s,\"bids\":%s,\"ts\":\"%d\",\"ts\":\"bad\",\"checksum\":%d,"
+                        "\"prevSeqId\":%ld,\"seqId\":%ld}]}", lva, lvb, 2 + u, cs, prev, seq);
+                break;
+            case 6:   /* no checksum, no ts */
+                sprintf(f + o, "\"asks\":%s,\"bids\":%s,\"prevSeqId\":%ld,\"seqId\":%ld}]}",
+                        lva, lvb, prev, seq);
+                break;
+            case 7: { /* an escape in the instId (another name: rejected),
+                       * then the frame as usual */
+                size_t e = (size_t)sprintf(f, "{\"arg\":{\"channel\":\"books\",\"instId\":"
+                                           "\"%s\\u0000\"},\"action\":\"update\",\"data\":[{", sym[k]);
+                sprintf(f + e, "\"asks\":%s,\"bids\":%s,\"ts\":\"%d\",\"checksum\":%d,"
+                        "\"prevSeqId\":%ld,\"seqId\":%ld}]}", lva, lvb, 2 + u, cs, prev, seq);
+                if (n < max - 1)
+                    out[n++] = strdup(f);
+                o = (size_t)sprintf(f, hdr, sym[k]);
+                sprintf(f + o, "\"asks\":%s,\"bids\":%s,\"ts\":\"%d\",\"checksum\":%d,"
+                        "\"prevSeqId\":%ld,\"seqId\":%ld}]}", lva, lvb, 2 + u, cs, prev, seq);
+                break;
+            }
+            case 8:   /* a second data element */
+                sprintf(f + o, "\"asks\":%s,\"bids\":%s,\"ts\":\"%d\",\"checksum\":%d,"
+                        "\"prevSeqId\":%ld,\"seqId\":%ld},{}]}", lva, lvb, 2 + u, cs, prev, seq);
+                break;
+            default:
+                sprintf(f + o, "\"asks\":%s,\"bids\":%s,\"ts\":\"%d\",\"checksum\":%d,"
+                        "\"prevSeqId\":%ld,\"seqId\":%ld}]}", lva, lvb, 2 + u, cs, prev, seq);
+                break;
+            }
+            out[n++] = strdup(f);
+        }
+    }
+    return n;
+}
+
+/* Every real frame of the fixtures and every synthetic one, then each
+ * frame broken in small ways (a byte dropped, doubled or replaced by one
+ * that matters to JSON, the text cut short) before it goes in whole: the
+ * adapter that reads books frames without the tokenizer and the one that
+ * tokenizes everything return the same, count the same, emit and ask the
+ * same, and hold the same books, after every frame. */
+START_TEST(t_fast_books_same_as_tokenizer)
+{
+    static const char *const files[] = {
+        FIX "okx-frames.jsonl", FIX "cryptofeed-books-BTC-USD-220527.jsonl",
+        FIX "cryptofeed-books-UNI-USD-SWAP.jsonl", FIX "books-docs-example.jsonl",
+    };
+    static const char set[] = "\"{}[],:0123456789.-eE \\tx";
+    struct dside a, b;
+    char **lines[5];
+    int nl[5], step = 0;
+    uint64_t rs = 0x9E3779B97F4A7C15ULL;
+
+    for (int i = 0; i < 4; i++)
+        lines[i] = read_lines(files[i], &nl[i]);
+    lines[4] = calloc(400, sizeof(char *));
+    nl[4] = d_synth(lines[4], 400);
+    d_open(&a, 0);
+    d_open(&b, 1);
+    /* first every frame as it is: the synthetic books stay valid */
+    for (int fi = 0; fi < 5; fi++)
+        for (int li = 0; li < nl[fi]; li++, step++)
+            d_feed(&a, &b, lines[fi][li], strlen(lines[fi][li]), T0 + step, step);
+    const struct mkt_instr *uni = market_find(b.m, VENUE_OKX, "UNI-USD-SWAP");
+    ck_assert_msg(uni->book_valid && uni->book_updates > 100, "UNI: %llu updates, %s",
+                  (unsigned long long)uni->book_updates, uni->invalid_reason);
+    /* then again, each frame after its broken copies */
+    for (int fi = 0; fi < 5; fi++) {
+        for (int li = 0; li < nl[fi]; li++) {
+            const char *f = lines[fi][li];
+            size_t n = strlen(f);
+            char *mut = malloc(n + 64);
+            /* changes each check of the fast way stands against: a byte
+             * after the end, a space before, a key it does not know or
+             * sees twice, half a sequence pair, an element it does not
+             * take, a negative size, a checksum beyond 32 bits */
+            static const char *const sub[][2] = {
+                { "}]}", "}]}}" }, { "}]}", "}]} " }, { "{\"arg", " {\"arg" },
+                { "\"prevSeqId\"", "\"prevSeqIdX\"" }, { "\"bids\"", "\"asks\"" },
+                { "\"ts\"", "\"checksum\"" }, { "\",\"0\",\"", "\",{},\"" },
+                { "\"],[\"", "\"],[\"-" }, { "\",\"", "\",\"-" },
+                { "\"seqId\":", "\"seqId\":1e3," },
+            };
+            /* a negative size in the first level; a seqId without its
+             * prevSeqId */
+            const char *lv0 = strstr(f, "[[\""), *sz0 = lv0 ? strstr(lv0, "\",\"") : NULL;
+            if (sz0 != NULL) {
+                size_t pre = (size_t)(sz0 - f) + 3;
+                memcpy(mut, f, pre);
+                mut[pre] = '-';
+                memcpy(mut + pre + 1, f + pre, n - pre + 1);
+                d_feed(&a, &b, mut, n + 1, T0 + step, step);
+                step++;
+            }
+            const char *pv = strstr(f, "\"prevSeqId\":"), *pe = pv ? strchr(pv, ',') : NULL;
+            if (pe != NULL && pe < strstr(pv, "}")) {
+                size_t pre = (size_t)(pv - f), cut = (size_t)(pe + 1 - pv);
+                memcpy(mut, f, pre);
+                memcpy(mut + pre, pe + 1, n - pre - cut + 1);
+                d_feed(&a, &b, mut, n - cut, T0 + step, step);
+                step++;
+            }
+            /* the checksum's value replaced: one past each end of 32 bits */
+            static const char *const csv[] = { "4294967296", "-2147483649", "4294967295" };
+            const char *ck = strstr(f, "\"checksum\":");
+            for (size_t k = 0; ck != NULL && k < sizeof(csv) / sizeof(csv[0]); k++) {
+                size_t pre = (size_t)(ck - f) + 11, e = pre, nw = strlen(csv[k]);
+                while (f[e] == '-' || (f[e] >= '0' && f[e] <= '9'))
+                    e++;
+                memcpy(mut, f, pre);
+                memcpy(mut + pre, csv[k], nw);
+                memcpy(mut + pre + nw, f + e, n - e + 1);
+                d_feed(&a, &b, mut, pre + nw + (n - e), T0 + step, step);
+                step++;
+            }
+            for (size_t k = 0; k < sizeof(sub) / sizeof(sub[0]); k++) {
+                const char *at = strstr(f, sub[k][0]);
+                if (at == NULL)
+                    continue;
+                size_t pre = (size_t)(at - f), ol = strlen(sub[k][0]), nw = strlen(sub[k][1]);
+                memcpy(mut, f, pre);
+                memcpy(mut + pre, sub[k][1], nw);
+                memcpy(mut + pre + nw, at + ol, n - pre - ol + 1);
+                d_feed(&a, &b, mut, n - ol + nw, T0 + step, step);
+                step++;
+            }
+            for (int k = 0; k < 6 && n > 2; k++) {
+                rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+                size_t at = (size_t)(rs % n), mn = n;
+                memcpy(mut, f, n);
+                switch (k % 4) {
+                case 0:               /* a byte dropped */
+                    memmove(mut + at, mut + at + 1, n - at - 1);
+                    mn = n - 1;
+                    break;
+                case 1:               /* a byte doubled */
+                    memmove(mut + at + 1, mut + at, n - at);
+                    mn = n + 1;
+                    break;
+                case 2:               /* a byte replaced */
+                    mut[at] = set[(rs >> 32) % (sizeof(set) - 1)];
+                    break;
+                default:              /* cut short */
+                    mn = at;
+                    break;
+                }
+                mut[mn] = '\0';
+                d_feed(&a, &b, mut, mn, T0 + step, step);
+                step++;
+            }
+            free(mut);
+            d_feed(&a, &b, f, n, T0 + step, step);
+            step++;
+        }
+    }
+    ck_assert_int_gt(step, 3000);
+    d_close(&a);
+    d_close(&b);
+    for (int i = 0; i < 5; i++)
+        free_lines(lines[i], nl[i]);
+}
+END_TEST
+
 START_TEST(t_checksum_model)
 {
     checksum_model(0);
@@ -1133,6 +1509,7 @@ Suite *venue_okx_suite(void)
     tcase_add_test(tc, t_checksum_docs_worked_example);
     tcase_add_test(tc, t_checksum_snapshot_any_order);
     tcase_add_test(tc, t_checksum_rest_seed_buffered);
+    tcase_add_test(tc, t_fast_books_same_as_tokenizer);
     tcase_add_test(tc, t_checksum_model);
     tcase_add_test(tc, t_checksum_model_portable);
     tcase_add_test(tc, t_rest_seed_without_seq);
