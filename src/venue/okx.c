@@ -96,8 +96,8 @@
 #include <zlib.h>
 
 #include "liqmon/log.h"
-#include "liqmon/strscan.h"
 #include "venue_int.h"
+#include "vscan.h"
 
 #define OKX_NS 1000000000LL
 #define OKX_SNAP_WAIT (3 * OKX_NS)      /* wait for a pushed snapshot */
@@ -142,17 +142,12 @@ struct okx_book {
     size_t nbl, capbl;
 };
 
-/* Where a parsed level's price and size texts lie in the frame. */
-struct okx_txt {
-    uint32_t px, pl, sz, sl;       /* offsets and lengths */
-};
-
 struct okx {
     struct okx_book *b;            /* indexed by mkt_instr.idx */
     size_t nb;
     uint64_t *aux[2];              /* a frame's pieces per side (piece_aux); owned */
     size_t auxcap[2];
-    struct okx_txt *txt[2];        /* a frame's level texts per side; owned */
+    struct vscan_txt *txt[2];        /* a frame's level texts per side; owned */
     size_t txtcap[2];
     int fast_off;                  /* books frames go through the tokenizer (tests) */
     int clmul;                     /* checksums multiply with PCLMULQDQ */
@@ -477,13 +472,13 @@ static void request_rest(venue_t *v, struct okx_book *b, int64_t now)
 }
 
 /* Room for n level texts of a side in o->txt[side]: the array, or NULL. */
-static struct okx_txt *txt_room(struct okx *o, int side, size_t n)
+static struct vscan_txt *txt_room(struct okx *o, int side, size_t n)
 {
     if (n > o->txtcap[side]) {
         size_t nc = o->txtcap[side] ? o->txtcap[side] : 64;
         while (nc < n)
             nc *= 2;
-        struct okx_txt *nt = realloc(o->txt[side], nc * sizeof(*nt));
+        struct vscan_txt *nt = realloc(o->txt[side], nc * sizeof(*nt));
         if (nt == NULL)
             return NULL;
         o->txt[side] = nt;
@@ -500,7 +495,7 @@ static long parse_side(venue_t *v, const struct mkt_instr *in, const char *d,
 {
     const struct jtok *t = v->tok;
     struct book_level *lv;
-    struct okx_txt *tx;
+    struct vscan_txt *tx;
     long n = venue__parse_levels(v, d, arr, side, in, &lv);
     long k = 0;
 
@@ -508,7 +503,7 @@ static long parse_side(venue_t *v, const struct mkt_instr *in, const char *d,
         return -1;
     for (int e = jtok_first(t, arr); e >= 0 && k < n; e = jtok_next(t, e), k++) {
         int p = e + 1, z = (int)t[p].end;
-        tx[k] = (struct okx_txt){ t[p].start, t[p].len, t[z].start, t[z].len };
+        tx[k] = (struct vscan_txt){ t[p].start, t[p].len, t[z].start, t[z].len };
     }
     return n;
 }
@@ -519,7 +514,7 @@ static long parse_side(venue_t *v, const struct mkt_instr *in, const char *d,
 static int levels_aux(struct okx *o, const char *d, int side,
                       const struct book_level *lv, size_t n)
 {
-    const struct okx_txt *tx = o->txt[side];
+    const struct vscan_txt *tx = o->txt[side];
 
     if (n > o->auxcap[side]) {
         size_t nc = o->auxcap[side] ? o->auxcap[side] : 64;
@@ -643,7 +638,7 @@ static int buffer_update(venue_t *v, struct okx_book *b, const char *d,
     for (int s = 0; s < 2; s++) {
         for (size_t k = 0; k < n[s]; k++) {
             struct okx_blv *l = &b->bl[b->nbl++];
-            const struct okx_txt *x = &o->txt[s][k];
+            const struct vscan_txt *x = &o->txt[s][k];
             l->px = v->lv[s][k].price;
             l->base = v->lv[s][k].qty;
             l->side = (uint8_t)s;
@@ -925,110 +920,11 @@ static int on_books(venue_t *v, const char *d, size_t len, int arg, int64_t now)
  *    "data":[{"asks":[["px","sz","0","n"],...],"bids":[...],"ts":"ms",
  *             "checksum":c,"prevSeqId":p,"seqId":s}]}
  *
- * (no spaces).  fast_books reads that shape in one pass, straight into
- * the same message, levels and texts that the tokenizer's path builds,
- * and each value is taken with the same function on the same text
- * (jtok_double, jtok_dec, jtok_i64 on a token made for it), so the two
- * give one result.  It accepts only strict JSON: strings without escapes
- * or control bytes (strscan), numbers by jtok's grammar, nothing between
- * tokens.  Anything else (another order in arg, a key it does not know
- * or sees twice, whitespace, a number where a string was, a value a
- * check refuses) returns -1 before any state changed, and the frame goes
- * the tokenizer's way, which alone decides what is wrong with it.
- *
- * Why: tokenizing a checksummed 5-level update was a fifth of its cost,
- * and looking its fields up and walking its tokens another tenth; the
- * shape is known, so the frame is read once, in order.
+ * fast_books reads it in one pass (vscan.h) into the same message, levels
+ * and texts as the tokenizer's path (on_books, parse_bookmsg); a frame of
+ * any other shape goes that way.  The keys of data[0] may come in any
+ * order, each once.
  */
-
-struct fcur {
-    const char *s, *p, *end;       /* the frame, the cursor */
-};
-
-static inline int f_lit(struct fcur *c, const char *lit, size_t n)
-{
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
-        return -1;
-    c->p += n;
-    return 0;
-}
-#define F_LIT(c, lit) f_lit((c), (lit), sizeof(lit) - 1)
-
-/* A string's body at the cursor (its opening quote passed) as the token
- * jtok makes of it; the cursor moves past its closing quote. */
-static inline int f_str(struct fcur *c, struct jtok *tk)
-{
-    const char *q = strscan_plain(c->p, c->end);
-
-    if (q >= c->end || *q != '"')
-        return -1;                 /* an escape, a control byte, the end */
-    tk->type = JT_STR;
-    tk->escaped = 0;
-    tk->start = (uint32_t)(c->p - c->s);
-    tk->len = (uint32_t)(q - c->p);
-    tk->size = 0;
-    tk->end = 1;
-    c->p = q + 1;
-    return 0;
-}
-
-/* A string or a number at the cursor, as its token. */
-static inline int f_scalar(struct fcur *c, struct jtok *tk)
-{
-    if (c->p < c->end && *c->p == '"') {
-        c->p++;
-        return f_str(c, tk);
-    }
-    size_t l = jtok_number_len(c->p, c->end);
-    if (l == 0)
-        return -1;
-    tk->type = JT_NUM;
-    tk->escaped = 0;
-    tk->start = (uint32_t)(c->p - c->s);
-    tk->len = (uint32_t)l;
-    tk->size = 0;
-    tk->end = 1;
-    c->p += l;
-    return 0;
-}
-
-/* A side's levels at the cursor, [["px","sz",...],...], into the scratch
- * arrays as parse_side fills them: the count, or -1. */
-static long f_levels(venue_t *v, struct fcur *c, const struct mkt_instr *in, int side)
-{
-    /* A level takes 9 bytes at least (["1","1"],): room enough */
-    size_t room = (size_t)(c->end - c->p) / 9 + 1;
-    struct book_level *lv = venue__levels(v, side, room);
-    struct okx_txt *tx = txt_room(v->priv, side, room);
-    size_t n = 0;
-
-    if (lv == NULL || tx == NULL || F_LIT(c, "["))
-        return -1;
-    if (F_LIT(c, "]") == 0)
-        return 0;
-    for (;;) {
-        struct jtok tk[2], x;
-        dec_t q;
-        if (F_LIT(c, "[\"") || f_str(c, &tk[0]) || F_LIT(c, ",\"") || f_str(c, &tk[1]))
-            return -1;
-        while (F_LIT(c, ",") == 0)     /* the rest of the level: unused */
-            if (f_scalar(c, &x) != 0)
-                return -1;
-        if (F_LIT(c, "]") || n == room)
-            return -1;
-        if (jtok_double(c->s, tk, 0, &lv[n].price) != 0 || !(lv[n].price > 0) ||
-            jtok_dec(c->s, tk, 1, &q) != 0 || q < 0)
-            return -1;
-        lv[n].qty = market_to_base(in, q);
-        tx[n] = (struct okx_txt){ tk[0].start, tk[0].len, tk[1].start, tk[1].len };
-        n++;
-        if (F_LIT(c, ",") == 0)
-            continue;
-        if (F_LIT(c, "]"))
-            return -1;
-        return (long)n;
-    }
-}
 
 /* The shape above: 0 with *bp, *snap and m filled (levels in v->lv, texts
  * in o->txt), or -1 (the tokenizer's way then). */
@@ -1036,72 +932,68 @@ static int fast_books(venue_t *v, const char *d, size_t len, struct okx_book **b
                       int *snap, struct okx_bookmsg *m)
 {
     enum { F_ASKS = 1, F_BIDS = 2, F_TS = 4, F_CS = 8, F_SEQ = 16, F_PREV = 32 };
-    struct fcur c = { d, d, d + len };
+    struct vscan c = { d, d, d + len };
     struct jtok tk, key;
     int seen = 0;
     int64_t x, seq = 0, prev = 0;
 
-    if (F_LIT(&c, "{\"arg\":{\"channel\":\"books\",\"instId\":\"") || f_str(&c, &tk) ||
-        F_LIT(&c, "},\"action\":\""))
+    if (vscan_lit(&c, "{\"arg\":{\"channel\":\"books\",\"instId\":\"") ||
+        vscan_str(&c, &tk) || vscan_lit(&c, "},\"action\":\""))
         return -1;
     /* as on_books: the instrument first (a replay may discover it) */
     struct mkt_instr *in = venue__find(v, d + tk.start, tk.len);
     struct okx_book *b = in ? book_of(v->priv, in) : NULL;
     if (b == NULL)
         return -1;
-    if (F_LIT(&c, "update\"") == 0)
+    if (vscan_lit(&c, "update\"") == 0)
         *snap = 0;
-    else if (F_LIT(&c, "snapshot\"") == 0)
+    else if (vscan_lit(&c, "snapshot\"") == 0)
         *snap = 1;
     else
         return -1;
-    if (F_LIT(&c, ",\"data\":[{"))
+    if (vscan_lit(&c, ",\"data\":[{"))
         return -1;
     m->ts_ms = 0;
     m->cs = 0;
-    for (;;) {
+    do {
         long n;
         int bit;
-        if (F_LIT(&c, "\"") || f_str(&c, &key) || F_LIT(&c, ":"))
+        if (vscan_key(&c, &key))
             return -1;
-        const char *k = d + key.start;
-#define F_KEY(lit) (key.len == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
-        if (F_KEY("asks") || F_KEY("bids")) {
-            int side = k[0] == 'a' ? BOOK_ASK : BOOK_BID;
+        if (vscan_is(&c, &key, "asks") || vscan_is(&c, &key, "bids")) {
+            int side = d[key.start] == 'a' ? BOOK_ASK : BOOK_BID;
+            struct vscan_txt *tx = txt_room(v->priv, side, vscan_room(&c));
             bit = side == BOOK_ASK ? F_ASKS : F_BIDS;
-            if ((seen & bit) || (n = f_levels(v, &c, in, side)) < 0)
+            if ((seen & bit) || tx == NULL || (n = vscan_levels(v, &c, in, side, tx)) < 0)
                 return -1;
             m->n[side] = (size_t)n;
-        } else if (F_KEY("ts")) {
+        } else if (vscan_is(&c, &key, "ts")) {
             bit = F_TS;
-            if (f_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &m->ts_ms) != 0)
+            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &m->ts_ms) != 0)
                 return -1;
-        } else if (F_KEY("checksum")) {
+        } else if (vscan_is(&c, &key, "checksum")) {
             bit = F_CS;
-            if (f_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &x) != 0 ||
+            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &x) != 0 ||
                 x < INT32_MIN || x > UINT32_MAX)
                 return -1;
             m->cs = (int32_t)(uint32_t)(int64_t)x;
-        } else if (F_KEY("seqId")) {
+        } else if (vscan_is(&c, &key, "seqId")) {
             bit = F_SEQ;
-            if (f_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &seq) != 0)
+            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &seq) != 0)
                 return -1;
-        } else if (F_KEY("prevSeqId")) {
+        } else if (vscan_is(&c, &key, "prevSeqId")) {
             bit = F_PREV;
-            if (f_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &prev) != 0)
+            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &prev) != 0)
                 return -1;
         } else {
             return -1;
         }
-#undef F_KEY
         if (seen & bit)
             return -1;             /* twice: the first one counts, there */
         seen |= bit;
-        if (F_LIT(&c, ",") == 0)
-            continue;
-        break;
-    }
-    if (F_LIT(&c, "}]}") || c.p != c.end || (seen & (F_ASKS | F_BIDS)) != (F_ASKS | F_BIDS))
+    } while (vscan_lit(&c, ",") == 0);
+    if (vscan_lit(&c, "}]}") || c.p != c.end ||
+        (seen & (F_ASKS | F_BIDS)) != (F_ASKS | F_BIDS))
         return -1;
     m->has_seq = (seen & (F_SEQ | F_PREV)) == (F_SEQ | F_PREV);
     m->seq = m->has_seq ? seq : 0;
