@@ -181,10 +181,11 @@ int venue_add_instrument(venue_t *v, struct mkt_instr *in, lq_err_t *err);
 /* OKX only (else nothing): on, its checksums take the portable multiply
  * rather than PCLMULQDQ; for tests, which check both. */
 void venue_okx_portable_crc(venue_t *v, int on);
-/* OKX only (else nothing): on (the default), books frames of the usual
- * shape are read without the tokenizer; off, every frame is tokenized.
- * Both give the same result for every frame; tests compare them. */
-void venue_okx_fast_books(venue_t *v, int on);
+/* On (the default), depth frames of the venue's usual shape are read
+ * without the tokenizer (src/venue/vscan.h); off, every frame is
+ * tokenized.  Both give the same result for every frame: tests compare
+ * them. */
+void venue_fast_paths(venue_t *v, int on);
 
 /* What the adapter has to tell about a replay (e.g. "bybit-linear:BTCUSDT:
  * replaying orderbook.500 (the capture also has orderbook.50: 812 frames

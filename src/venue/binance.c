@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "venue_int.h"
+#include "vscan.h"
 
 #define BN_BUF_MAX_EVENTS 10000        /* buffered events per instrument */
 #define BN_BUF_MAX_LEVELS 1000000      /* buffered levels per instrument */
@@ -404,6 +405,10 @@ static void depth_fields(const char *s, const struct jtok *t, int d, int k[DK_N]
     }
 }
 
+static int depth_parsed(venue_t *v, struct bn_sym *st, struct bn_ev *e,
+                        const struct book_level *bids, const struct book_level *asks,
+                        const char *s, size_t len, int64_t now);
+
 static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
                     int d, int64_t now)
 {
@@ -433,9 +438,16 @@ static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
         return venue__reject(v, (enum venue_reject)(-1 - na), "depthUpdate asks", s, len, now);
     e.nb = (uint32_t)nb;
     e.na = (uint32_t)na;
-    st->in->last_ts = now;
+    return depth_parsed(v, st, &e, bids, asks, s, len, now);
+}
 
-    switch (depth_event(v, st, &e, bids, asks, now)) {
+/* A depthUpdate parsed (either way) through the state machine. */
+static int depth_parsed(venue_t *v, struct bn_sym *st, struct bn_ev *e,
+                        const struct book_level *bids, const struct book_level *asks,
+                        const char *s, size_t len, int64_t now)
+{
+    st->in->last_ts = now;
+    switch (depth_event(v, st, e, bids, asks, now)) {
     case BN_DUPLICATE:
         return venue__skip(v, VSKIP_DUPLICATE);
     case BN_OLDER:
@@ -445,12 +457,101 @@ static int on_depth(venue_t *v, const char *s, size_t len, const struct jtok *t,
     case BN_RESTART:
         /* This event starts the new buffer. */
         buf_clear(st);
-        if (buf_push(v, st, &e, bids, asks, now) != 0)
+        if (buf_push(v, st, e, bids, asks, now) != 0)
             return venue__reject(v, VREJ_SCHEMA, "out of memory", s, len, now);
         return 0;
     default:
         return 0;
     }
+}
+
+/*
+ * Nearly every frame is a depthUpdate of one shape (combined stream; the
+ * raw payload is the inner object alone):
+ *
+ *   {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":ms,
+ *    "T":ms,"s":"BTCUSDT","U":id,"u":id,"pu":id,"b":[["px","qty"],...],
+ *    "a":[...]}}
+ *
+ * fast_depth reads it in one pass (vscan.h) into the event and levels
+ * on_depth builds from tokens; any other shape, a key it does not know
+ * or sees twice, the symbol after the levels, or a value on_depth would
+ * refuse, and the frame goes that way.  -1 then, else what on_depth
+ * returns.
+ */
+static int fast_depth(venue_t *v, const char *s, size_t len, int64_t now, int *rc)
+{
+    enum { K_EV = 1, K_E = 2, K_T = 4, K_S = 8, K_U = 16, K_LU = 32, K_PU = 64,
+           K_B = 128, K_A = 256, K_NEED = K_EV | K_S | K_U | K_LU | K_PU | K_B | K_A };
+    struct vscan c = { s, s, s + len };
+    struct jtok tk, key;
+    struct bn_ev e;
+    struct bn_sym *st = NULL;
+    int seen = 0, combined = 0;
+    long n;
+
+    if (vscan_lit(&c, "{\"stream\":\"") == 0) {
+        if (vscan_str(&c, &tk) || vscan_lit(&c, ",\"data\":{"))
+            return -1;
+        combined = 1;
+    } else if (vscan_lit(&c, "{")) {
+        return -1;
+    }
+    memset(&e, 0, sizeof(e));
+    do {
+        int bit;
+        if (vscan_key(&c, &key))
+            return -1;
+        if (vscan_is(&c, &key, "e")) {
+            bit = K_EV;
+            if (vscan_lit(&c, "\"depthUpdate\""))
+                return -1;
+        } else if (vscan_is(&c, &key, "E")) {
+            bit = K_E;
+            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.E) != 0)
+                return -1;
+        } else if (vscan_is(&c, &key, "T")) {
+            bit = K_T;
+            if (vscan_scalar(&c, &tk))
+                return -1;
+        } else if (vscan_is(&c, &key, "s")) {
+            bit = K_S;
+            if (vscan_lit(&c, "\"") || vscan_str(&c, &tk) ||
+                (st = find_sym(v, s + tk.start, tk.len)) == NULL)
+                return -1;
+        } else if (vscan_is(&c, &key, "U")) {
+            bit = K_U;
+            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.U) != 0)
+                return -1;
+        } else if (vscan_is(&c, &key, "u")) {
+            bit = K_LU;
+            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.u) != 0)
+                return -1;
+        } else if (vscan_is(&c, &key, "pu")) {
+            bit = K_PU;
+            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.pu) != 0)
+                return -1;
+        } else if (vscan_is(&c, &key, "b") || vscan_is(&c, &key, "a")) {
+            int side = s[key.start] == 'b' ? BOOK_BID : BOOK_ASK;
+            bit = side == BOOK_BID ? K_B : K_A;
+            if (st == NULL || (seen & bit) || (n = vscan_levels(v, &c, st->in, side, NULL)) < 0)
+                return -1;
+            if (side == BOOK_BID)
+                e.nb = (uint32_t)n;
+            else
+                e.na = (uint32_t)n;
+        } else {
+            return -1;
+        }
+        if (seen & bit)
+            return -1;             /* twice: the first one counts, there */
+        seen |= bit;
+    } while (vscan_lit(&c, ",") == 0);
+    if ((combined ? vscan_lit(&c, "}}") : vscan_lit(&c, "}")) || c.p != c.end ||
+        (seen & K_NEED) != K_NEED)
+        return -1;
+    *rc = depth_parsed(v, st, &e, v->lv[BOOK_BID], v->lv[BOOK_ASK], s, len, now);
+    return 0;
 }
 
 /* The REST depth snapshot: {"lastUpdateId":..,"E":..,"T":..,"bids":..,"asks":..}. */
@@ -606,6 +707,8 @@ static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
     int n, d, e;
 
     (void)conn;        /* routed by content: replays may not know the conn */
+    if (src == FRAME_WS && !v->fast_off && fast_depth(v, data, len, now, &n) == 0)
+        return n;
     n = venue__tokens(v, data, len);
     if (n < 0)
         return venue__reject(v, VREJ_JSON, NULL, data, len, now);

@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "venue_int.h"
+#include "vscan.h"
 
 #define BY_MAX_ARGS 10                 /* topics per subscribe message */
 #define BY_RESUB_AFTER ((int64_t)10 * 1000000000)
@@ -173,17 +174,54 @@ static void book_broken(venue_t *v, struct by_sym *st, const char *why, int64_t 
 
 /* ---- parsing ------------------------------------------------------------------- */
 
+/* The depth of a topic orderbook.<depth>.<symbol> (dot: its first dot;
+ * sym: where the symbol starts, after the last dot) as *d, and its slot;
+ * -1 when it is no depth Bybit publishes. */
+static int topic_depth(const char *dot, const char *sym, int *d)
+{
+    const char *q;
+
+    *d = 0;
+    for (q = dot + 1; q < sym - 1 && *q >= '0' && *q <= '9' && *d < 100000; q++)
+        *d = *d * 10 + (*q - '0');
+    return q == sym - 1 && q > dot + 1 ? depth_slot(*d) : -1;
+}
+
+/* Deepest mode (header): whether a book frame of depth d is skipped
+ * (the venue__skip code, negative) or used (0). */
+static int orderbook_skip(venue_t *v, struct by_sym *st, int d, int slot, int snapshot)
+{
+    if (priv_of(v)->deepest && d != st->depth) {
+        /* Follow the deepest depth: a shallower one is ignored, a deeper
+         * one (or the first one) starts at its snapshot. */
+        if (st->depth != 0 && d < st->depth) {
+            st->other[slot]++;
+            return venue__skip(v, VSKIP_OTHER_DEPTH);
+        }
+        if (!snapshot) {
+            if (st->depth == 0)
+                st->nosnap++;
+            return venue__skip(v, VSKIP_BEFORE_SNAPSHOT);
+        }
+    }
+    return 0;
+}
+
+static int orderbook_apply(venue_t *v, struct by_sym *st, int d, int slot, int snapshot,
+                           int64_t u, const struct book_level *bids, long nb,
+                           const struct book_level *asks, long na, int64_t ts,
+                           int64_t now);
+
 /* A book frame of depth d (slot its depth_slot) of st's symbol. */
 static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok *t,
                         struct by_sym *st, int d, int slot, int64_t ts, int64_t now)
 {
-    struct by_priv *p = priv_of(v);
     struct mkt_instr *in = st->in;
     struct book_level *bids = NULL, *asks = NULL;
     int dt = jtok_get(s, t, 0, "data"), ty = jtok_get(s, t, 0, "type");
     int64_t u;
     long nb, na;
-    int snapshot;
+    int snapshot, rc;
 
     if (dt < 0 || t[dt].type != JT_OBJ)
         return venue__reject(v, VREJ_SCHEMA, "orderbook without data", s, len, now);
@@ -195,25 +233,28 @@ static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok
         snapshot = u == 1;      /* u == 1: the service restarted */
     else
         return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook type", s, len, now);
-    if (p->deepest && d != st->depth) {
-        /* Follow the deepest depth (header): a shallower one is ignored,
-         * a deeper one (or the first one) starts at its snapshot. */
-        if (st->depth != 0 && d < st->depth) {
-            st->other[slot]++;
-            return venue__skip(v, VSKIP_OTHER_DEPTH);
-        }
-        if (!snapshot) {
-            if (st->depth == 0)
-                st->nosnap++;
-            return venue__skip(v, VSKIP_BEFORE_SNAPSHOT);
-        }
-    }
+    if ((rc = orderbook_skip(v, st, d, slot, snapshot)) != 0)
+        return rc;
     nb = venue__parse_levels(v, s, jtok_get(s, t, dt, "b"), BOOK_BID, in, &bids);
     if (nb < 0)
         return venue__reject(v, (enum venue_reject)(-1 - nb), "orderbook bids", s, len, now);
     na = venue__parse_levels(v, s, jtok_get(s, t, dt, "a"), BOOK_ASK, in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "orderbook asks", s, len, now);
+    (void)in;
+    return orderbook_apply(v, st, d, slot, snapshot, u, bids, nb, asks, na, ts, now);
+}
+
+/* A book frame parsed (either way) and not skipped: a snapshot replaces
+ * the book, a delta must follow the last u. */
+static int orderbook_apply(venue_t *v, struct by_sym *st, int d, int slot, int snapshot,
+                           int64_t u, const struct book_level *bids, long nb,
+                           const struct book_level *asks, long na, int64_t ts,
+                           int64_t now)
+{
+    struct by_priv *p = priv_of(v);
+    struct mkt_instr *in = st->in;
+
     in->last_ts = now;
 
     if (snapshot) {
@@ -467,6 +508,95 @@ static void send_adl_sub(venue_t *v, const struct mkt_instr *only)
         venue__send(v, 0, msg, (size_t)n);
 }
 
+/*
+ * Nearly every frame is an orderbook frame of one shape:
+ *
+ *   {"topic":"orderbook.200.BTCUSDT","type":"delta","ts":ms,
+ *    "data":{"s":"BTCUSDT","b":[["px","sz"],...],"a":[...],"u":n,"seq":n},
+ *    "cts":ms}
+ *
+ * fast_orderbook reads it in one pass (vscan.h) and takes the steps
+ * on_frame and on_orderbook take from tokens: the topic's depth and
+ * symbol, the same skips, the same apply.  Any other shape (top-level
+ * keys in another order, a key of data it does not know or sees twice),
+ * a depth not subscribed, an unknown symbol or a value the tokenizer's
+ * way would refuse, and the frame goes that way: -1.  Else 0 with *rc
+ * what on_frame returns.
+ */
+static int fast_orderbook(venue_t *v, const char *s, size_t len, int64_t now, int *rc)
+{
+    enum { K_S = 1, K_B = 2, K_A = 4, K_U = 8, K_SEQ = 16 };
+    struct by_priv *p = priv_of(v);
+    struct vscan c = { s, s, s + len };
+    struct jtok tk, key;
+    int64_t ms, u = 0;
+    long nb = 0, na = 0, n;
+    int seen = 0, snapshot, d, slot;
+
+    if (vscan_lit(&c, "{\"topic\":\"") || vscan_str(&c, &tk) || tk.len < 10 ||
+        memcmp(s + tk.start, "orderbook.", 10) != 0)
+        return -1;
+    const char *dot = s + tk.start + 9, *sym = s + tk.start + tk.len;
+    while (sym > dot + 1 && sym[-1] != '.')
+        sym--;
+    if ((slot = topic_depth(dot, sym, &d)) < 0 || (!p->deepest && d != p->depth))
+        return -1;                 /* rejected or skipped: on_frame says so */
+    struct by_sym *st = find_sym(v, sym, (size_t)(s + tk.start + tk.len - sym));
+    if (st == NULL)
+        return -1;
+    if (vscan_lit(&c, ",\"type\":\"snapshot\"") == 0)
+        snapshot = 1;
+    else if (vscan_lit(&c, ",\"type\":\"delta\"") == 0)
+        snapshot = 0;
+    else
+        return -1;
+    if (vscan_lit(&c, ",\"ts\":") || vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &ms) != 0 ||
+        vscan_lit(&c, ",\"data\":{"))
+        return -1;
+    do {
+        int bit;
+        if (vscan_key(&c, &key))
+            return -1;
+        if (vscan_is(&c, &key, "s")) {
+            bit = K_S;
+            if (vscan_scalar(&c, &tk))
+                return -1;
+        } else if (vscan_is(&c, &key, "b") || vscan_is(&c, &key, "a")) {
+            int side = s[key.start] == 'b' ? BOOK_BID : BOOK_ASK;
+            bit = side == BOOK_BID ? K_B : K_A;
+            if ((seen & bit) || (n = vscan_levels(v, &c, st->in, side, NULL)) < 0)
+                return -1;
+            if (side == BOOK_BID)
+                nb = n;
+            else
+                na = n;
+        } else if (vscan_is(&c, &key, "u")) {
+            bit = K_U;
+            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &u) != 0)
+                return -1;
+        } else if (vscan_is(&c, &key, "seq")) {
+            bit = K_SEQ;
+            if (vscan_scalar(&c, &tk))
+                return -1;
+        } else {
+            return -1;
+        }
+        if (seen & bit)
+            return -1;             /* twice: the first one counts, there */
+        seen |= bit;
+    } while (vscan_lit(&c, ",") == 0);
+    if (vscan_lit(&c, "}") || (vscan_lit(&c, ",\"cts\":") == 0 && vscan_scalar(&c, &tk)) ||
+        vscan_lit(&c, "}") || c.p != c.end || (seen & (K_B | K_A | K_U)) != (K_B | K_A | K_U))
+        return -1;
+    if (!snapshot)
+        snapshot = u == 1;         /* as on_orderbook: the service restarted */
+    if ((*rc = orderbook_skip(v, st, d, slot, snapshot)) != 0)
+        return 0;
+    *rc = orderbook_apply(v, st, d, slot, snapshot, u, v->lv[BOOK_BID], nb,
+                          v->lv[BOOK_ASK], na, venue__ms(ms), now);
+    return 0;
+}
+
 static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
                     const char *data, size_t len, int64_t now)
 {
@@ -483,6 +613,8 @@ static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
     if (src != FRAME_WS)
         return venue__reject(v, VREJ_UNKNOWN_TYPE, "REST frame (Bybit needs none)",
                              data, len, now);
+    if (!v->fast_off && fast_orderbook(v, data, len, now, &n) == 0)
+        return n;
     n = venue__tokens(v, data, len);
     if (n < 0)
         return venue__reject(v, VREJ_JSON, NULL, data, len, now);
@@ -521,11 +653,7 @@ static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
     if (KIND("orderbook")) {
         /* orderbook.<depth>.<symbol>: only one depth feeds a book (two
          * would corrupt it; header). */
-        int d = 0, slot;
-        const char *q;
-        for (q = dot + 1; q < sym - 1 && *q >= '0' && *q <= '9' && d < 100000; q++)
-            d = d * 10 + (*q - '0');
-        slot = q == sym - 1 && q > dot + 1 ? depth_slot(d) : -1;
+        int d, slot = topic_depth(dot, sym, &d);
         if (slot < 0)
             return venue__reject(v, VREJ_UNKNOWN_TYPE, "orderbook depth", data, len, now);
         if (!p->deepest && d != p->depth && !v->replaying)

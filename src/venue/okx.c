@@ -149,7 +149,6 @@ struct okx {
     size_t auxcap[2];
     struct vscan_txt *txt[2];        /* a frame's level texts per side; owned */
     size_t txtcap[2];
-    int fast_off;                  /* books frames go through the tokenizer (tests) */
     int clmul;                     /* checksums multiply with PCLMULQDQ */
     int open;
     int64_t last_rx, ping_sent;
@@ -1002,13 +1001,6 @@ static int fast_books(venue_t *v, const char *d, size_t len, struct okx_book **b
     return 0;
 }
 
-void venue_okx_fast_books(venue_t *v, int on)
-{
-    struct okx *o = v->priv;
-
-    if (v->cfg.id == VENUE_OKX && o != NULL)
-        o->fast_off = !on;
-}
 
 static int on_mark(venue_t *v, const char *d, size_t len, int64_t now)
 {
@@ -1292,7 +1284,7 @@ static int on_frame(venue_t *v, int conn, enum frame_src src, const char *url,
     o->ping_out = 0;
     if (len == 4 && memcmp(d, "pong", 4) == 0)
         return 0;
-    if (!o->fast_off) {
+    if (!v->fast_off) {
         struct okx_book *b;
         struct okx_bookmsg m;
         int snap;

@@ -191,6 +191,11 @@ void venue_tick(venue_t *v, int64_t now)
     v->ops->tick(v, now);
 }
 
+void venue_fast_paths(venue_t *v, int on)
+{
+    v->fast_off = !on;
+}
+
 const struct venue_stats *venue_get_stats(const venue_t *v)
 {
     return &v->stats;

@@ -60,6 +60,7 @@ struct venue {
     int64_t log_window;            /* rejection log rate limit */
     unsigned log_count;
     int replaying;                 /* venue_set_replay */
+    int fast_off;                  /* venue_fast_paths(v, 0): tokenize all */
     struct venue_replay replay;
 };
 
