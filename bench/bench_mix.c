@@ -358,7 +358,7 @@ static int run_figures(size_t ndiffs)
 
     /* 2. exactly 5 and 10 levels per diff; OKX also with checksum 0 (the
      * production feed since 2026-06-23), where the adapter stops keeping
-     * the text shadow and computing CRCs */
+     * each level's text piece and computing CRCs */
     for (int lv = 5; lv <= 10 && RUN("fixed"); lv += 5) {
         for (int v = 0; v <= MIX_NVEN; v++) {
             if (fixed_pick >= 0 && fixed_pick != (lv / 5 - 1) * (MIX_NVEN + 1) + v)
@@ -442,7 +442,7 @@ static int run_figures(size_t ndiffs)
     unlink(path);
     /* 4. the same mix as OKX production has sent it since 2026-06-23
      * (checksum 0: seqId continuity is the check, no CRC, no text
-     * shadow), which is what a capture recorded today holds */
+     * pieces), which is what a capture recorded today holds */
     if (RUN("replay")) {
         struct mix *m0 = mix_create2(42, ndiffs, 7, 0, 1);
         struct replay_stats st;
