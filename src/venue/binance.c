@@ -508,7 +508,7 @@ static int fast_depth(venue_t *v, const char *s, size_t len, int64_t now, int *r
                 return -1;
         } else if (vscan_is(&c, &key, "E")) {
             bit = K_E;
-            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.E) != 0)
+            if (vscan_i64(&c, &e.E))
                 return -1;
         } else if (vscan_is(&c, &key, "T")) {
             bit = K_T;
@@ -521,15 +521,15 @@ static int fast_depth(venue_t *v, const char *s, size_t len, int64_t now, int *r
                 return -1;
         } else if (vscan_is(&c, &key, "U")) {
             bit = K_U;
-            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.U) != 0)
+            if (vscan_i64(&c, &e.U))
                 return -1;
         } else if (vscan_is(&c, &key, "u")) {
             bit = K_LU;
-            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.u) != 0)
+            if (vscan_i64(&c, &e.u))
                 return -1;
         } else if (vscan_is(&c, &key, "pu")) {
             bit = K_PU;
-            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &e.pu) != 0)
+            if (vscan_i64(&c, &e.pu))
                 return -1;
         } else if (vscan_is(&c, &key, "b") || vscan_is(&c, &key, "a")) {
             int side = s[key.start] == 'b' ? BOOK_BID : BOOK_ASK;
@@ -543,9 +543,8 @@ static int fast_depth(venue_t *v, const char *s, size_t len, int64_t now, int *r
         } else {
             return -1;
         }
-        if (seen & bit)
-            return -1;             /* twice: the first one counts, there */
-        seen |= bit;
+        if (vscan_once(&seen, bit))
+            return -1;
     } while (vscan_lit(&c, ",") == 0);
     if ((combined ? vscan_lit(&c, "}}") : vscan_lit(&c, "}")) || c.p != c.end ||
         (seen & K_NEED) != K_NEED)

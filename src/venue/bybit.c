@@ -550,7 +550,7 @@ static int fast_orderbook(venue_t *v, const char *s, size_t len, int64_t now, in
         snapshot = 0;
     else
         return -1;
-    if (vscan_lit(&c, ",\"ts\":") || vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &ms) != 0 ||
+    if (vscan_lit(&c, ",\"ts\":") || vscan_i64(&c, &ms) ||
         vscan_lit(&c, ",\"data\":{"))
         return -1;
     do {
@@ -572,7 +572,7 @@ static int fast_orderbook(venue_t *v, const char *s, size_t len, int64_t now, in
                 na = n;
         } else if (vscan_is(&c, &key, "u")) {
             bit = K_U;
-            if (vscan_scalar(&c, &tk) || jtok_i64(s, &tk, 0, &u) != 0)
+            if (vscan_i64(&c, &u))
                 return -1;
         } else if (vscan_is(&c, &key, "seq")) {
             bit = K_SEQ;
@@ -581,9 +581,8 @@ static int fast_orderbook(venue_t *v, const char *s, size_t len, int64_t now, in
         } else {
             return -1;
         }
-        if (seen & bit)
-            return -1;             /* twice: the first one counts, there */
-        seen |= bit;
+        if (vscan_once(&seen, bit))
+            return -1;
     } while (vscan_lit(&c, ",") == 0);
     if (vscan_lit(&c, "}") || (vscan_lit(&c, ",\"cts\":") == 0 && vscan_scalar(&c, &tk)) ||
         vscan_lit(&c, "}") || c.p != c.end || (seen & (K_B | K_A | K_U)) != (K_B | K_A | K_U))

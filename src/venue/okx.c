@@ -968,28 +968,27 @@ static int fast_books(venue_t *v, const char *d, size_t len, struct okx_book **b
             m->n[side] = (size_t)n;
         } else if (vscan_is(&c, &key, "ts")) {
             bit = F_TS;
-            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &m->ts_ms) != 0)
+            if (vscan_i64(&c, &m->ts_ms))
                 return -1;
         } else if (vscan_is(&c, &key, "checksum")) {
             bit = F_CS;
-            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &x) != 0 ||
+            if (vscan_i64(&c, &x) ||
                 x < INT32_MIN || x > UINT32_MAX)
                 return -1;
             m->cs = (int32_t)(uint32_t)(int64_t)x;
         } else if (vscan_is(&c, &key, "seqId")) {
             bit = F_SEQ;
-            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &seq) != 0)
+            if (vscan_i64(&c, &seq))
                 return -1;
         } else if (vscan_is(&c, &key, "prevSeqId")) {
             bit = F_PREV;
-            if (vscan_scalar(&c, &tk) || jtok_i64(d, &tk, 0, &prev) != 0)
+            if (vscan_i64(&c, &prev))
                 return -1;
         } else {
             return -1;
         }
-        if (seen & bit)
-            return -1;             /* twice: the first one counts, there */
-        seen |= bit;
+        if (vscan_once(&seen, bit))
+            return -1;
     } while (vscan_lit(&c, ",") == 0);
     if (vscan_lit(&c, "}]}") || c.p != c.end ||
         (seen & (F_ASKS | F_BIDS)) != (F_ASKS | F_BIDS))

@@ -77,6 +77,26 @@ static inline int vscan_scalar(struct vscan *c, struct jtok *tk)
     return 0;
 }
 
+/* An integer (a number, or a string holding one) at the cursor, as
+ * jtok_i64 reads it. */
+static inline int vscan_i64(struct vscan *c, int64_t *out)
+{
+    struct jtok tk;
+
+    return vscan_scalar(c, &tk) == 0 && jtok_i64(c->s, &tk, 0, out) == 0 ? 0 : -1;
+}
+
+/* Mark the member bit of an object as read: -1 when it was already (the
+ * tokenizer's way takes the first of a key given twice: the fast paths
+ * leave such a frame to it). */
+static inline int vscan_once(int *seen, int bit)
+{
+    if (*seen & bit)
+        return -1;
+    *seen |= bit;
+    return 0;
+}
+
 /* A key at the cursor ("key":), as its token. */
 static inline int vscan_key(struct vscan *c, struct jtok *tk)
 {
