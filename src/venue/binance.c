@@ -357,9 +357,9 @@ static void replay_buffer(venue_t *v, struct bn_sym *st, int64_t now)
 
 /* ---- parsing -------------------------------------------------------------- */
 
-static struct bn_sym *find_sym(venue_t *v, const char *s, size_t len)
+/* The state of in, or NULL. */
+static struct bn_sym *sym_of(venue_t *v, const struct mkt_instr *in)
 {
-    struct mkt_instr *in = venue__find(v, s, len);   /* may add one */
     struct bn_priv *p = priv_of(v);
 
     if (in == NULL)
@@ -368,6 +368,11 @@ static struct bn_sym *find_sym(venue_t *v, const char *s, size_t len)
         if (p->sym[i].in == in)
             return &p->sym[i];
     return NULL;
+}
+
+static struct bn_sym *find_sym(venue_t *v, const char *s, size_t len)
+{
+    return sym_of(v, venue__find(v, s, len));     /* may add one */
 }
 
 /* The fields of a depthUpdate that on_depth reads: k[DK_*] gets the value
@@ -517,7 +522,8 @@ static int fast_depth(venue_t *v, const char *s, size_t len, int64_t now, int *r
         } else if (vscan_is(&c, &key, "s")) {
             bit = K_S;
             if (vscan_lit(&c, "\"") || vscan_str(&c, &tk) ||
-                (st = find_sym(v, s + tk.start, tk.len)) == NULL)
+                (st = sym_of(v, market_findn(v->mkt, VENUE_BINANCE, s + tk.start,
+                                             tk.len))) == NULL)
                 return -1;
         } else if (vscan_is(&c, &key, "U")) {
             bit = K_U;

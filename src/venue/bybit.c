@@ -101,9 +101,9 @@ struct by_priv {
 
 static inline struct by_priv *priv_of(venue_t *v) { return v->priv; }
 
-static struct by_sym *find_sym(venue_t *v, const char *s, size_t len)
+/* The state of in, or NULL. */
+static struct by_sym *sym_of(venue_t *v, const struct mkt_instr *in)
 {
-    struct mkt_instr *in = venue__find(v, s, len);    /* may add one */
     struct by_priv *p = priv_of(v);
 
     if (in == NULL)
@@ -112,6 +112,11 @@ static struct by_sym *find_sym(venue_t *v, const char *s, size_t len)
         if (p->sym[i].in == in)
             return &p->sym[i];
     return NULL;
+}
+
+static struct by_sym *find_sym(venue_t *v, const char *s, size_t len)
+{
+    return sym_of(v, venue__find(v, s, len));     /* may add one */
 }
 
 /* ---- subscriptions ---------------------------------------------------------- */
@@ -541,7 +546,9 @@ static int fast_orderbook(venue_t *v, const char *s, size_t len, int64_t now, in
         sym--;
     if ((slot = topic_depth(dot, sym, &d)) < 0 || (!p->deepest && d != p->depth))
         return -1;                 /* rejected or skipped: on_frame says so */
-    struct by_sym *st = find_sym(v, sym, (size_t)(s + tk.start + tk.len - sym));
+    /* known already (vscan.h: a new one is the tokenizer's way to discover) */
+    struct by_sym *st = sym_of(v, market_findn(v->mkt, VENUE_BYBIT, sym,
+                                               (size_t)(s + tk.start + tk.len - sym)));
     if (st == NULL)
         return -1;
     if (vscan_lit(&c, ",\"type\":\"snapshot\"") == 0)

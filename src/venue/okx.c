@@ -939,8 +939,8 @@ static int fast_books(venue_t *v, const char *d, size_t len, struct okx_book **b
     if (vscan_lit(&c, "{\"arg\":{\"channel\":\"books\",\"instId\":\"") ||
         vscan_str(&c, &tk) || vscan_lit(&c, "},\"action\":\""))
         return -1;
-    /* as on_books: the instrument first (a replay may discover it) */
-    struct mkt_instr *in = venue__find(v, d + tk.start, tk.len);
+    /* known already (vscan.h: a new one is the tokenizer's way to discover) */
+    struct mkt_instr *in = market_findn(v->mkt, VENUE_OKX, d + tk.start, tk.len);
     struct okx_book *b = in ? book_of(v->priv, in) : NULL;
     if (b == NULL)
         return -1;

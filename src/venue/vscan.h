@@ -13,6 +13,12 @@
  * and the frame goes the tokenizer's way, which alone names what is
  * wrong with it.
  *
+ * A fast path changes nothing before its frame has been read whole, as
+ * the tokenizer's way changes nothing for a frame that is not JSON: it
+ * looks instruments up with market_findn, which discovers none, and a
+ * frame naming one the market does not hold yet goes the tokenizer's way
+ * (which, in a replay, discovers it).
+ *
  * Why: on a five-level diff, tokenizing was a fifth of the frame's cost,
  * and looking fields up and walking tokens another tenth.
  */

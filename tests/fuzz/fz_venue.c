@@ -23,7 +23,11 @@
  *    counts equal the events seen;
  *  - what the adapter sends is JSON (or OKX's "ping"), what it GETs a
  *    printable path;
- *  - venue_frame_symbols names spans of the frame or its URL.
+ *  - venue_frame_symbols names spans of the frame or its URL;
+ *  - a twin adapter with its fast paths off (venue_fast_paths: every frame
+ *    tokenized) fed the same returns the same, counts the same, emits,
+ *    sends and asks the same (hashed), and holds the same books, level
+ *    for level, with the same sync state.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -46,7 +50,66 @@ static struct {
     const char *data;              /* the frame, for venue_frame_symbols */
     size_t len;
     const char *url;
+    market_t *m2;                  /* the twin, fast paths off */
+    venue_t *v2;
+    uint64_t h1, h2;               /* FNV-1a of what each emitted, sent, asked */
 } S;
+
+static void fold(uint64_t *h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ b[i]) * 1099511628211ULL;
+}
+
+/* What identifies an event for the twins' comparison. */
+static void fold_event(uint64_t *h, const struct mkt_event *ev)
+{
+    fold(h, &ev->type, sizeof(ev->type));
+    fold(h, &ev->ts, sizeof(ev->ts));
+    if (ev->instr)
+        fold(h, ev->instr->spec.symbol, strlen(ev->instr->spec.symbol));
+    if (ev->type == MEV_BOOK_SNAPSHOT || ev->type == MEV_BOOK_DELTA) {
+        const struct mev_level_span *sp[2] = { &ev->u.book.bids, &ev->u.book.asks };
+        for (int k = 0; k < 2; k++) {
+            fold(h, &sp[k]->n, sizeof(sp[k]->n));
+            for (size_t i = 0; i < sp[k]->n; i++) {
+                fold(h, &sp[k]->levels[i].price, sizeof(double));
+                fold(h, &sp[k]->levels[i].qty, sizeof(dec_t));
+            }
+        }
+        fold(h, &ev->u.book.seq, sizeof(ev->u.book.seq));
+    }
+}
+
+static void twin_emit(void *arg, const struct mkt_event *ev)
+{
+    (void)arg;
+    fold_event(&S.h2, ev);
+}
+
+static int twin_send(void *arg, int conn, const char *text, size_t len)
+{
+    (void)arg;
+    fold(&S.h2, &conn, sizeof(conn));
+    fold(&S.h2, text, len);
+    return 0;
+}
+
+static int twin_get(void *arg, const char *path)
+{
+    (void)arg;
+    fold(&S.h2, path, strlen(path));
+    return 0;
+}
+
+static int twin_reconnect(void *arg, int conn, const char *why)
+{
+    (void)arg;
+    (void)why;
+    fold(&S.h2, &conn, sizeof(conn));
+    return 0;
+}
 
 static int in_market(const struct mkt_instr *in)
 {
@@ -86,6 +149,7 @@ static void on_emit(void *arg, const struct mkt_event *ev)
     if (ev->instr)
         FZ_CHECK(ev->instr->venue == S.id, "event for another venue's instrument");
     S.events[ev->type]++;
+    fold_event(&S.h1, ev);
     switch (ev->type) {
     case MEV_MARK:
         FZ_CHECK(price_ok(ev->u.mark.mark), "mark %.17g", ev->u.mark.mark);
@@ -131,6 +195,8 @@ static int on_send(void *arg, int conn, const char *text, size_t len)
     FZ_CHECK((len == 4 && memcmp(text, "ping", 4) == 0) ||
                  jtok_parse(text, len, S.tok, sizeof(S.tok) / sizeof(S.tok[0]), NULL) > 0,
              "sent a message that is not JSON: '%.*s'", (int)len, text);
+    fold(&S.h1, &conn, sizeof(conn));
+    fold(&S.h1, text, len);
     return 0;
 }
 
@@ -140,6 +206,7 @@ static int on_get(void *arg, const char *path)
     FZ_CHECK_MSG("REST path", path);
     FZ_CHECK(path[0] == '/', "REST path '%s'", path);
     snprintf(S.last_get, sizeof(S.last_get), "%s", path);
+    fold(&S.h1, path, strlen(path));
     return 0;
 }
 
@@ -148,27 +215,30 @@ static int on_reconnect(void *arg, int conn, const char *why)
     (void)arg;
     FZ_CHECK(conn >= 0 && (size_t)conn < venue_conn_count(S.v), "reconnect %d", conn);
     FZ_CHECK_MSG("reconnect reason", why);
+    fold(&S.h1, &conn, sizeof(conn));
     return 0;
 }
 
-/* Replay discovery: a bare instrument (the venue's first spec, renamed). */
+/* Replay discovery: a bare instrument (the venue's first spec, renamed),
+ * in the market of the adapter that asks. */
 static struct mkt_instr *discover(void *arg, venue_t *v, const char *sym, size_t len)
 {
     const market_t *tm = fz_instruments();
+    market_t *m = v == S.v2 ? S.m2 : S.m;
     struct instrument spec;
     struct mkt_instr *in;
     lq_err_t err;
 
     (void)arg;
     FZ_CHECK(venue_symbol_ok(sym, len), "discover got a bad symbol '%.*s'", (int)len, sym);
-    if (market_count(S.m) >= 64)
+    if (market_count(m) >= 64)
         return NULL;
     for (size_t i = 0; i < market_count(tm); i++)
         if (market_at(tm, i)->venue == S.id) {
             spec = market_at(tm, i)->spec;
             memset(&spec.tiers, 0, sizeof(spec.tiers));
             snprintf(spec.symbol, sizeof(spec.symbol), "%.*s", (int)len, sym);
-            in = market_add(S.m, S.id, &spec, &err);
+            in = market_add(m, S.id, &spec, &err);
             FZ_CHECK(in != NULL, "market_add '%s': %s", spec.symbol, err.msg);
             FZ_CHECK(venue_add_instrument(v, in, &err) == 0, "venue_add_instrument: %s", err.msg);
             return in;
@@ -186,7 +256,28 @@ static void on_symbol(const char *sym, size_t n, void *arg)
 
 static void check_state(void)
 {
+    static struct book_level la[4096], lb[4096];
     const struct venue_stats *st = venue_get_stats(S.v);
+
+    /* the twin, fast paths off, holds the same */
+    FZ_CHECK(memcmp(st, venue_get_stats(S.v2), sizeof(*st)) == 0,
+             "the twin without fast paths counted otherwise");
+    FZ_CHECK(S.h1 == S.h2, "the twin without fast paths emitted, sent or asked otherwise");
+    FZ_CHECK(market_count(S.m) == market_count(S.m2), "the twin discovered otherwise");
+    for (size_t i = 0; i < market_count(S.m); i++) {
+        const struct mkt_instr *x = market_at(S.m, i), *y = market_at(S.m2, i);
+        FZ_CHECK(strcmp(x->key, y->key) == 0 && x->book_valid == y->book_valid &&
+                     x->book_seq == y->book_seq && x->book_updates == y->book_updates &&
+                     x->book_resyncs == y->book_resyncs &&
+                     strcmp(x->invalid_reason, y->invalid_reason) == 0,
+                 "%s: the twin without fast paths has another book state", x->key);
+        for (int s = 0; s < 2; s++) {
+            size_t na = book_copy_levels(x->book, (enum book_side)s, la, 4096);
+            size_t nb = book_copy_levels(y->book, (enum book_side)s, lb, 4096);
+            FZ_CHECK(na == nb && memcmp(la, lb, na * sizeof(la[0])) == 0,
+                     "%s: the twin without fast paths has other levels", x->key);
+        }
+    }
 
     for (size_t i = 0; i < market_count(S.m); i++) {
         struct mkt_instr *in = market_at(S.m, i);
@@ -216,6 +307,8 @@ static void frame(int conn, enum frame_src src, const char *url, const char *p, 
     S.url = url;
     (void)venue_frame_symbols(S.id, src, url, copy, n, on_symbol, NULL);
     rc = venue_on_frame(S.v, conn, src, url, copy, n, S.now);
+    FZ_CHECK(venue_on_frame(S.v2, conn, src, url, copy, n, S.now) == rc,
+             "the twin without fast paths returned otherwise than %d", rc);
     st = venue_get_stats(S.v);
     FZ_CHECK(st->frames == before.frames + 1, "frames counted %llu -> %llu",
              (unsigned long long)before.frames, (unsigned long long)st->frames);
@@ -263,10 +356,14 @@ static void run(enum venue_id id, const uint8_t *data, size_t size)
     S.id = id;
     S.now = T0;
     S.m = market_create();
-    FZ_CHECK(S.m != NULL, "oom");
+    S.m2 = market_create();
+    FZ_CHECK(S.m != NULL && S.m2 != NULL, "oom");
+    S.h1 = S.h2 = 14695981039346656037ULL;
     for (size_t i = 0; i < market_count(tm); i++)
-        if (market_at(tm, i)->venue == id)
+        if (market_at(tm, i)->venue == id) {
             FZ_CHECK(market_add(S.m, id, &market_at(tm, i)->spec, &err) != NULL, "%s", err.msg);
+            FZ_CHECK(market_add(S.m2, id, &market_at(tm, i)->spec, &err) != NULL, "%s", err.msg);
+        }
     if (size >= 7 && memcmp(p, "#replay", 7) == 0)
         replay = 1;
     venue_config_default(id, &cfg);
@@ -279,9 +376,17 @@ static void run(enum venue_id id, const uint8_t *data, size_t size)
     io.reconnect = on_reconnect;
     S.v = venue_create(&cfg, S.m, &io, &err);
     FZ_CHECK(S.v != NULL, "venue_create: %s", err.msg);
+    io.emit = twin_emit;
+    io.send = twin_send;
+    io.http_get = twin_get;
+    io.reconnect = twin_reconnect;
+    S.v2 = venue_create(&cfg, S.m2, &io, &err);
+    FZ_CHECK(S.v2 != NULL, "venue_create: %s", err.msg);
+    venue_fast_paths(S.v2, 0);
     if (replay) {
         struct venue_replay r = { discover, NULL };
         venue_set_replay(S.v, &r);
+        venue_set_replay(S.v2, &r);
     }
     for (size_t c = 0; c < venue_conn_count(S.v); c++) {
         FZ_CHECK_MSG("connection name", venue_conn_name(S.v, c));
@@ -300,11 +405,14 @@ static void run(enum venue_id id, const uint8_t *data, size_t size)
             /* blank, or the mode line */
         } else if (p[0] == 'o' && n <= 2) {
             venue_on_open(S.v, conn_of(n > 1 ? p[1] : '0'), S.now);
+            venue_on_open(S.v2, conn_of(n > 1 ? p[1] : '0'), S.now);
         } else if (p[0] == 'c' && n <= 2) {
             venue_on_close(S.v, conn_of(n > 1 ? p[1] : '0'), S.now);
+            venue_on_close(S.v2, conn_of(n > 1 ? p[1] : '0'), S.now);
         } else if (p[0] == 't' && n == 1) {
             S.now += 1000000000;
             venue_tick(S.v, S.now);
+            venue_tick(S.v2, S.now);
         } else if (p[0] == 'w' && n >= 3 && p[2] == ' ') {
             frame(conn_of(p[1]), FRAME_WS, NULL, p + 3, n - 3);
         } else if (p[0] == 'r' && n >= 2 && p[1] == ' ') {
@@ -322,7 +430,9 @@ static void run(enum venue_id id, const uint8_t *data, size_t size)
         p = nl ? nl + 1 : end;
     }
     venue_destroy(S.v);
+    venue_destroy(S.v2);
     market_destroy(S.m);
+    market_destroy(S.m2);
     memset(&S, 0, sizeof(S));
 }
 
