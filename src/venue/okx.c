@@ -641,8 +641,10 @@ static int buffer_update(venue_t *v, struct okx_book *b, const char *d,
             l->px = v->lv[s][k].price;
             l->base = v->lv[s][k].qty;
             l->side = (uint8_t)s;
-            l->plen = (uint8_t)(x->pl < OKX_STR_MAX - 1 ? x->pl : 0);
-            l->slen = (uint8_t)(x->sl < OKX_STR_MAX - 1 ? x->sl : 0);
+            /* a text too long for a piece is kept as none (replay_one
+             * then turns checksums off, as a live frame's would) */
+            l->plen = (uint8_t)(x->pl < OKX_STR_MAX ? x->pl : 0);
+            l->slen = (uint8_t)(x->sl < OKX_STR_MAX ? x->sl : 0);
             memcpy(l->pxs, d + x->px, l->plen);
             memcpy(l->szs, d + x->sz, l->slen);
         }
