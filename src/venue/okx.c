@@ -191,11 +191,6 @@ struct okx {
 #define OKX_K_MAX (2 * OKX_CS_LEVELS * OKX_PIECE_MAX)
 
 static uint32_t crc_tab[256];        /* zlib's byte table */
-/* crc_slice[k][j]: the byte table advanced by k more zero bytes, for eight
- * bytes a step (slicing-by-8): a piece is a chain of table lookups, one
- * per byte, each waiting on the last, and a frame's five or ten pieces
- * were a third of what its checksum cost. */
-static uint32_t crc_slice[8][256];
 static uint32_t crc_k[OKX_K_MAX + 1];   /* x^(8n) mod P, reflected */
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static int crc_ok;                   /* crc_setup's self-test passed */
@@ -207,12 +202,6 @@ static void crc_init(void)
         for (int b = 0; b < 8; b++)
             c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
         crc_tab[j] = c;
-    }
-    for (uint32_t j = 0; j < 256; j++) {
-        crc_slice[0][j] = crc_tab[j];
-        for (int k = 1; k < 8; k++)
-            crc_slice[k][j] = (crc_slice[k - 1][j] >> 8) ^
-                              crc_tab[crc_slice[k - 1][j] & 0xff];
     }
     crc_k[0] = 0x80000000u;          /* x^0: the top bit, reflected */
     for (size_t n = 1; n <= OKX_K_MAX; n++)
@@ -226,33 +215,14 @@ static inline uint32_t crc_bytes(uint32_t c, const char *p, size_t n)
     return c;
 }
 
-/* R(c, p[0..n)), eight bytes a step then byte by byte (little-endian
- * loads; elsewhere every byte goes through crc_bytes). */
-static inline uint32_t crc_bytes8(uint32_t c, const unsigned char *p, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (; n >= 8; p += 8, n -= 8) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + 4, 4);
-        lo ^= c;
-        c = crc_slice[7][lo & 0xff] ^ crc_slice[6][(lo >> 8) & 0xff] ^
-            crc_slice[5][(lo >> 16) & 0xff] ^ crc_slice[4][lo >> 24] ^
-            crc_slice[3][hi & 0xff] ^ crc_slice[2][(hi >> 8) & 0xff] ^
-            crc_slice[1][(hi >> 16) & 0xff] ^ crc_slice[0][hi >> 24];
-    }
-#endif
-    return crc_bytes(c, (const char *)p, n);
-}
-
 /* L(":px:sz"): a level's piece. */
 static uint32_t crc_piece(const char *px, size_t pl, const char *sz, size_t sl)
 {
     uint32_t c = crc_tab[':'];       /* L(":") */
 
-    c = crc_bytes8(c, (const unsigned char *)px, pl);
+    c = crc_bytes(c, px, pl);
     c = (c >> 8) ^ crc_tab[(c ^ ':') & 0xff];
-    return crc_bytes8(c, (const unsigned char *)sz, sl);
+    return crc_bytes(c, sz, sl);
 }
 
 /* A price or size text whose piece a level can keep. */
