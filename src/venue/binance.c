@@ -479,10 +479,11 @@ static int depth_parsed(venue_t *v, struct bn_sym *st, struct bn_ev *e,
  *    "a":[...]}}
  *
  * fast_depth reads it in one pass (vscan.h) into the event and levels
- * on_depth builds from tokens; any other shape, a key it does not know
- * or sees twice, the symbol after the levels, or a value on_depth would
- * refuse, and the frame goes that way.  -1 then, else what on_depth
- * returns.
+ * on_depth builds from tokens.  Any other shape, a key it does not know
+ * or sees twice, the symbol after the levels or not in the market yet, a
+ * value on_depth would refuse (or an E that is no number, which on_depth
+ * reads as 0): -1, and the frame goes on_depth's way.  Else 0, with *rc
+ * what on_depth would return.
  */
 static int fast_depth(venue_t *v, const char *s, size_t len, int64_t now, int *rc)
 {

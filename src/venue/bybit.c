@@ -524,9 +524,10 @@ static void send_adl_sub(venue_t *v, const struct mkt_instr *only)
  * on_frame and on_orderbook take from tokens: the topic's depth and
  * symbol, the same skips, the same apply.  Any other shape (top-level
  * keys in another order, a key of data it does not know or sees twice),
- * a depth not subscribed, an unknown symbol or a value the tokenizer's
- * way would refuse, and the frame goes that way: -1.  Else 0 with *rc
- * what on_frame returns.
+ * a depth not subscribed, a symbol not in the market yet, a value the
+ * tokenizer's way would refuse (or a ts that is no number, which on_frame
+ * reads as 0): -1, and the frame goes that way.  Else 0, with *rc what
+ * on_frame would return.
  */
 static int fast_orderbook(venue_t *v, const char *s, size_t len, int64_t now, int *rc)
 {
