@@ -147,7 +147,7 @@ struct okx {
     size_t nb;
     uint64_t *aux[2];              /* a frame's pieces per side (piece_aux); owned */
     size_t auxcap[2];
-    struct vscan_txt *txt[2];        /* a frame's level texts per side; owned */
+    struct vscan_txt *txt[2];      /* a frame's level texts per side; owned */
     size_t txtcap[2];
     int clmul;                     /* checksums multiply with PCLMULQDQ */
     int open;
