@@ -75,24 +75,15 @@ static int valid_price(double p)
 static int set_level(book_t *b, enum book_side side, double price, dec_t qty,
                      uint64_t aux)
 {
-    agt_t *t = b->side[side];
-    double k = key_of(side, price);
+    /* qty 0 removes; removing an absent level is what venues do after a
+     * snapshot already dropped it, and agt_set_batch takes it as no error */
+    struct agt_set one = { key_of(side, price), 0, qty,
+                           qty == 0 ? 0 : price * dec_to_double(qty), aux };
     int rc;
 
     if (!valid_price(price) || qty < 0)
         return BOOK_EINVAL;
-    if (qty == 0) {
-        /* Removing an absent level is what venues do after a snapshot
-         * already dropped it: not an error. */
-        agt_remove(t, k, 0, NULL);
-        return BOOK_OK;
-    }
-    if (aux != 0) {
-        struct agt_set one = { k, 0, qty, price * dec_to_double(qty), aux };
-        rc = agt_set_batch(t, &one, 1);
-    } else {
-        rc = agt_upsert(t, k, 0, qty, price * dec_to_double(qty));
-    }
+    rc = agt_set_batch(b->side[side], &one, 1);
     if (rc != AGT_OK)
         return rc == AGT_ENOMEM ? BOOK_ENOMEM : BOOK_EINVAL;
     return BOOK_OK;

@@ -246,7 +246,6 @@ static int on_orderbook(venue_t *v, const char *s, size_t len, const struct jtok
     na = venue__parse_levels(v, s, jtok_get(s, t, dt, "a"), BOOK_ASK, in, &asks);
     if (na < 0)
         return venue__reject(v, (enum venue_reject)(-1 - na), "orderbook asks", s, len, now);
-    (void)in;
     return orderbook_apply(v, st, d, slot, snapshot, u, bids, nb, asks, na, ts, now);
 }
 

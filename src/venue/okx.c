@@ -440,20 +440,30 @@ static void request_rest(venue_t *v, struct okx_book *b, int64_t now)
         venue__http_get(v, path);
 }
 
+/* buf (owned, *cap elements of elem bytes) with room for n: itself, or
+ * a larger one (doubling) that replaces it, *cap updated; NULL when out of
+ * memory (buf and *cap kept). */
+static void *room(void *buf, size_t *cap, size_t n, size_t elem)
+{
+    size_t nc = *cap ? *cap : 64;
+
+    if (n <= *cap)
+        return buf;
+    while (nc < n)
+        nc *= 2;
+    if ((buf = realloc(buf, nc * elem)) != NULL)
+        *cap = nc;
+    return buf;
+}
+
 /* Room for n level texts of a side in o->txt[side]: the array, or NULL. */
 static struct vscan_txt *txt_room(struct okx *o, int side, size_t n)
 {
-    if (n > o->txtcap[side]) {
-        size_t nc = o->txtcap[side] ? o->txtcap[side] : 64;
-        while (nc < n)
-            nc *= 2;
-        struct vscan_txt *nt = realloc(o->txt[side], nc * sizeof(*nt));
-        if (nt == NULL)
-            return NULL;
-        o->txt[side] = nt;
-        o->txtcap[side] = nc;
-    }
-    return o->txt[side];
+    struct vscan_txt *t = room(o->txt[side], &o->txtcap[side], n, sizeof(*t));
+
+    if (t != NULL)
+        o->txt[side] = t;
+    return t;
 }
 
 /* Parse one side ([[px, sz, "0", n], ...], sizes in contracts) into the
@@ -485,16 +495,11 @@ static int levels_aux(struct okx *o, const char *d, int side,
 {
     const struct vscan_txt *tx = o->txt[side];
 
-    if (n > o->auxcap[side]) {
-        size_t nc = o->auxcap[side] ? o->auxcap[side] : 64;
-        while (nc < n)
-            nc *= 2;
-        uint64_t *na = realloc(o->aux[side], nc * sizeof(*na));
-        if (na == NULL)
-            return -1;
-        o->aux[side] = na;
-        o->auxcap[side] = nc;
-    }
+    uint64_t *aux = room(o->aux[side], &o->auxcap[side], n, sizeof(*aux));
+
+    if (aux == NULL)
+        return -1;
+    o->aux[side] = aux;
     for (size_t k = 0; k < n; k++) {
         if (lv[k].qty == 0) {
             o->aux[side][k] = 0;       /* a removal: no piece to keep */
